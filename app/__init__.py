@@ -1,0 +1,1 @@
+"""A GraphQL API over a knowledge base of Mongolia's multilateral cooperation."""

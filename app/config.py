@@ -1,0 +1,48 @@
+"""Settings, read once at start-up from the environment and an optional `.env` file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'knowledge-base.sqlite3'}"
+SEED_DIR = PROJECT_ROOT / "seed"
+
+
+class Settings(BaseSettings):
+    """Every setting the service reads; the README's configuration table lists them."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = Field(DEFAULT_DATABASE_URL, description="SQLAlchemy URL of the database")
+    host: str = Field("127.0.0.1", description="address `serve` binds to")
+    port: int = Field(8000, description="port `serve` listens on")
+    workers: int = Field(1, ge=1, description="worker processes for `serve`")
+    log_level: str = Field("info", description="log level: debug, info, warning, error")
+    cors_origins: list[str] = Field(default_factory=list, description="origins allowed by CORS")
+    production: bool = Field(False, description="production mode: no field suggestions in errors")
+    introspection: bool = Field(True, description="allow schema introspection")
+    default_page_size: int = Field(20, ge=1, description="page size when first/last is omitted")
+    max_page_size: int = Field(100, ge=1, description="largest first/last a client may ask for")
+    max_query_cost: int = Field(50_000, ge=1, description="most nodes one query may ask for")
+    max_query_depth: int = Field(12, ge=1, description="deepest field nesting allowed")
+    max_aliases: int = Field(30, ge=1, description="most aliases in one query")
+    max_tokens: int = Field(2_000, ge=1, description="most tokens in one query document")
+    max_directives: int = Field(20, ge=0, description="most directives in one query document")
+    max_query_bytes: int = Field(20_000, ge=1, description="largest query document, in bytes")
+    max_body_bytes: int = Field(100_000, ge=1, description="largest request body, in bytes (413)")
+    max_batch_size: int = Field(0, ge=0, description="queries in one batched request (0: batching off)")
+    request_timeout_seconds: float = Field(5.0, gt=0, description="deadline of one request")
+    statement_timeout_ms: int = Field(3_000, ge=1, description="deadline of one SQL statement")
+    result_cache_size: int = Field(1_000, ge=0, description="cached results per worker (0: off)")
+    seed_dir: Path = Field(SEED_DIR, description="folder of documents and facts `seed` loads")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once."""
+    return Settings()

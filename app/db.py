@@ -1,0 +1,102 @@
+"""Database engines: URL forms, the SQLite transactional-DDL recipe, per-connection settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+
+ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+
+
+def async_url(url: str | URL) -> URL:
+    """Turn any accepted URL form into its async-driver form.
+
+    `sqlite:///x`, `sqlite+pysqlite:///x`, `postgres://`, `postgresql://`,
+    `postgresql+psycopg2://` and the async forms themselves are all accepted.
+    """
+    parsed = make_url(str(url).replace("postgres://", "postgresql://", 1)) if isinstance(url, str) else url
+    backend = parsed.get_backend_name()
+    if backend not in ASYNC_DRIVERS:
+        raise ValueError(f"unsupported database {backend!r}: use a sqlite:// or postgresql:// URL")
+    return parsed.set(drivername=ASYNC_DRIVERS[backend])
+
+
+def is_sqlite(url: str | URL) -> bool:
+    return async_url(url).get_backend_name() == "sqlite"
+
+
+def ensure_sqlite_folder(url: URL) -> None:
+    """Create the folder of a SQLite file so a fresh checkout can migrate at once."""
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def create_engine(
+    url: str | URL, *, statement_timeout_ms: int | None = None, pool: bool = True, echo: bool = False
+) -> AsyncEngine:
+    """An async engine with our per-connection settings.
+
+    On SQLite, pysqlite's own transaction handling is switched off and BEGIN is emitted by
+    SQLAlchemy (the documented recipe), so DDL and savepoints are transactional and a failed
+    migrate or seed leaves the file as it was. Foreign keys are enforced and WAL lets several
+    workers read while a seed writes.
+    """
+    target = async_url(url)
+    kwargs: dict[str, Any] = {"echo": echo}
+    if not pool:
+        kwargs["poolclass"] = NullPool
+    if target.get_backend_name() == "postgresql":
+        if statement_timeout_ms:
+            kwargs["connect_args"] = {"server_settings": {"statement_timeout": str(statement_timeout_ms)}}
+        kwargs.setdefault("pool_pre_ping", True)
+        return create_async_engine(target, **kwargs)
+
+    ensure_sqlite_folder(target)
+    kwargs["connect_args"] = {"timeout": 30}
+    engine = create_async_engine(target, **kwargs)
+    _install_sqlite_recipe(engine, statement_timeout_ms)
+    return engine
+
+
+def _install_sqlite_recipe(engine: AsyncEngine, statement_timeout_ms: int | None) -> None:
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.close()
+        if statement_timeout_ms:
+            install_sqlite_deadline(dbapi_connection, statement_timeout_ms)
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+
+def install_sqlite_deadline(dbapi_connection: Any, timeout_ms: int) -> None:
+    """SQLite's equivalent of statement_timeout: a progress handler that interrupts a long statement."""
+    import time
+
+    raw = getattr(dbapi_connection, "driver_connection", dbapi_connection)
+    raw = getattr(raw, "_conn", raw)  # aiosqlite wraps the sqlite3 connection
+    state = {"started": 0.0}
+    limit = timeout_ms / 1000
+
+    def _trace(statement: str) -> None:
+        state["started"] = time.monotonic()
+
+    def _progress() -> int:
+        return 1 if time.monotonic() - state["started"] > limit else 0
+
+    raw.set_trace_callback(_trace)
+    raw.set_progress_handler(_progress, 10_000)

@@ -1,0 +1,70 @@
+"""Alembic environment: the URL comes from settings (or the caller), the metadata from app.models."""
+
+from __future__ import annotations
+
+import asyncio
+from logging.config import fileConfig
+from typing import Any
+
+from alembic import context
+from sqlalchemy.engine import Connection
+
+from app.config import get_settings
+from app.db import create_engine
+from app.models import Base
+
+config = context.config
+if config.config_file_name is not None and config.attributes.get(
+    "configure_logger", True
+):
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+
+target_metadata = Base.metadata
+
+# Engine-specific full-text objects made by migrations, outside the models: SQLite's FTS5
+# table and its shadow tables, PostgreSQL's expression index.
+FULL_TEXT_OBJECTS = ("search_fts", "ix_search_entries_fts")
+
+
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    return not (name or "").startswith(FULL_TEXT_OBJECTS)
+
+
+def do_run_migrations(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        include_object=include_object,
+        render_as_batch=connection.dialect.name == "sqlite",
+        transaction_per_migration=False,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def run_async_migrations(url: str) -> None:
+    engine = create_engine(url, pool=False)
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(do_run_migrations)
+            await connection.commit()
+    finally:
+        await engine.dispose()
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        do_run_migrations(connection)
+        return
+    url = config.attributes.get("database_url") or get_settings().database_url
+    asyncio.run(run_async_migrations(url))
+
+
+if context.is_offline_mode():
+    raise SystemExit(
+        "offline (--sql) migrations are not supported; run them against a database"
+    )
+run_migrations_online()
