@@ -297,9 +297,7 @@ class EventPartnerOrganization(Base):
     __tablename__ = "event_partner_organizations"
 
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
-    organization_id: Mapped[int] = mapped_column(
-        ForeignKey("organizations.id"), primary_key=True, index=True
-    )
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), primary_key=True, index=True)
 
 
 class Statistic(Base):

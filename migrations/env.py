@@ -14,9 +14,7 @@ from app.db import create_engine
 from app.models import Base
 
 config = context.config
-if config.config_file_name is not None and config.attributes.get(
-    "configure_logger", True
-):
+if config.config_file_name is not None and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 target_metadata = Base.metadata
@@ -26,9 +24,7 @@ target_metadata = Base.metadata
 FULL_TEXT_OBJECTS = ("search_fts", "ix_search_entries_fts")
 
 
-def include_object(
-    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
-) -> bool:
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
     return not (name or "").startswith(FULL_TEXT_OBJECTS)
 
 
@@ -64,7 +60,5 @@ def run_migrations_online() -> None:
 
 
 if context.is_offline_mode():
-    raise SystemExit(
-        "offline (--sql) migrations are not supported; run them against a database"
-    )
+    raise SystemExit("offline (--sql) migrations are not supported; run them against a database")
 run_migrations_online()

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -75,18 +74,10 @@ def upgrade() -> None:
         sa.UniqueConstraint("slug", name=op.f("uq_organizations_slug")),
     )
     with op.batch_alter_table("organizations", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_organizations_acronym"), ["acronym"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_organizations_kind"), ["kind"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_organizations_name"), ["name"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_organizations_parent_id"), ["parent_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_organizations_acronym"), ["acronym"], unique=False)
+        batch_op.create_index(batch_op.f("ix_organizations_kind"), ["kind"], unique=False)
+        batch_op.create_index(batch_op.f("ix_organizations_name"), ["name"], unique=False)
+        batch_op.create_index(batch_op.f("ix_organizations_parent_id"), ["parent_id"], unique=False)
 
     op.create_table(
         "search_entries",
@@ -157,9 +148,7 @@ def upgrade() -> None:
             "end_year IS NULL OR end_year BETWEEN 1 AND 9999",
             name=op.f("ck_chairmanships_end_year"),
         ),
-        sa.CheckConstraint(
-            "session IS NULL OR session > 0", name=op.f("ck_chairmanships_session")
-        ),
+        sa.CheckConstraint("session IS NULL OR session > 0", name=op.f("ck_chairmanships_session")),
         sa.CheckConstraint(
             "start_day IS NULL OR start_day BETWEEN 1 AND 31",
             name=op.f("ck_chairmanships_start_day"),
@@ -191,9 +180,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("slug", name=op.f("uq_chairmanships_slug")),
     )
     with op.batch_alter_table("chairmanships", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_chairmanships_chair_id"), ["chair_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_chairmanships_chair_id"), ["chair_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_chairmanships_organization_id"),
             ["organization_id"],
@@ -290,9 +277,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("slug", name=op.f("uq_memberships_slug")),
     )
     with op.batch_alter_table("memberships", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_memberships_country_id"), ["country_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_memberships_country_id"), ["country_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_memberships_end_earliest_end_latest_id"),
             ["end_earliest", "end_latest", "id"],
@@ -318,9 +303,7 @@ def upgrade() -> None:
         sa.Column("end", sa.Integer(), nullable=False),
         sa.Column("text", sa.String(length=500), nullable=False),
         sa.Column("context", sa.Text(), nullable=False),
-        sa.CheckConstraint(
-            'start >= 0 AND "end" > start', name=op.f("ck_mentions_span")
-        ),
+        sa.CheckConstraint('start >= 0 AND "end" > start', name=op.f("ck_mentions_span")),
         sa.ForeignKeyConstraint(
             ["document_id"],
             ["documents.id"],
@@ -342,9 +325,7 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("mentions", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_mentions_document_id"), ["document_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_mentions_document_id"), ["document_id"], unique=False)
 
     op.create_table(
         "statistics",
@@ -402,9 +383,7 @@ def upgrade() -> None:
             ["as_of_earliest", "as_of_latest", "id"],
             unique=False,
         )
-        batch_op.create_index(
-            batch_op.f("ix_statistics_country_id"), ["country_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_statistics_country_id"), ["country_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_statistics_organization_id"),
             ["organization_id"],
@@ -426,9 +405,7 @@ def upgrade() -> None:
             ["countries.id"],
             name=op.f("fk_chairmanship_co_chairs_country_id_countries"),
         ),
-        sa.PrimaryKeyConstraint(
-            "chairmanship_id", "country_id", name=op.f("pk_chairmanship_co_chairs")
-        ),
+        sa.PrimaryKeyConstraint("chairmanship_id", "country_id", name=op.f("pk_chairmanship_co_chairs")),
     )
     with op.batch_alter_table("chairmanship_co_chairs", schema=None) as batch_op:
         batch_op.create_index(
@@ -520,9 +497,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("slug", name=op.f("uq_events_slug")),
     )
     with op.batch_alter_table("events", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_events_chairmanship_id"), ["chairmanship_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_events_chairmanship_id"), ["chairmanship_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_events_date_earliest_date_latest_id"),
             ["date_earliest", "date_latest", "id"],
@@ -533,9 +508,7 @@ def upgrade() -> None:
             ["kind", "date_earliest", "date_latest", "id"],
             unique=False,
         )
-        batch_op.create_index(
-            batch_op.f("ix_events_organization_id"), ["organization_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_events_organization_id"), ["organization_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_events_organization_id_date_earliest_date_latest_id"),
             ["organization_id", "date_earliest", "date_latest", "id"],
@@ -560,9 +533,7 @@ def upgrade() -> None:
             "(CASE WHEN organization_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN country_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN membership_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN chairmanship_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN event_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN statistic_id IS NULL THEN 0 ELSE 1 END) = 1",
             name=op.f("ck_citations_one_subject"),
         ),
-        sa.CheckConstraint(
-            'start >= 0 AND "end" > start', name=op.f("ck_citations_span")
-        ),
+        sa.CheckConstraint('start >= 0 AND "end" > start', name=op.f("ck_citations_span")),
         sa.ForeignKeyConstraint(
             ["chairmanship_id"],
             ["chairmanships.id"],
@@ -613,26 +584,16 @@ def upgrade() -> None:
             ["chairmanship_id"],
             unique=False,
         )
-        batch_op.create_index(
-            batch_op.f("ix_citations_country_id"), ["country_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_citations_document_id"), ["document_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_citations_event_id"), ["event_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_citations_membership_id"), ["membership_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_citations_country_id"), ["country_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_citations_document_id"), ["document_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_citations_event_id"), ["event_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_citations_membership_id"), ["membership_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_citations_organization_id"),
             ["organization_id"],
             unique=False,
         )
-        batch_op.create_index(
-            batch_op.f("ix_citations_statistic_id"), ["statistic_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_citations_statistic_id"), ["statistic_id"], unique=False)
 
     op.create_table(
         "event_participants",
@@ -650,14 +611,10 @@ def upgrade() -> None:
             name=op.f("fk_event_participants_event_id_events"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint(
-            "event_id", "country_id", name=op.f("pk_event_participants")
-        ),
+        sa.PrimaryKeyConstraint("event_id", "country_id", name=op.f("pk_event_participants")),
     )
     with op.batch_alter_table("event_participants", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_event_participants_country_id"), ["country_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_event_participants_country_id"), ["country_id"], unique=False)
 
     op.create_table(
         "event_partner_organizations",
@@ -674,9 +631,7 @@ def upgrade() -> None:
             ["organizations.id"],
             name=op.f("fk_event_partner_organizations_organization_id_organizations"),
         ),
-        sa.PrimaryKeyConstraint(
-            "event_id", "organization_id", name=op.f("pk_event_partner_organizations")
-        ),
+        sa.PrimaryKeyConstraint("event_id", "organization_id", name=op.f("pk_event_partner_organizations")),
     )
     with op.batch_alter_table("event_partner_organizations", schema=None) as batch_op:
         batch_op.create_index(
@@ -691,9 +646,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
     with op.batch_alter_table("event_partner_organizations", schema=None) as batch_op:
-        batch_op.drop_index(
-            batch_op.f("ix_event_partner_organizations_organization_id")
-        )
+        batch_op.drop_index(batch_op.f("ix_event_partner_organizations_organization_id"))
 
     op.drop_table("event_partner_organizations")
     with op.batch_alter_table("event_participants", schema=None) as batch_op:
@@ -712,9 +665,7 @@ def downgrade() -> None:
     op.drop_table("citations")
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_events_symbol"))
-        batch_op.drop_index(
-            batch_op.f("ix_events_organization_id_date_earliest_date_latest_id")
-        )
+        batch_op.drop_index(batch_op.f("ix_events_organization_id_date_earliest_date_latest_id"))
         batch_op.drop_index(batch_op.f("ix_events_organization_id"))
         batch_op.drop_index(batch_op.f("ix_events_kind_date_earliest_date_latest_id"))
         batch_op.drop_index(batch_op.f("ix_events_date_earliest_date_latest_id"))
@@ -743,9 +694,7 @@ def downgrade() -> None:
 
     op.drop_table("memberships")
     with op.batch_alter_table("chairmanships", schema=None) as batch_op:
-        batch_op.drop_index(
-            batch_op.f("ix_chairmanships_start_earliest_start_latest_id")
-        )
+        batch_op.drop_index(batch_op.f("ix_chairmanships_start_earliest_start_latest_id"))
         batch_op.drop_index(batch_op.f("ix_chairmanships_predecessor_id"))
         batch_op.drop_index(batch_op.f("ix_chairmanships_organization_id"))
         batch_op.drop_index(batch_op.f("ix_chairmanships_chair_id"))

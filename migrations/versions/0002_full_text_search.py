@@ -30,9 +30,7 @@ SQLITE_TRIGGERS = {
 
 def upgrade() -> None:
     if op.get_context().dialect.name == "postgresql":
-        op.execute(
-            f"CREATE INDEX ix_search_entries_fts ON search_entries USING gin ({PG_DOCUMENT})"
-        )
+        op.execute(f"CREATE INDEX ix_search_entries_fts ON search_entries USING gin ({PG_DOCUMENT})")
         return
     op.execute(
         "CREATE VIRTUAL TABLE search_fts USING fts5(title, body, content='search_entries', "

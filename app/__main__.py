@@ -1,0 +1,127 @@
+"""Command line: python -m app serve | migrate | seed | export-schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from app.config import get_settings
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from app.migrations import downgrade, upgrade
+
+    url = args.database_url or get_settings().database_url
+    started = time.perf_counter()
+    if args.revision.startswith("-") or args.revision == "base":
+        downgrade(url, args.revision)
+    else:
+        upgrade(url, args.revision)
+    print(f"migrated to {args.revision} in {time.perf_counter() - started:.2f} s")
+    return 0
+
+
+def _seed(args: argparse.Namespace) -> int:
+    from app.seeding import SeedFailed, seed, validate
+
+    settings = get_settings()
+    url = args.database_url or settings.database_url
+    seed_dir = Path(args.seed_dir or settings.seed_dir)
+
+    def progress(message: str) -> None:
+        if args.verbose:
+            print(f"  {message}", file=sys.stderr, flush=True)
+
+    try:
+        if args.check:
+            dataset = validate(seed_dir)
+            counts = dataset.counts()
+            print(f"seed files are valid ({seed_dir}): " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+            for conflict in dataset.conflicts:
+                print(f"conflict: {conflict}", file=sys.stderr)
+            if dataset.conflicts:
+                print(f"{len(dataset.conflicts)} conflict(s) between documents", file=sys.stderr)
+                return 3
+            return 0
+        outcome = asyncio.run(seed(url, seed_dir, reset=args.reset, progress=progress))
+    except SeedFailed as failure:
+        print(f"seed failed, nothing was written ({len(failure.errors)} error(s)):", file=sys.stderr)
+        for error in failure.errors:
+            print(f"  {error}", file=sys.stderr)
+        return 1
+    report = outcome.report
+    assert report is not None
+    print(report.table())
+    verdict = "changes written" if report.changed else "nothing changed"
+    print(f"{verdict}; data version {report.data_version}; {outcome.seconds:.2f} s")
+    for conflict in outcome.conflicts:
+        print(f"conflict: {conflict}", file=sys.stderr)
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "app.main:app",
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=None if args.reload else (args.workers or settings.workers),
+        reload=args.reload,
+        log_level=settings.log_level,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
+def _export_schema(_args: argparse.Namespace) -> int:
+    from app.schema import schema
+
+    sys.stdout.write(schema.as_str() + "\n")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m app", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    migrate = commands.add_parser("migrate", help="upgrade the database to the newest migration")
+    migrate.add_argument("revision", nargs="?", default="head", help="target revision (default: head)")
+    migrate.add_argument("--database-url", help="overrides DATABASE_URL")
+    migrate.set_defaults(handler=_migrate)
+
+    seed = commands.add_parser("seed", help="load every document and its facts under seed/")
+    seed.add_argument("--check", action="store_true", help="validate the files; write nothing")
+    seed.add_argument("--reset", action="store_true", help="delete everything, then load from scratch")
+    seed.add_argument("--database-url", help="overrides DATABASE_URL")
+    seed.add_argument("--seed-dir", help="folder to load (default: seed/)")
+    seed.add_argument("-v", "--verbose", action="store_true", help="print progress")
+    seed.set_defaults(handler=_seed)
+
+    serve = commands.add_parser("serve", help="serve the API with uvicorn")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int)
+    serve.add_argument("--reload", action="store_true", help="restart on code changes (development)")
+    serve.set_defaults(handler=_serve)
+
+    export = commands.add_parser("export-schema", help="print the schema's SDL")
+    export.set_defaults(handler=_export_schema)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""Seeding: read the files under seed/, validate them whole, then write in one transaction."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from app.db import create_engine
+from app.migrations import head_revision
+from app.seeding.dataset import Conflict, Dataset, load_dataset
+from app.seeding.files import SeedError
+from app.seeding.writer import SeedReport, reset_database, write_dataset
+
+
+class SeedFailed(Exception):
+    """The seed files are invalid or the database is not ready; nothing was written."""
+
+    def __init__(self, errors: list[SeedError] | list[str]) -> None:
+        self.errors = [str(error) for error in errors]
+        super().__init__("\n".join(self.errors))
+
+
+@dataclass
+class SeedOutcome:
+    dataset: Dataset
+    report: SeedReport | None
+    seconds: float
+    conflicts: list[Conflict] = field(default_factory=list)
+
+
+def validate(seed_dir: Path) -> Dataset:
+    """The validated dataset, or SeedFailed with every error found."""
+    dataset, errors = load_dataset(seed_dir)
+    if errors or dataset is None:
+        raise SeedFailed(errors)
+    return dataset
+
+
+async def seed(
+    database_url: str,
+    seed_dir: Path,
+    *,
+    reset: bool = False,
+    progress: Callable[[str], None] = lambda _message: None,
+) -> SeedOutcome:
+    """Validate every file, then bring the database to exactly what they state, all or nothing."""
+    started = time.perf_counter()
+    dataset = validate(seed_dir)
+    engine = create_engine(database_url, pool=False)
+    try:
+        async with engine.begin() as conn:
+            report = await conn.run_sync(_write, dataset, reset, progress)
+    finally:
+        await engine.dispose()
+    return SeedOutcome(dataset, report, time.perf_counter() - started, dataset.conflicts)
+
+
+def _write(conn: Connection, dataset: Dataset, reset: bool, progress: Callable[[str], None]) -> SeedReport:
+    current = (
+        conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        if _has_version_table(conn)
+        else None
+    )
+    if current != head_revision():
+        raise SeedFailed(
+            [
+                f"the database is at migration {current or 'none'}, not {head_revision()}: run `python -m app migrate` first"
+            ]
+        )
+    if reset:
+        reset_database(conn)
+    return write_dataset(conn, dataset, progress)
+
+
+def _has_version_table(conn: Connection) -> bool:
+    from sqlalchemy import inspect
+
+    return inspect(conn).has_table("alembic_version")

@@ -1,0 +1,364 @@
+"""Validate and resolve the seed files into one dataset: references, dates, quotes, merges.
+
+Nothing here touches the database: the writer gets a dataset that is already known to be whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.dates import DateParseError, PartialDate, parse_date, parse_span
+from app.seeding.files import (
+    SECTIONS,
+    Quote,
+    SeedError,
+    SourceDocument,
+    SourceFacts,
+    display_path,
+    read_seed_dir,
+)
+from app.seeding.locate import Passage, find_mentions, find_quote, passages
+
+
+@dataclass(frozen=True)
+class CitationSpan:
+    document: str
+    start: int
+    end: int
+    quote: str
+
+
+@dataclass
+class Fact:
+    """One record, resolved: column values (references as natural keys), links and citations."""
+
+    type: str
+    key: str
+    values: dict[str, Any]
+    links: dict[str, frozenset[Any]] = field(default_factory=dict)
+    citations: list[CitationSpan] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Two documents stating different values for one field of one fact."""
+
+    type: str
+    key: str
+    field: str
+    values: tuple[tuple[str, CitationSpan], ...]
+
+    def __str__(self) -> str:
+        stated = "; ".join(
+            f"{value!r} in {span.document} (\u201c{span.quote}\u201d)" for value, span in self.values
+        )
+        return f"{self.type} {self.key!r}: {self.field} disagrees: {stated}"
+
+
+@dataclass
+class Dataset:
+    documents: dict[str, SourceDocument]
+    facts: dict[str, dict[str, Fact]]
+    mentions: list[tuple[str, str, int, int, str, str]]
+    passages: dict[str, list[Passage]]
+    conflicts: list[Conflict]
+
+    def counts(self) -> dict[str, int]:
+        found = {"documents": len(self.documents)}
+        found.update({section: len(self.facts[section]) for section in SECTIONS})
+        found["citations"] = sum(
+            len(fact.citations) for records in self.facts.values() for fact in records.values()
+        )
+        found["mentions"] = len(self.mentions)
+        return found
+
+
+DATE_FIELDS = {
+    "memberships": (("start", "start", "end"), ("end", "end", None)),
+    "chairmanships": (("start", "start", "end"), ("end", "end", None)),
+    "events": (("date", "date", "end"), ("end_date", "end", None)),
+    "statistics": (("as_of", "as_of", None),),
+}
+
+
+def date_columns(prefix: str, date: PartialDate | None) -> dict[str, Any]:
+    """The stored columns of one partial date (all None when there is no date)."""
+    if date is None:
+        return dict.fromkeys(
+            (
+                f"{prefix}_{part}"
+                for part in ("year", "month", "day", "precision", "edtf", "earliest", "latest")
+            ),
+            None,
+        )
+    return {
+        f"{prefix}_year": date.year,
+        f"{prefix}_month": date.month,
+        f"{prefix}_day": date.day,
+        f"{prefix}_precision": date.precision.value,
+        f"{prefix}_edtf": date.edtf,
+        f"{prefix}_earliest": date.earliest,
+        f"{prefix}_latest": date.latest,
+    }
+
+
+class _Builder:
+    def __init__(self, root: Path, documents: list[SourceDocument]) -> None:
+        self.root = root
+        self.documents = {document.slug: document for document in documents}
+        self.errors: list[SeedError] = []
+        self.conflicts: list[Conflict] = []
+        self.facts: dict[str, dict[str, Fact]] = {section: {} for section in SECTIONS}
+        self.org_names: dict[str, str] = {}
+
+    def error(self, file: str, record: str, field_name: str, message: str) -> None:
+        self.errors.append(SeedError(file, record, field_name, message))
+
+    # -- citations -----------------------------------------------------------------------------
+
+    def cite(self, file: str, record: str, document: str, quotes: list[Quote]) -> list[CitationSpan]:
+        text = self.documents[document].text
+        spans = []
+        for index, item in enumerate(quotes):
+            found = find_quote(text, item.quote, item.occurrence)
+            if found is None:
+                where = "" if item.occurrence == 1 else f" (occurrence {item.occurrence})"
+                self.error(
+                    file,
+                    record,
+                    f"citations[{index}]",
+                    f"quote not found verbatim in document {document!r}{where}: {item.quote!r}",
+                )
+                continue
+            spans.append(CitationSpan(document, found, found + len(item.quote), item.quote))
+        return spans
+
+    # -- dates ---------------------------------------------------------------------------------
+
+    def dates(self, section: str, raw: Any, file: str, record: str) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for attribute, prefix, range_end in DATE_FIELDS.get(section, ()):
+            text = getattr(raw, attribute)
+            if text is None:
+                values.setdefault(prefix, None)
+                continue
+            try:
+                if range_end is None:
+                    values[prefix] = parse_date(str(text))
+                    continue
+                start, end = parse_span(str(text))
+            except DateParseError as error:
+                self.error(file, record, attribute, f"date does not parse: {error}")
+                continue
+            values[prefix] = start
+            if end is not None:
+                if values.get(range_end) is not None or getattr(raw, _attribute_of(section, range_end)):
+                    self.error(file, record, attribute, "a date range and a separate end date are both given")
+                values[range_end] = end
+        return values
+
+    # -- records -------------------------------------------------------------------------------
+
+    def add(self, section: str, fact: Fact, file: str, record: str, seen: set[tuple[str, str]]) -> None:
+        if (section, fact.key) in seen:
+            self.error(
+                file, record, "slug" if section != "countries" else "code", f"duplicate key {fact.key!r}"
+            )
+            return
+        seen.add((section, fact.key))
+        existing = self.facts[section].get(fact.key)
+        if existing is None:
+            self.facts[section][fact.key] = fact
+            return
+        self.merge(existing, fact)
+
+    def merge(self, existing: Fact, incoming: Fact) -> None:
+        """One fact stated by several documents: keep the most precise agreeing value, cite all."""
+        for name, value in incoming.values.items():
+            current = existing.values.get(name)
+            if value is None or value == current:
+                continue
+            if current is None:
+                existing.values[name] = value
+                continue
+            if isinstance(current, PartialDate) and isinstance(value, PartialDate):
+                if current.covers(value):
+                    existing.values[name] = value
+                    continue
+                if value.covers(current):
+                    continue
+            if isinstance(current, list) and isinstance(value, list):
+                existing.values[name] = sorted({*current, *value})
+                continue
+            first = existing.citations[0] if existing.citations else None
+            second = incoming.citations[0] if incoming.citations else None
+            if first and second:
+                self.conflicts.append(
+                    Conflict(existing.type, existing.key, name, ((current, first), (value, second)))
+                )
+        for name, linked in incoming.links.items():
+            existing.links[name] = existing.links.get(name, frozenset()) | linked
+        existing.citations.extend(span for span in incoming.citations if span not in existing.citations)
+        existing.sources.extend(incoming.sources)
+
+    def build(self, facts_files: list[SourceFacts]) -> None:
+        seen_per_file: dict[str, set[tuple[str, str]]] = {}
+        records: list[tuple[str, Any, str, str, str]] = []
+        for source in facts_files:
+            file = display_path(source.path, self.root)
+            document = source.facts.document
+            if document not in self.documents:
+                self.error(
+                    file, "", "document", f"unknown document {document!r}: no documents/{document}.txt"
+                )
+                continue
+            for section in SECTIONS:
+                for index, raw in enumerate(getattr(source.facts, section)):
+                    key = raw.code if section == "countries" else raw.slug
+                    label = f"{section}[{index}] ({'code' if section == 'countries' else 'slug'} {key!r})"
+                    records.append((section, raw, file, label, document))
+            seen_per_file[file] = set()
+
+        for section, raw, file, label, document in records:
+            if section == "organizations":
+                for name in (raw.slug, raw.acronym, raw.name, *raw.aliases):
+                    if name:
+                        self.org_names.setdefault(name.casefold(), raw.slug)
+
+        for section, raw, file, label, document in records:
+            spans = self.cite(file, label, document, raw.citations)
+            values = self.values(section, raw, file, label)
+            key = raw.code if section == "countries" else raw.slug
+            fact = Fact(section, key, values, self.links(section, raw), spans, [file])
+            self.add(section, fact, file, label, seen_per_file[file])
+
+        self.check_references(records)
+
+    def values(self, section: str, raw: Any, file: str, label: str) -> dict[str, Any]:
+        exclude = {"citations", "slug", "code", "co_chairs", "participants", "partner_organizations"}
+        exclude |= {attribute for attribute, _prefix, _end in DATE_FIELDS.get(section, ())}
+        values = {name: getattr(raw, name) for name in type(raw).model_fields if name not in exclude}
+        values.update(self.dates(section, raw, file, label))
+        if section in ("countries", "organizations"):
+            values["aliases"] = list(raw.aliases)
+        return values
+
+    def links(self, section: str, raw: Any) -> dict[str, frozenset[Any]]:
+        if section == "chairmanships":
+            return {"co_chairs": frozenset(raw.co_chairs)}
+        if section == "events":
+            return {
+                "participants": frozenset((item.country, item.role) for item in raw.participants),
+                "partner_organizations": frozenset(raw.partner_organizations),
+            }
+        return {}
+
+    def org(self, name: str | None) -> str | None:
+        return None if name is None else self.org_names.get(name.casefold())
+
+    def check_references(self, records: list[tuple[str, Any, str, str, str]]) -> None:
+        countries = self.facts["countries"]
+        chairmanships = self.facts["chairmanships"]
+
+        def need_org(file: str, label: str, field_name: str, name: str | None) -> None:
+            if name is not None and self.org(name) is None:
+                self.error(file, label, field_name, f"unknown organization {name!r}")
+
+        def need_country(file: str, label: str, field_name: str, code: str | None) -> None:
+            if code is not None and code not in countries:
+                self.error(file, label, field_name, f"unknown country {code!r} (not in any file's countries)")
+
+        for section, raw, file, label, _document in records:
+            if section == "organizations":
+                need_org(file, label, "parent", raw.parent)
+                if raw.parent is not None and self.org(raw.parent) == raw.slug:
+                    self.error(file, label, "parent", "an organization cannot be its own parent")
+            elif section == "memberships":
+                need_country(file, label, "member", raw.member)
+                need_org(file, label, "organization", raw.organization)
+            elif section == "chairmanships":
+                need_org(file, label, "organization", raw.organization)
+                need_country(file, label, "chair", raw.chair)
+                need_country(file, label, "predecessor", raw.predecessor)
+                for index, code in enumerate(raw.co_chairs):
+                    need_country(file, label, f"co_chairs[{index}]", code)
+            elif section == "events":
+                need_org(file, label, "organization", raw.organization)
+                if raw.chairmanship is not None and raw.chairmanship not in chairmanships:
+                    self.error(file, label, "chairmanship", f"unknown chairmanship {raw.chairmanship!r}")
+                for index, item in enumerate(raw.participants):
+                    need_country(file, label, f"participants[{index}]", item.country)
+                for index, name in enumerate(raw.partner_organizations):
+                    need_org(file, label, f"partner_organizations[{index}]", name)
+            elif section == "statistics":
+                need_org(file, label, "organization", raw.organization)
+                need_country(file, label, "country", raw.country)
+        self.check_parent_cycles()
+
+    def check_parent_cycles(self) -> None:
+        organizations = self.facts["organizations"]
+        for key in organizations:
+            seen = {key}
+            current = self.org(organizations[key].values.get("parent"))
+            while current is not None and current in organizations:
+                if current in seen:
+                    file = organizations[key].sources[0]
+                    self.error(file, f"organizations ({key!r})", "parent", "parents form a cycle")
+                    break
+                seen.add(current)
+                current = self.org(organizations[current].values.get("parent"))
+
+    def resolve_references(self) -> None:
+        """Replace organization names (acronyms, aliases) by slugs, now that all are known."""
+        for section in ("organizations", "memberships", "chairmanships", "events", "statistics"):
+            for fact in self.facts[section].values():
+                for name in ("parent", "organization"):
+                    if fact.values.get(name) is not None:
+                        fact.values[name] = self.org(fact.values[name])
+                if "partner_organizations" in fact.links:
+                    fact.links["partner_organizations"] = frozenset(
+                        slug for slug in map(self.org, fact.links["partner_organizations"]) if slug
+                    )
+
+
+def _attribute_of(section: str, prefix: str) -> str:
+    for attribute, stored, _end in DATE_FIELDS[section]:
+        if stored == prefix:
+            return attribute
+    raise KeyError(prefix)
+
+
+def load_dataset(root: Path) -> tuple[Dataset | None, list[SeedError]]:
+    """Read and validate every seed file; the dataset, or every error found."""
+    documents, facts_files, errors = read_seed_dir(root)
+    builder = _Builder(root, documents)
+    builder.errors.extend(errors)
+    builder.build(facts_files)
+    if builder.errors:
+        return None, builder.errors
+    builder.resolve_references()
+    mentions = []
+    names: dict[str, list[str]] = {}
+    for fact in builder.facts["organizations"].values():
+        names[fact.key] = [
+            name for name in (fact.values["name"], fact.values["acronym"], *fact.values["aliases"]) if name
+        ]
+    for slug, document in builder.documents.items():
+        for org, start, end, found, context in find_mentions(document.text, names):
+            mentions.append((org, slug, start, end, found, context))
+    dataset = Dataset(
+        documents=builder.documents,
+        facts=builder.facts,
+        mentions=mentions,
+        passages={slug: passages(document.text) for slug, document in builder.documents.items()},
+        conflicts=builder.conflicts,
+    )
+    return dataset, []
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

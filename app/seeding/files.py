@@ -1,0 +1,296 @@
+"""Read seed files into typed records, collecting every structural error with file, record and field."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+
+from app.models import EventKind, OrganizationKind, TenureStatus
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=160)]
+Code = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+DateText = str | int
+
+
+@dataclass(frozen=True)
+class SeedError:
+    """One problem in the seed files, located precisely enough to fix."""
+
+    file: str
+    record: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.record}" if self.record else self.file
+        if self.field:
+            where += f": {self.field}"
+        return f"{where}: {self.message}"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Quote(Strict):
+    """A quote and which of its occurrences in the document it means (1-based)."""
+
+    quote: Text
+    occurrence: int = Field(1, ge=1)
+
+
+def _quotes(value: Any) -> Any:
+    if isinstance(value, str):
+        return [{"quote": value}]
+    if isinstance(value, list):
+        return [{"quote": item} if isinstance(item, str) else item for item in value]
+    return value
+
+
+class Cited(Strict):
+    citations: list[Quote] = Field(min_length=1)
+
+    _normalise_citations = field_validator("citations", mode="before")(_quotes)
+
+
+class DocumentMeta(Strict):
+    title: Text
+    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(?:-[A-Za-z0-9]+)*$")]
+    origin: str | None = None
+
+
+class CountryRecord(Cited):
+    code: Code
+    name: Text
+    aliases: list[Text] = []
+
+
+class OrganizationRecord(Cited):
+    slug: Slug
+    name: Text
+    acronym: str | None = None
+    aliases: list[Text] = []
+    kind: str
+    description: str | None = None
+    parent: str | None = None
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        return _enum_name(OrganizationKind, value)
+
+
+class MembershipRecord(Cited):
+    slug: Slug
+    member: Code
+    organization: Text
+    role: str | None = None
+    start: DateText | None = None
+    end: DateText | None = None
+    status: str = "UNKNOWN"
+
+    @field_validator("status")
+    @classmethod
+    def _known_status(cls, value: str) -> str:
+        return _enum_name(TenureStatus, value)
+
+
+class ChairmanshipRecord(Cited):
+    slug: Slug
+    organization: Text
+    chair: Code
+    title: Text
+    session: int | None = Field(None, ge=1)
+    office_holder: str | None = None
+    co_chairs: list[Code] = []
+    predecessor: Code | None = None
+    start: DateText | None = None
+    end: DateText | None = None
+
+
+class Participant(Strict):
+    country: Code
+    role: Text = "participant"
+
+
+class EventRecord(Cited):
+    slug: Slug
+    title: Text
+    kind: str
+    description: str | None = None
+    symbol: str | None = None
+    date: DateText | None = None
+    end_date: DateText | None = None
+    location: str | None = None
+    organization: str | None = None
+    chairmanship: Slug | None = None
+    participants: list[Participant] = []
+    partner_organizations: list[Text] = []
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        return _enum_name(EventKind, value)
+
+    @field_validator("participants", mode="before")
+    @classmethod
+    def _participant_codes(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"country": item} if isinstance(item, str) else item for item in value]
+        return value
+
+
+class StatisticRecord(Cited):
+    slug: Slug
+    label: Text
+    value: float
+    unit: str | None = None
+    qualifier: str | None = None
+    as_of: DateText | None = None
+    organization: str | None = None
+    country: Code | None = None
+
+
+class FactsFile(Strict):
+    document: Slug
+    countries: list[CountryRecord] = []
+    organizations: list[OrganizationRecord] = []
+    memberships: list[MembershipRecord] = []
+    chairmanships: list[ChairmanshipRecord] = []
+    events: list[EventRecord] = []
+    statistics: list[StatisticRecord] = []
+
+
+SECTIONS = ("countries", "organizations", "memberships", "chairmanships", "events", "statistics")
+
+
+def _enum_name(kind: type[Any], value: str) -> str:
+    if value not in kind.__members__:
+        raise ValueError(f"unknown {kind.__name__} {value!r}; expected one of {', '.join(kind.__members__)}")
+    return value
+
+
+@dataclass(frozen=True)
+class SourceDocument:
+    slug: str
+    path: Path
+    meta: DocumentMeta
+    text: str
+
+
+@dataclass(frozen=True)
+class SourceFacts:
+    path: Path
+    facts: FactsFile
+
+
+def _display(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root.parent))
+    except ValueError:
+        return str(path)
+
+
+INVALID = object()
+
+
+def _load_yaml(path: Path, root: Path, errors: list[SeedError]) -> Any:
+    """The file's YAML data, or INVALID (with the error recorded)."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        errors.append(SeedError(_display(path, root), "", "", f"not valid YAML: {error}"))
+        return INVALID
+    if data is None:
+        errors.append(SeedError(_display(path, root), "", "", "the file is empty"))
+        return INVALID
+    if not isinstance(data, dict):
+        errors.append(
+            SeedError(_display(path, root), "", "", "expected a mapping of fields at the top level")
+        )
+        return INVALID
+    return data
+
+
+def _record_label(data: Any, loc: tuple[Any, ...]) -> tuple[str, str]:
+    """Turn a pydantic error location into ("events[3] (slug 'x')", "date")."""
+    if len(loc) >= 2 and loc[0] in SECTIONS and isinstance(loc[1], int):
+        section, index = loc[0], loc[1]
+        label = f"{section}[{index}]"
+        try:
+            item = data[section][index]
+            key = item.get("slug") or item.get("code")
+            if key:
+                label += f" ({'code' if 'code' in item and 'slug' not in item else 'slug'} {key!r})"
+        except (KeyError, IndexError, TypeError, AttributeError):
+            pass
+        return label, ".".join(str(part) for part in loc[2:])
+    return "", ".".join(str(part) for part in loc)
+
+
+def _structure_errors(path: Path, root: Path, data: Any, error: ValidationError) -> list[SeedError]:
+    found = []
+    for item in error.errors():
+        record, field = _record_label(data, tuple(item["loc"]))
+        message = item["msg"].removeprefix("Value error, ")
+        found.append(SeedError(_display(path, root), record, field, message))
+    return found
+
+
+def read_seed_dir(root: Path) -> tuple[list[SourceDocument], list[SourceFacts], list[SeedError]]:
+    """Read every document and facts file under `root`, with every structural error found."""
+    errors: list[SeedError] = []
+    documents: list[SourceDocument] = []
+    facts: list[SourceFacts] = []
+    doc_dir = root / "documents"
+    if not doc_dir.is_dir():
+        return [], [], [SeedError(str(root), "", "", "no documents/ folder")]
+
+    for text_path in sorted(doc_dir.glob("*.txt")):
+        slug = text_path.stem
+        meta_path = text_path.with_suffix(".yaml")
+        if not meta_path.exists():
+            errors.append(SeedError(_display(text_path, root), "", "", f"no metadata file {meta_path.name}"))
+            continue
+        raw = _load_yaml(meta_path, root, errors)
+        if raw is INVALID:
+            continue
+        try:
+            meta = DocumentMeta.model_validate(raw)
+        except ValidationError as error:
+            errors.extend(_structure_errors(meta_path, root, raw, error))
+            continue
+        try:
+            text = text_path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as error:
+            errors.append(SeedError(_display(text_path, root), "", "", f"not UTF-8 text: {error}"))
+            continue
+        documents.append(SourceDocument(slug, text_path, meta, text))
+
+    for meta_path in sorted(doc_dir.glob("*.yaml")):
+        if not meta_path.with_suffix(".txt").exists():
+            errors.append(
+                SeedError(_display(meta_path, root), "", "", f"no document text {meta_path.stem}.txt")
+            )
+
+    for path in sorted([*root.glob("*.yaml"), *root.glob("*.yml")]):
+        raw = _load_yaml(path, root, errors)
+        if raw is INVALID:
+            continue
+        try:
+            parsed = FactsFile.model_validate(raw)
+        except ValidationError as error:
+            errors.extend(_structure_errors(path, root, raw, error))
+            continue
+        facts.append(SourceFacts(path, parsed))
+    return documents, facts, errors
+
+
+def display_path(path: Path, root: Path) -> str:
+    """How error messages name a seed file: relative to the project."""
+    return _display(path, root)

@@ -1,0 +1,101 @@
+"""Text work on documents: locating quotes, sentences, passages and organization mentions."""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\u201c\"(])|\n+")
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+# A full stop after a lone capital ("H.E.") or a title abbreviation does not end a sentence.
+_ABBREVIATION = re.compile(r"(?:(?<![\w])[A-Z]\.|\b(?:Mr|Mrs|Ms|Dr|St|No|Nos|e\.g|i\.e|etc|vs)\.)$")
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A paragraph of a document, with its offsets."""
+
+    start: int
+    end: int
+    text: str
+
+
+def find_quote(text: str, quote: str, occurrence: int = 1) -> int | None:
+    """The offset of the quote's n-th verbatim occurrence in the text, or None."""
+    position = -1
+    for _ in range(occurrence):
+        position = text.find(quote, position + 1)
+        if position < 0:
+            return None
+    return position
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence, trimmed of surrounding whitespace."""
+    spans = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        if _ABBREVIATION.search(text, 0, match.start()):
+            continue
+        spans.append((start, match.start()))
+        start = match.end()
+    spans.append((start, len(text)))
+    trimmed = []
+    for s, e in spans:
+        chunk = text[s:e]
+        if chunk.strip():
+            trimmed.append((s + len(chunk) - len(chunk.lstrip()), e - len(chunk) + len(chunk.rstrip())))
+    return trimmed
+
+
+def passages(text: str) -> list[Passage]:
+    """The document's paragraphs, the units full-text search returns."""
+    found = []
+    start = 0
+    for match in [*_PARAGRAPH_BREAK.finditer(text), None]:
+        end = match.start() if match else len(text)
+        chunk = text[start:end]
+        if chunk.strip():
+            lead = len(chunk) - len(chunk.lstrip())
+            trail = len(chunk) - len(chunk.rstrip())
+            found.append(Passage(start + lead, end - trail, chunk.strip()))
+        if match:
+            start = match.end()
+    return found
+
+
+def _pattern(name: str) -> re.Pattern[str]:
+    # Whole words only: "UN" must not match inside "UNESCO" or "LLDCs". Acronyms match their
+    # case exactly; longer names match in any case ("The United Nations" opens a sentence).
+    flags = 0 if name.isupper() or len(name) <= 4 else re.IGNORECASE
+    escaped = re.escape(name).replace("\\'", "['\u2019]").replace("\u2019", "['\u2019]")
+    return re.compile(rf"(?<!\w){escaped}(?!\w)", flags)
+
+
+def find_mentions(text: str, names: dict[str, list[str]]) -> Iterator[tuple[str, int, int, str, str]]:
+    """Every passage naming an organization: (slug, start, end, matched text, its sentence).
+
+    Where names overlap ("United Nations" inside "Food and Agriculture Organization of the
+    United Nations"), the longest match wins, so each stretch of text names one organization.
+    """
+    candidates = []
+    for slug, organization_names in names.items():
+        for name in set(organization_names):
+            for match in _pattern(name).finditer(text):
+                candidates.append((match.start(), match.end(), slug))
+    candidates.sort(key=lambda item: (-(item[1] - item[0]), item[0], item[2]))
+    taken: list[tuple[int, int]] = []
+    chosen = []
+    for start, end, slug in candidates:
+        if any(start < other_end and other_start < end for other_start, other_end in taken):
+            continue
+        taken.append((start, end))
+        chosen.append((start, end, slug))
+    sentences = sentence_spans(text)
+    starts = [span[0] for span in sentences]
+    for start, end, slug in sorted(chosen):
+        index = max(bisect.bisect_right(starts, start) - 1, 0)
+        s_start, s_end = sentences[index]
+        yield slug, start, end, text[start:end], text[s_start : max(s_end, end)]

@@ -1,0 +1,57 @@
+"""The texts full-text search indexes: each entity's words and each document passage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.seeding.dataset import Dataset
+
+
+def _join(*parts: Any) -> str:
+    return " ".join(str(part) for part in parts if part)
+
+
+def search_entries(
+    dataset: Dataset, ids: dict[str, dict[str, int]]
+) -> dict[tuple[str, int, int], dict[str, Any]]:
+    """(entity type, entity id, start) -> {end, title, body} for every searchable text."""
+    facts = dataset.facts
+    countries = {code: fact.values["name"] for code, fact in facts["countries"].items()}
+    organizations = {slug: fact.values["name"] for slug, fact in facts["organizations"].items()}
+    entries: dict[tuple[str, int, int], dict[str, Any]] = {}
+
+    def add(entity: str, key: str, title: str, body: str, start: int = 0, end: int = 0) -> None:
+        entries[(entity, ids[entity][key], start)] = {"end": end, "title": title, "body": body}
+
+    for slug, document in dataset.documents.items():
+        for passage in dataset.passages[slug]:
+            add("document", slug, document.meta.title, passage.text, passage.start, passage.end)
+    for code, fact in facts["countries"].items():
+        add("country", code, fact.values["name"], _join(code, *fact.values["aliases"]))
+    for slug, fact in facts["organizations"].items():
+        v = fact.values
+        add("organization", slug, v["name"], _join(v["acronym"], *v["aliases"], v["description"]))
+    for slug, fact in facts["memberships"].items():
+        v = fact.values
+        title = f"{countries[v['member']]}: {v['role'] or 'member'} of {organizations[v['organization']]}"
+        add("membership", slug, title, _join(*(c.quote for c in fact.citations)))
+    for slug, fact in facts["chairmanships"].items():
+        v = fact.values
+        add(
+            "chairmanship",
+            slug,
+            v["title"],
+            _join(organizations[v["organization"]], v["office_holder"], *(c.quote for c in fact.citations)),
+        )
+    for slug, fact in facts["events"].items():
+        v = fact.values
+        add("event", slug, v["title"], _join(v["symbol"], v["description"], v["location"]))
+    for slug, fact in facts["statistics"].items():
+        v = fact.values
+        add(
+            "statistic",
+            slug,
+            v["label"],
+            _join(v["qualifier"], v["unit"], *(c.quote for c in fact.citations)),
+        )
+    return entries

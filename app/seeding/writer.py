@@ -1,0 +1,441 @@
+"""Write a validated dataset to the database: upsert by natural keys, remove what is gone.
+
+Runs inside one transaction opened by the caller, so a failure leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy.engine import Connection
+
+from app import models
+from app.seeding.dataset import Dataset, date_columns, sha256
+from app.seeding.search_text import search_entries
+
+Progress = Callable[[str], None]
+
+REPORT_TYPES = (
+    "documents",
+    "countries",
+    "organizations",
+    "memberships",
+    "chairmanships",
+    "events",
+    "statistics",
+    "citations",
+    "mentions",
+    "search entries",
+)
+
+
+@dataclass
+class SeedReport:
+    """What a seed did, per type: added, updated, removed, unchanged."""
+
+    counts: dict[str, Counter[str]] = field(
+        default_factory=lambda: {name: Counter() for name in REPORT_TYPES}
+    )
+    data_version: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return any(c["added"] or c["updated"] or c["removed"] for c in self.counts.values())
+
+    def table(self) -> str:
+        columns = ("added", "updated", "removed", "unchanged")
+        lines = [f"{'type':<16}" + "".join(f"{name:>11}" for name in columns)]
+        for name in REPORT_TYPES:
+            counter = self.counts[name]
+            lines.append(f"{name:<16}" + "".join(f"{counter[column]:>11}" for column in columns))
+        return "\n".join(lines)
+
+
+class _Sync:
+    def __init__(self, conn: Connection, report: SeedReport, progress: Progress) -> None:
+        self.conn = conn
+        self.report = report
+        self.progress = progress
+        self.removals: list[tuple[Table, list[int]]] = []
+        self.status: dict[str, dict[Any, str]] = {name: {} for name in REPORT_TYPES}
+
+    def touch(self, name: str, keys: Iterable[Any]) -> None:
+        """Count records whose links or parent changed as updated, unless just added."""
+        status = self.status[name]
+        for key in keys:
+            if status.get(key) == "unchanged":
+                status[key] = "updated"
+
+    def tally(self) -> None:
+        for name, status in self.status.items():
+            self.report.counts[name].update(status.values())
+
+    def rows(
+        self, name: str, table: Table, key_columns: tuple[str, ...], desired: dict[Any, dict[str, Any]]
+    ) -> dict[Any, int]:
+        """Upsert `desired` (natural key -> values) into `table`; the ids of every desired key.
+
+        Rows whose keys are not desired are removed later, after their dependents have moved.
+        """
+        counter = self.report.counts[name]
+        value_columns = sorted({column for values in desired.values() for column in values})
+        key_of = (
+            (lambda row: row[0]) if len(key_columns) == 1 else (lambda row: tuple(row[: len(key_columns)]))
+        )
+        selected = [table.c[column] for column in (*key_columns, *value_columns)]
+        existing: dict[Any, tuple[int, dict[str, Any]]] = {}
+        for row in self.conn.execute(select(*selected, table.c.id)):
+            values = dict(zip(value_columns, row[len(key_columns) : -1], strict=True))
+            existing[key_of(row)] = (row[-1], values)
+
+        ids: dict[Any, int] = {}
+        to_insert = []
+        for key, values in desired.items():
+            found = existing.get(key)
+            if found is None:
+                keys = (key,) if len(key_columns) == 1 else key
+                to_insert.append({**dict(zip(key_columns, keys, strict=True)), **values})
+                continue
+            row_id, current = found
+            ids[key] = row_id
+            changed = {column: value for column, value in values.items() if not _same(current[column], value)}
+            if changed:
+                self.conn.execute(update(table).where(table.c.id == row_id).values(**changed))
+            self.status[name][key] = "updated" if changed else "unchanged"
+        for chunk in _chunks(to_insert, 500):
+            inserted = self.conn.execute(
+                insert(table).returning(
+                    table.c.id, *(table.c[c] for c in key_columns), sort_by_parameter_order=True
+                ),
+                chunk,
+            )
+            for row in inserted:
+                key = row[1] if len(key_columns) == 1 else tuple(row[1:])
+                ids[key] = row[0]
+                self.status[name][key] = "added"
+        gone = [row_id for key, (row_id, _values) in existing.items() if key not in desired]
+        counter["removed"] += len(gone)
+        if gone:
+            self.removals.append((table, gone))
+        self.progress(f"{name}: {len(desired)} in the files, {len(to_insert)} added, {len(gone)} to remove")
+        return ids
+
+    def links(
+        self,
+        table: Table,
+        owner_column: str,
+        owner_ids: dict[str, int],
+        desired: dict[str, set[tuple[Any, ...]]],
+        columns: tuple[str, ...],
+    ) -> set[str]:
+        """Make each owner's linked rows exactly `desired`; the owners whose links changed."""
+        existing: dict[int, set[tuple[Any, ...]]] = {}
+        for row in self.conn.execute(select(table.c[owner_column], *(table.c[c] for c in columns))):
+            existing.setdefault(row[0], set()).add(tuple(row[1:]))
+        changed = set()
+        for key, owner_id in owner_ids.items():
+            wanted = desired.get(key, set())
+            if existing.get(owner_id, set()) == wanted:
+                continue
+            changed.add(key)
+            self.conn.execute(delete(table).where(table.c[owner_column] == owner_id))
+            if wanted:
+                self.conn.execute(
+                    insert(table),
+                    [{owner_column: owner_id, **dict(zip(columns, item, strict=True))} for item in wanted],
+                )
+        return changed
+
+    def remove_pending(self) -> None:
+        for table, ids in reversed(self.removals):
+            for chunk in _chunks(ids, 500):
+                self.conn.execute(delete(table).where(table.c.id.in_(chunk)))
+
+
+def _same(current: Any, wanted: Any) -> bool:
+    if isinstance(wanted, float) and isinstance(current, (int, float)):
+        return float(current) == wanted
+    return bool(current == wanted)
+
+
+def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def reset_database(conn: Connection) -> None:
+    """Delete every row, dependents first (for `seed --reset`)."""
+    for table in reversed(models.Base.metadata.sorted_tables):
+        if table.name != "dataset_state":
+            conn.execute(delete(table))
+
+
+def write_dataset(conn: Connection, dataset: Dataset, progress: Progress) -> SeedReport:
+    """Bring the database to exactly the dataset; report what changed."""
+    report = SeedReport()
+    sync = _Sync(conn, report, progress)
+    facts = dataset.facts
+    t = {table.name: table for table in models.Base.metadata.sorted_tables}
+
+    document_ids = sync.rows(
+        "documents",
+        t["documents"],
+        ("slug",),
+        {
+            slug: {
+                "title": doc.meta.title,
+                "language": doc.meta.language,
+                "origin": doc.meta.origin,
+                "sha256": sha256(doc.text),
+                "text": doc.text,
+            }
+            for slug, doc in dataset.documents.items()
+        },
+    )
+    country_ids = sync.rows(
+        "countries",
+        t["countries"],
+        ("code",),
+        {
+            code: {"name": f.values["name"], "aliases": f.values["aliases"]}
+            for code, f in facts["countries"].items()
+        },
+    )
+
+    org_values = {
+        slug: {name: f.values[name] for name in ("name", "acronym", "aliases", "kind", "description")}
+        for slug, f in facts["organizations"].items()
+    }
+    existing_parents = dict(
+        conn.execute(select(t["organizations"].c.slug, t["organizations"].c.parent_id)).tuples().all()
+    )
+    org_ids = sync.rows("organizations", t["organizations"], ("slug",), org_values)
+    reparented = set()
+    for slug, fact in facts["organizations"].items():
+        parent = fact.values.get("parent")
+        parent_id = org_ids[parent] if parent else None
+        if existing_parents.get(slug) != parent_id:
+            conn.execute(
+                update(t["organizations"])
+                .where(t["organizations"].c.id == org_ids[slug])
+                .values(parent_id=parent_id)
+            )
+            reparented.add(slug)
+    sync.touch("organizations", reparented)
+
+    membership_ids = sync.rows(
+        "memberships",
+        t["memberships"],
+        ("slug",),
+        {
+            slug: {
+                "country_id": country_ids[f.values["member"]],
+                "organization_id": org_ids[f.values["organization"]],
+                "role": f.values["role"],
+                "status": f.values["status"],
+                **date_columns("start", f.values["start"]),
+                **date_columns("end", f.values["end"]),
+            }
+            for slug, f in facts["memberships"].items()
+        },
+    )
+
+    chair_ids = sync.rows(
+        "chairmanships",
+        t["chairmanships"],
+        ("slug",),
+        {
+            slug: {
+                "organization_id": org_ids[f.values["organization"]],
+                "chair_id": country_ids[f.values["chair"]],
+                "predecessor_id": country_ids[f.values["predecessor"]] if f.values["predecessor"] else None,
+                "title": f.values["title"],
+                "session": f.values["session"],
+                "office_holder": f.values["office_holder"],
+                **date_columns("start", f.values["start"]),
+                **date_columns("end", f.values["end"]),
+            }
+            for slug, f in facts["chairmanships"].items()
+        },
+    )
+    changed = sync.links(
+        t["chairmanship_co_chairs"],
+        "chairmanship_id",
+        chair_ids,
+        {
+            slug: {(country_ids[code],) for code in f.links["co_chairs"]}
+            for slug, f in facts["chairmanships"].items()
+        },
+        ("country_id",),
+    )
+    sync.touch("chairmanships", changed)
+
+    event_ids = sync.rows(
+        "events",
+        t["events"],
+        ("slug",),
+        {
+            slug: {
+                "title": f.values["title"],
+                "kind": f.values["kind"],
+                "description": f.values["description"],
+                "symbol": f.values["symbol"],
+                "location": f.values["location"],
+                "organization_id": org_ids[f.values["organization"]] if f.values["organization"] else None,
+                "chairmanship_id": chair_ids[f.values["chairmanship"]] if f.values["chairmanship"] else None,
+                **date_columns("date", f.values["date"]),
+                **date_columns("end", f.values["end"]),
+            }
+            for slug, f in facts["events"].items()
+        },
+    )
+    changed = sync.links(
+        t["event_participants"],
+        "event_id",
+        event_ids,
+        {
+            slug: {(country_ids[code], role) for code, role in f.links["participants"]}
+            for slug, f in facts["events"].items()
+        },
+        ("country_id", "role"),
+    )
+    changed |= sync.links(
+        t["event_partner_organizations"],
+        "event_id",
+        event_ids,
+        {
+            slug: {(org_ids[o],) for o in f.links["partner_organizations"]}
+            for slug, f in facts["events"].items()
+        },
+        ("organization_id",),
+    )
+    sync.touch("events", changed)
+
+    statistic_ids = sync.rows(
+        "statistics",
+        t["statistics"],
+        ("slug",),
+        {
+            slug: {
+                "label": f.values["label"],
+                "value": float(f.values["value"]),
+                "unit": f.values["unit"],
+                "qualifier": f.values["qualifier"],
+                "organization_id": org_ids[f.values["organization"]] if f.values["organization"] else None,
+                "country_id": country_ids[f.values["country"]] if f.values["country"] else None,
+                **date_columns("as_of", f.values["as_of"]),
+            }
+            for slug, f in facts["statistics"].items()
+        },
+    )
+
+    subject_ids = {
+        "countries": ("country_id", country_ids),
+        "organizations": ("organization_id", org_ids),
+        "memberships": ("membership_id", membership_ids),
+        "chairmanships": ("chairmanship_id", chair_ids),
+        "events": ("event_id", event_ids),
+        "statistics": ("statistic_id", statistic_ids),
+    }
+    citations: dict[Any, dict[str, Any]] = {}
+    for section, (column, ids) in subject_ids.items():
+        for key, fact in facts[section].items():
+            for span in fact.citations:
+                natural = (column, ids[key], document_ids[span.document], span.start, span.end)
+                citations[natural] = {"quote": span.quote}
+    _sync_citations(sync, t["citations"], citations)
+
+    sync.rows(
+        "mentions",
+        t["mentions"],
+        ("organization_id", "document_id", "start"),
+        {
+            (org_ids[org], document_ids[doc], start): {"end": end, "text": text, "context": context}
+            for org, doc, start, end, text, context in dataset.mentions
+        },
+    )
+
+    sync.rows(
+        "search entries",
+        t["search_entries"],
+        ("entity_type", "entity_id", "start"),
+        search_entries(
+            dataset,
+            {
+                "document": document_ids,
+                "country": country_ids,
+                "organization": org_ids,
+                "membership": membership_ids,
+                "chairmanship": chair_ids,
+                "event": event_ids,
+                "statistic": statistic_ids,
+            },
+        ),
+    )
+
+    sync.remove_pending()
+    sync.tally()
+    report.data_version = _bump_version(conn, report.changed)
+    return report
+
+
+def _sync_citations(sync: _Sync, table: Table, desired: dict[Any, dict[str, Any]]) -> None:
+    """Citations are keyed by (subject, document, span); each subject column in turn."""
+    counter = sync.report.counts["citations"]
+    existing: dict[Any, tuple[int, str]] = {}
+    for column in models.SUBJECT_COLUMNS:
+        for row in sync.conn.execute(
+            select(
+                table.c.id, table.c[column], table.c.document_id, table.c.start, table.c.end, table.c.quote
+            ).where(table.c[column].is_not(None))
+        ):
+            existing[(column, row[1], row[2], row[3], row[4])] = (row[0], row[5])
+    to_insert = []
+    for key, values in desired.items():
+        found = existing.get(key)
+        if found is None:
+            column, subject_id, document_id, start, end = key
+            to_insert.append(
+                {
+                    column: subject_id,
+                    "document_id": document_id,
+                    "start": start,
+                    "end": end,
+                    "quote": values["quote"],
+                }
+            )
+        elif found[1] != values["quote"]:
+            sync.conn.execute(update(table).where(table.c.id == found[0]).values(quote=values["quote"]))
+            counter["updated"] += 1
+        else:
+            counter["unchanged"] += 1
+    for column in models.SUBJECT_COLUMNS:
+        rows = [
+            {c: row.get(c) for c in ("document_id", "start", "end", "quote", *models.SUBJECT_COLUMNS)}
+            for row in to_insert
+            if column in row
+        ]
+        for chunk in _chunks(rows, 500):
+            sync.conn.execute(insert(table), chunk)
+    counter["added"] += len(to_insert)
+    gone = [row_id for key, (row_id, _quote) in existing.items() if key not in desired]
+    counter["removed"] += len(gone)
+    for chunk in _chunks(gone, 500):
+        sync.conn.execute(delete(table).where(table.c.id.in_(chunk)))
+
+
+def _bump_version(conn: Connection, changed: bool) -> int:
+    state = models.DatasetState.__table__
+    row = conn.execute(select(state.c.version)).scalar()
+    if row is None:
+        conn.execute(insert(state).values(id=1, version=1, seeded_at=dt.datetime.now(dt.UTC)))
+        return 1
+    if not changed:
+        return int(row)
+    conn.execute(update(state).values(version=row + 1, seeded_at=dt.datetime.now(dt.UTC)))
+    return int(row) + 1
