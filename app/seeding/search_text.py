@@ -24,8 +24,13 @@ def search_entries(
         entries[(entity, ids[entity][key], start)] = {"end": end, "title": title, "body": body}
 
     for slug, document in dataset.documents.items():
+        add("document", slug, document.meta.title, document.meta.origin or "")
         for passage in dataset.passages[slug]:
-            add("document", slug, document.meta.title, passage.text, passage.start, passage.end)
+            entries[("passage", ids["document"][slug], passage.start)] = {
+                "end": passage.end,
+                "title": "",
+                "body": passage.text,
+            }
     for code, fact in facts["countries"].items():
         add("country", code, fact.values["name"], _join(code, *fact.values["aliases"]))
     for slug, fact in facts["organizations"].items():

@@ -15,7 +15,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # The tsvector expression; app.search queries with exactly this text so the index is used.
-PG_DOCUMENT = "to_tsvector('english', title || ' ' || body)"
+PG_DOCUMENT = "(setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', body), 'B'))"
 
 SQLITE_TRIGGERS = {
     "search_fts_ai": "AFTER INSERT ON search_entries BEGIN "

@@ -1,0 +1,87 @@
+"""The ASGI app: GraphQL at /graphql, health endpoints, the SDL."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+
+from app.config import Settings, get_settings
+from app.db import create_engine
+from app.migrations import head_revision
+from app.queries import RequestDatabase
+from app.schema import schema
+from app.schema.context import Context
+
+
+class GraphQLView(GraphQL[Context, None]):
+    """Strawberry's ASGI view with our per-request context."""
+
+    def __init__(self, settings: Settings, **kwargs: Any) -> None:
+        super().__init__(schema, **kwargs)
+        self.settings = settings
+        self.engine: Any = None
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        return Context(db=RequestDatabase(self.engine), settings=self.settings)
+
+    async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
+        context: Context = kwargs["context"]
+        try:
+            return await super().execute_operation(*args, **kwargs)
+        finally:
+            await context.db.close()
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """The application, for `settings` (default: from the environment)."""
+    settings = settings or get_settings()
+    view = GraphQLView(settings, multipart_uploads_enabled=False)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        view.engine = create_engine(settings.database_url, statement_timeout_ms=settings.statement_timeout_ms)
+        try:
+            yield
+        finally:
+            await view.engine.dispose()
+
+    async def healthz(_request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_request: Request) -> Response:
+        try:
+            async with view.engine.connect() as conn:
+                current = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+        except Exception as error:  # noqa: BLE001 - any failure means not ready; say which
+            return JSONResponse({"status": "unavailable", "reason": type(error).__name__}, status_code=503)
+        head = head_revision()
+        if current != head:
+            return JSONResponse(
+                {"status": "unavailable", "reason": f"database at migration {current}, expected {head}"},
+                status_code=503,
+            )
+        return JSONResponse({"status": "ready", "migration": current})
+
+    async def sdl(_request: Request) -> Response:
+        return PlainTextResponse(schema.as_str() + "\n", media_type="application/graphql")
+
+    return Starlette(
+        routes=[
+            Route("/graphql", view, methods=["GET", "POST"]),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/schema.graphql", sdl),
+        ],
+        lifespan=lifespan,
+    )
+
+
+app = create_app()

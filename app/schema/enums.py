@@ -1,0 +1,34 @@
+"""GraphQL enums mirroring the models' enums, each value with its description."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+
+from app import models
+from app.dates import DatePrecision as _DatePrecision
+
+
+def _mirror(source: type[Enum], description: str) -> type[Enum]:
+    members = {member.name: strawberry.enum_value(member.name, description=member.value) for member in source}
+    return strawberry.enum(Enum(source.__name__, members), description=description)  # type: ignore[arg-type]
+
+
+OrganizationKind = _mirror(models.OrganizationKind, "What sort of body an organization is.")
+EventKind = _mirror(models.EventKind, "What sort of event an event is.")
+TenureStatus = _mirror(
+    models.TenureStatus,
+    "Whether a membership still holds, as far as the sources say; a missing end date alone is UNKNOWN.",
+)
+
+
+@strawberry.enum(description="How much of a date its source gives.")
+class DatePrecision(Enum):
+    DAY = strawberry.enum_value("DAY", description="A day: 27 October 1961.")
+    MONTH = strawberry.enum_value("MONTH", description="A month: September 2020.")
+    YEAR = strawberry.enum_value("YEAR", description="A year: 1973.")
+    DECADE = strawberry.enum_value("DECADE", description="A decade: the 1980's.")
+
+
+assert {member.name for member in DatePrecision} == {member.name for member in _DatePrecision}

@@ -1,0 +1,71 @@
+"""The API's user-facing errors, each with a stable `extensions.code`, defined in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import GraphQLError
+
+
+class ApiError(GraphQLError):
+    """A failure the client can act on; `code` is stable, the message says what to change."""
+
+    code = "BAD_USER_INPUT"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message, extensions={"code": self.code, **details})
+
+
+class BadUserInput(ApiError):
+    code = "BAD_USER_INPUT"
+
+
+class PageSizeExceeded(ApiError):
+    code = "PAGE_SIZE_EXCEEDED"
+
+
+class InvalidPageSize(ApiError):
+    code = "INVALID_PAGE_SIZE"
+
+
+class InvalidPagination(ApiError):
+    code = "INVALID_PAGINATION"
+
+
+class InvalidCursor(ApiError):
+    code = "INVALID_CURSOR"
+
+
+class InvalidId(ApiError):
+    code = "INVALID_ID"
+
+
+class QueryTooDeep(ApiError):
+    code = "QUERY_TOO_DEEP"
+
+
+class QueryTooComplex(ApiError):
+    code = "QUERY_TOO_COMPLEX"
+
+
+class TooManyAliases(ApiError):
+    code = "TOO_MANY_ALIASES"
+
+
+class TooManyTokens(ApiError):
+    code = "TOO_MANY_TOKENS"
+
+
+class TooManyDirectives(ApiError):
+    code = "TOO_MANY_DIRECTIVES"
+
+
+class QueryTooLarge(ApiError):
+    code = "QUERY_TOO_LARGE"
+
+
+class Timeout(ApiError):
+    code = "TIMEOUT"
+
+
+INTERNAL_ERROR_CODE = "INTERNAL_SERVER_ERROR"

@@ -1,0 +1,280 @@
+"""The root Query type."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+import strawberry
+from sqlalchemy import func, or_
+
+from app import queries, search
+from app.schema import filters as f
+from app.schema.context import Context, Info
+from app.schema.errors import PageSizeExceeded
+from app.schema.listings import BASE, countries, organizations
+from app.schema.relay import Connection, Node, PageInfo, decode_id, encode_cursor, page_window
+from app.schema.types import (
+    AFTER,
+    BEFORE,
+    FIRST,
+    LAST,
+    NODE_TYPES,
+    Chairmanship,
+    Country,
+    Document,
+    Event,
+    Membership,
+    Organization,
+    Statistic,
+    load_node,
+    root_connection,
+)
+
+SearchResult = Annotated[
+    Organization | Country | Membership | Chairmanship | Event | Statistic | Document,
+    strawberry.union("SearchResult", description="Anything search can find."),
+]
+
+SEARCH_ENTITY = {
+    "organization": "Organization",
+    "country": "Country",
+    "membership": "Membership",
+    "chairmanship": "Chairmanship",
+    "event": "Event",
+    "statistic": "Statistic",
+    "document": "Document",
+    "passage": "Document",
+}
+
+
+@strawberry.type(description="A search hit: the object found, how well it matched, and where.")
+class SearchResultEdge:
+    cursor: str = strawberry.field(description="Opaque position of this hit; pass to `after`.")
+    node: SearchResult = strawberry.field(description="The object found (a document, for a passage).")
+    score: float = strawberry.field(description="Relevance: higher is better; comparable within one search only.")
+    snippet: str = strawberry.field(
+        description="The matching text, HTML-escaped, with the matched words in <mark>...</mark>."
+    )
+    start: int | None = strawberry.field(
+        description="For a document passage: offset of the passage in `Document.text`; else null."
+    )
+    end: int | None = strawberry.field(description="For a document passage: offset just past it; else null.")
+
+
+@strawberry.type(description="Search hits, best first.")
+class SearchResultConnection:
+    edges: list[SearchResultEdge] = strawberry.field(description="The hits with their cursors, scores and snippets.")
+    nodes: list[SearchResult] = strawberry.field(description="The objects found, without hit details.")
+    page_info: PageInfo = strawberry.field(description="Cursors and whether more hits exist.")
+    query: strawberry.Private[str]
+    ctx: strawberry.Private[Context]
+
+    @strawberry.field(description="How many hits the search has in all.")
+    async def total_count(self) -> int:
+        return await search.count(self.ctx.db, self.query)
+
+
+SEARCH_KEYS = [
+    queries.SortKey(search.SearchEntry.__table__.c.id, python_type=float),  # score
+    queries.SortKey(search.SearchEntry.__table__.c.id, python_type=int),
+]
+
+
+@strawberry.type(description="The root of every query: lists, lookups by natural key, node lookup and search.")
+class Query:
+    @strawberry.field(description="Any object by its global ID; null if there is none.")
+    async def node(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="A global ID.")]) -> Node | None:
+        type_name, pk = decode_id(id, set(NODE_TYPES))
+        return await load_node(info, type_name, pk)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Objects by their global IDs, in the same order; null for each one not found.")
+    async def nodes(
+        self,
+        info: Info,
+        ids: Annotated[list[strawberry.ID], strawberry.argument(description="Global IDs (at most 100).")],
+    ) -> list[Node | None]:
+        if len(ids) > info.context.settings.max_page_size:
+            raise PageSizeExceeded(
+                f"`ids` has {len(ids)} IDs; at most {info.context.settings.max_page_size} at once",
+                argument="ids",
+                limit=info.context.settings.max_page_size,
+            )
+        decoded = [decode_id(value, set(NODE_TYPES)) for value in ids]
+        return await _gather(info, decoded)
+
+    @strawberry.field(description="Organizations, bodies, forums, initiatives and groups of states.")
+    async def organizations(
+        self,
+        info: Info,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
+        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
+        filter: Annotated[f.OrganizationFilter | None, strawberry.argument(description="Which to list.")] = None,
+        order_by: Annotated[f.OrganizationOrder | None, strawberry.argument(description="How to order.")] = None,
+    ) -> Connection[Organization]:
+        return await root_connection(info, "Organization", locals())  # type: ignore[no-any-return]
+
+    @strawberry.field(description="One organization by slug or acronym, any case (\"osce\", \"OSCE\"); null if none.")
+    async def organization(
+        self, info: Info, slug: Annotated[str, strawberry.argument(description="A slug or an acronym.")]
+    ) -> Organization | None:
+        ctx: Context = info.context
+        value = slug.strip().lower()
+        statement = (
+            BASE["Organization"]
+            .where(or_(organizations.c.slug == value, func.lower(organizations.c.acronym) == value))
+            .order_by(organizations.c.slug != value, organizations.c.id)
+            .limit(1)
+        )
+        rows = await ctx.db.all(statement)
+        return Organization.from_row(rows[0]) if rows else None
+
+    @strawberry.field(description="Countries the documents name.")
+    async def countries(
+        self,
+        info: Info,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
+        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
+        filter: Annotated[f.CountryFilter | None, strawberry.argument(description="Which to list.")] = None,
+        order_by: Annotated[f.CountryOrder | None, strawberry.argument(description="How to order.")] = None,
+    ) -> Connection[Country]:
+        return await root_connection(info, "Country", locals())  # type: ignore[no-any-return]
+
+    @strawberry.field(description='One country by ISO 3166-1 alpha-3 code, any case ("MNG"); null if none.')
+    async def country(
+        self, info: Info, code: Annotated[str, strawberry.argument(description="An ISO 3166-1 alpha-3 code.")]
+    ) -> Country | None:
+        rows = await info.context.db.all(BASE["Country"].where(countries.c.code == code.strip().upper()))
+        return Country.from_row(rows[0]) if rows else None
+
+    @strawberry.field(description="Memberships of organizations and bodies.")
+    async def memberships(
+        self,
+        info: Info,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
+        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
+        filter: Annotated[f.MembershipFilter | None, strawberry.argument(description="Which to list.")] = None,
+        order_by: Annotated[f.MembershipOrder | None, strawberry.argument(description="How to order.")] = None,
+    ) -> Connection[Membership]:
+        return await root_connection(info, "Membership", locals())  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Chairmanships, presidencies and co-chairmanships.")
+    async def chairmanships(
+        self,
+        info: Info,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
+        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
+        filter: Annotated[f.ChairmanshipFilter | None, strawberry.argument(description="Which to list.")] = None,
+        order_by: Annotated[f.ChairmanshipOrder | None, strawberry.argument(description="How to order.")] = None,
+    ) -> Connection[Chairmanship]:
+        return await root_connection(info, "Chairmanship", locals())  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Events: summits, conferences, resolutions, declarations, agreements, ...")
+    async def events(
+        self,
+        info: Info,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
+        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
+        filter: Annotated[f.EventFilter | None, strawberry.argument(description="Which to list.")] = None,
+        order_by: Annotated[f.EventOrder | None, strawberry.argument(description="How to order.")] = None,
+    ) -> Connection[Event]:
+        return await root_connection(info, "Event", locals())  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Figures the documents give.")
+    async def statistics(
+        self,
+        info: Info,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
+        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
+        filter: Annotated[f.StatisticFilter | None, strawberry.argument(description="Which to list.")] = None,
+        order_by: Annotated[f.StatisticOrder | None, strawberry.argument(description="How to order.")] = None,
+    ) -> Connection[Statistic]:
+        return await root_connection(info, "Statistic", locals())  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The source documents.")
+    async def documents(
+        self,
+        info: Info,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
+        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
+        order_by: Annotated[f.DocumentOrder | None, strawberry.argument(description="How to order.")] = None,
+    ) -> Connection[Document]:
+        return await root_connection(info, "Document", locals())  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        description="Full-text search over every object and every document passage, best first. "
+        "Every word must match (English stemming: 'chaired' finds 'chair')."
+    )
+    async def search(
+        self,
+        info: Info,
+        query: Annotated[str, strawberry.argument(description="Words to look for; punctuation is ignored.")],
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+    ) -> SearchResultConnection:
+        ctx: Context = info.context
+        tag = "search:" + " ".join(search.words(query))
+        window = page_window(
+            first=first,
+            after=after,
+            last=None,
+            before=None,
+            tag=tag,
+            keys=SEARCH_KEYS,
+            default_size=ctx.settings.default_page_size,
+            max_size=ctx.settings.max_page_size,
+        )
+        size = window.size
+        cursor = window.after
+        hits = await search.search(ctx.db, query, limit=size + 1, after=cursor)  # type: ignore[arg-type]
+        more = len(hits) > size
+        hits = hits[:size]
+        found = await _gather(info, [(SEARCH_ENTITY[hit.entity_type], hit.entity_id) for hit in hits])
+        edges = []
+        for hit, node in zip(hits, found, strict=True):
+            if node is None:
+                continue
+            passage = hit.entity_type == "passage"
+            edges.append(
+                SearchResultEdge(
+                    cursor=encode_cursor(tag, (hit.score, hit.entry_id)),
+                    node=node,
+                    score=hit.score,
+                    snippet=hit.snippet,
+                    start=hit.start if passage else None,
+                    end=hit.end if passage else None,
+                )
+            )
+        return SearchResultConnection(
+            edges=edges,
+            nodes=[edge.node for edge in edges],
+            page_info=PageInfo(
+                has_next_page=more,
+                has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            query=query,
+            ctx=ctx,
+        )
+
+
+async def _gather(info: Info, ids: Sequence[tuple[str, int]]) -> list[Any]:
+    """Load many nodes of mixed types concurrently, so each type is one batched statement."""
+    return list(await asyncio.gather(*(load_node(info, type_name, pk) for type_name, pk in ids)))
+
