@@ -38,6 +38,10 @@ class GraphQLView(GraphQL[Context, None]):
             return await super().execute_operation(*args, **kwargs)
         finally:
             await context.db.close()
+            db = context.db
+            kwargs["sub_response"].headers["Server-Timing"] = (
+                f'db;dur={db.seconds * 1000:.1f};desc="{db.statements} SQL statements"'
+            )
 
 
 def create_app(settings: Settings | None = None) -> Starlette:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, false, func, or_, select, true
+from sqlalchemy import Select, and_, false, func, or_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
@@ -30,13 +31,19 @@ class RequestDatabase:
         self.engine = engine
         self._conn: AsyncConnection | None = None
         self._lock = asyncio.Lock()
+        self.statements = 0
+        self.seconds = 0.0
 
     async def all(self, statement: Any) -> list[Row[Any]]:
         async with self._lock:
             if self._conn is None:
                 self._conn = await self.engine.connect()
+            started = time.perf_counter()
             result = await self._conn.execute(statement)
-            return list(result.all())
+            rows = list(result.all())
+            self.statements += 1
+            self.seconds += time.perf_counter() - started
+            return rows
 
     async def close(self) -> None:
         if self._conn is not None:
@@ -238,5 +245,3 @@ def decode_key_value(key: SortKey, value: Any) -> Any:
 def encode_key_value(value: Any) -> Any:
     return value.isoformat() if isinstance(value, dt.date) else value
 
-
-__all__ = ["Page", "RequestDatabase", "SortKey", "Window", "true"]

@@ -212,7 +212,7 @@ def write_dataset(conn: Connection, dataset: Dataset, progress: Progress) -> See
         for slug, f in facts["organizations"].items()
     }
     existing_parents = dict(
-        conn.execute(select(t["organizations"].c.slug, t["organizations"].c.parent_id)).tuples().all()
+        conn.execute(select(t["organizations"].c.slug, t["organizations"].c.parent_id)).all()
     )
     org_ids = sync.rows("organizations", t["organizations"], ("slug",), org_values)
     reparented = set()
