@@ -4,50 +4,24 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from typing import Any
 
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
-from strawberry.asgi import GraphQL
 
 from app.config import Settings, get_settings
 from app.db import create_engine
 from app.migrations import head_revision
-from app.queries import RequestDatabase
 from app.schema import schema
-from app.schema.context import Context
-
-
-class GraphQLView(GraphQL[Context, None]):
-    """Strawberry's ASGI view with our per-request context."""
-
-    def __init__(self, settings: Settings, **kwargs: Any) -> None:
-        super().__init__(schema, **kwargs)
-        self.settings = settings
-        self.engine: Any = None
-
-    async def get_context(self, request: Any, response: Any) -> Context:
-        return Context(db=RequestDatabase(self.engine), settings=self.settings)
-
-    async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
-        context: Context = kwargs["context"]
-        try:
-            return await super().execute_operation(*args, **kwargs)
-        finally:
-            await context.db.close()
-            db = context.db
-            kwargs["sub_response"].headers["Server-Timing"] = (
-                f'db;dur={db.seconds * 1000:.1f};desc="{db.statements} SQL statements"'
-            )
+from app.view import GraphQLView
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
     """The application, for `settings` (default: from the environment)."""
     settings = settings or get_settings()
-    view = GraphQLView(settings, multipart_uploads_enabled=False)
+    view = GraphQLView(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -64,7 +38,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             async with view.engine.connect() as conn:
                 current = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
-        except Exception as error:  # noqa: BLE001 - any failure means not ready; say which
+        except Exception as error:
             return JSONResponse({"status": "unavailable", "reason": type(error).__name__}, status_code=503)
         head = head_revision()
         if current != head:

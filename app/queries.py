@@ -105,7 +105,9 @@ def _equals(key: SortKey, value: Any) -> ColumnElement[bool]:
     return key.expression.is_(None) if value is None else key.expression == value
 
 
-def keyset_condition(keys: Sequence[SortKey], values: Sequence[Any], reverse: bool = False) -> ColumnElement[bool]:
+def keyset_condition(
+    keys: Sequence[SortKey], values: Sequence[Any], reverse: bool = False
+) -> ColumnElement[bool]:
     """Rows after the cursor `values` in the order of `keys` (before it when `reverse`)."""
     clauses = []
     for index, key in enumerate(keys):
@@ -143,7 +145,9 @@ def _windowed(statement: Select[Any], keys: Sequence[SortKey], window: Window) -
     return statement
 
 
-async def fetch_page(db: RequestDatabase, statement: Select[Any], keys: Sequence[SortKey], window: Window) -> Page:
+async def fetch_page(
+    db: RequestDatabase, statement: Select[Any], keys: Sequence[SortKey], window: Window
+) -> Page:
     """One page of a root listing, read by keyset."""
     statement = _windowed(_with_keys(statement, keys), keys, window)
     statement = statement.order_by(*order_clauses(keys, reverse=window.backwards)).limit(window.size + 1)
@@ -166,13 +170,11 @@ async def fetch_pages(
 ) -> list[Page]:
     """One page of children for each parent, in one statement; pages in `parent_ids` order."""
     statement = _windowed(_with_keys(statement, keys), keys, window).where(parent.in_(parent_ids))
-    number = func.row_number().over(partition_by=parent, order_by=order_clauses(keys, reverse=window.backwards))
-    inner = statement.add_columns(parent.label("_parent"), number.label("_n")).subquery()
-    outer = (
-        select(inner)
-        .where(inner.c._n <= window.size + 1)
-        .order_by(inner.c._parent, inner.c._n)
+    number = func.row_number().over(
+        partition_by=parent, order_by=order_clauses(keys, reverse=window.backwards)
     )
+    inner = statement.add_columns(parent.label("_parent"), number.label("_n")).subquery()
+    outer = select(inner).where(inner.c._n <= window.size + 1).order_by(inner.c._parent, inner.c._n)
     grouped: dict[Any, list[Row[Any]]] = {parent_id: [] for parent_id in parent_ids}
     for row in await db.all(outer):
         grouped[row._mapping["_parent"]].append(row)
@@ -244,4 +246,3 @@ def decode_key_value(key: SortKey, value: Any) -> Any:
 
 def encode_key_value(value: Any) -> Any:
     return value.isoformat() if isinstance(value, dt.date) else value
-

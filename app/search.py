@@ -20,7 +20,9 @@ from app.queries import RequestDatabase
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Sentinels mark the highlighted words inside the engine's snippet; the rest is escaped.
 _OPEN, _CLOSE = "\x02", "\x03"
-PG_DOCUMENT = "(setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', body), 'B'))"
+PG_DOCUMENT = (
+    "(setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', body), 'B'))"
+)
 
 
 @dataclass(frozen=True)
@@ -55,10 +57,15 @@ def _ranked(dialect: str, terms: list[str]) -> Select[Any]:
             query,
             f"StartSel={_OPEN}, StopSel={_CLOSE}, MaxWords=24, MinWords=10, MaxFragments=1",
         ).label("snippet")
-        return (
-            select(entries.c.id, entries.c.entity_type, entries.c.entity_id, entries.c.start, entries.c.end, score, snippet)
-            .where(document.op("@@")(query))
-        )
+        return select(
+            entries.c.id,
+            entries.c.entity_type,
+            entries.c.entity_id,
+            entries.c.start,
+            entries.c.end,
+            score,
+            snippet,
+        ).where(document.op("@@")(query))
     fts = table("search_fts", column("rowid"), column("title"), column("body"))
     match = " ".join('"' + term.replace('"', "") + '"' for term in terms)
     score = (-func.bm25(literal_column("search_fts"), 10.0, 1.0)).label("score")
@@ -67,7 +74,15 @@ def _ranked(dialect: str, terms: list[str]) -> Select[Any]:
         func.snippet(literal_column("search_fts"), 0, _OPEN, _CLOSE, "…", 24),
     ).label("snippet")
     return (
-        select(entries.c.id, entries.c.entity_type, entries.c.entity_id, entries.c.start, entries.c.end, score, snippet)
+        select(
+            entries.c.id,
+            entries.c.entity_type,
+            entries.c.entity_id,
+            entries.c.start,
+            entries.c.end,
+            score,
+            snippet,
+        )
         .select_from(fts.join(entries, entries.c.id == fts.c.rowid))
         .where(text("search_fts MATCH :match").bindparams(match=match))
     )
@@ -89,7 +104,15 @@ async def search(
         )
     rows = await db.all(statement)
     return [
-        Hit(row.id, row.entity_type, row.entity_id, row.start, row.end, float(row.score), _highlight(row.snippet or ""))
+        Hit(
+            row.id,
+            row.entity_type,
+            row.entity_id,
+            row.start,
+            row.end,
+            float(row.score),
+            _highlight(row.snippet or ""),
+        )
         for row in rows
     ]
 

@@ -30,7 +30,9 @@ D = dt.date
         ("2020-02", "2020-02", DatePrecision.MONTH, D(2020, 2, 1), D(2020, 2, 29)),
     ],
 )
-def test_single_date_forms(text: str, edtf: str, precision: DatePrecision, earliest: dt.date, latest: dt.date) -> None:
+def test_single_date_forms(
+    text: str, edtf: str, precision: DatePrecision, earliest: dt.date, latest: dt.date
+) -> None:
     date = parse_date(text)
     assert (date.edtf, date.precision, date.earliest, date.latest) == (edtf, precision, earliest, latest)
     assert parse_date(date.edtf) == date  # the EDTF form reads back to the same date
@@ -57,7 +59,8 @@ def test_a_single_date_is_a_span_without_end() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["31 February 2019", "Aprill 2013", "2019-13", "1985X", "the 1985's", "28-27 May 2019", "soon", ""]
+    "text",
+    ["31 February 2019", "Aprill 2013", "2019-13", "1985X", "the 1985's", "28-27 May 2019", "soon", ""],
 )
 def test_bad_dates_are_refused(text: str) -> None:
     with pytest.raises(DateParseError):

@@ -83,8 +83,10 @@ def test_second_seed_changes_nothing(migrated_db: str, small_seed: Path) -> None
     seeded(migrated_db, small_seed)
     before = snapshot(migrated_db)
     counts = seeded(migrated_db, small_seed)
-    assert all(counter.get("added", 0) == counter.get("updated", 0) == counter.get("removed", 0) == 0
-               for counter in counts.values()), counts
+    assert all(
+        counter.get("added", 0) == counter.get("updated", 0) == counter.get("removed", 0) == 0
+        for counter in counts.values()
+    ), counts
     assert counts["events"]["unchanged"] == 3
     assert snapshot(migrated_db) == before
 
@@ -103,7 +105,11 @@ def test_changed_fact_is_updated_in_place(migrated_db: str, small_seed: Path) ->
     seeded(migrated_db, small_seed)
     before = {row[1]: row for row in snapshot(migrated_db)["events"]}
     edit(small_seed / "small.yaml", "title: ESCAP meeting", "title: ESCAP ministerial meeting")
-    edit(small_seed / "small.yaml", "participants: [MNG, {country: FJI, role: predecessor}]", "participants: [MNG]")
+    edit(
+        small_seed / "small.yaml",
+        "participants: [MNG, {country: FJI, role: predecessor}]",
+        "participants: [MNG]",
+    )
     counts = seeded(migrated_db, small_seed)
     assert counts["events"] == {"updated": 1, "unchanged": 2}
     after = {row[1]: row for row in snapshot(migrated_db)["events"]}
@@ -238,7 +244,11 @@ def test_broken_seed_fails_clearly_and_changes_nothing(migrated_db: str, small_s
 
 def test_every_error_is_reported_at_once(small_seed: Path) -> None:
     edit(small_seed / "small.yaml", "date: April, 2013", "date: Aprill 2013")
-    edit(small_seed / "small.yaml", "organization: escap\n    chairmanship", "organization: unesco\n    chairmanship")
+    edit(
+        small_seed / "small.yaml",
+        "organization: escap\n    chairmanship",
+        "organization: unesco\n    chairmanship",
+    )
     edit(small_seed / "small.yaml", "attended as of", "attended as at")
     with pytest.raises(SeedFailed) as failure:
         validate(small_seed)

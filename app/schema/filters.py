@@ -64,7 +64,9 @@ def country_ids(code: str) -> Any:
     return select(countries.c.id).where(countries.c.code == code.strip().upper())
 
 
-def span_overlaps(table: Any, start: str, end: str, since: PartialDate | None, until: PartialDate | None) -> Conditions:
+def span_overlaps(
+    table: Any, start: str, end: str, since: PartialDate | None, until: PartialDate | None
+) -> Conditions:
     """Rows whose span [start, end] shares a day with [since, until]; an open end is open-ended."""
     conditions: Conditions = []
     start_earliest = table.c[f"{start}_earliest"]
@@ -79,14 +81,16 @@ def span_overlaps(table: Any, start: str, end: str, since: PartialDate | None, u
 
 
 DATE_ARGUMENT = (
-    " A partial date in EDTF or the documents' words (\"2019\", \"2019-05\", \"27 May 2019\", \"198X\");"
+    ' A partial date in EDTF or the documents\' words ("2019", "2019-05", "27 May 2019", "198X");'
     " it stands for every day it covers."
 )
 
 
 @strawberry.input(description="Which organizations to list.")
 class OrganizationFilter:
-    kind: OrganizationKind | None = strawberry.field(default=None, description="Only organizations of this kind.")
+    kind: OrganizationKind | None = strawberry.field(
+        default=None, description="Only organizations of this kind."
+    )
     parent: str | None = strawberry.field(
         default=None, description="Only direct children of this organization (slug or acronym, any case)."
     )
@@ -96,7 +100,9 @@ class OrganizationFilter:
     name: str | None = strawberry.field(
         default=None, description="Only organizations whose name or acronym contains this text (any case)."
     )
-    acronym: str | None = strawberry.field(default=None, description="Only the organization with this acronym (any case).")
+    acronym: str | None = strawberry.field(
+        default=None, description="Only the organization with this acronym (any case)."
+    )
 
     def conditions(self) -> Conditions:
         found: Conditions = []
@@ -125,15 +131,21 @@ class MembershipFilter:
     organization: str | None = strawberry.field(
         default=None, description="Only memberships of this organization (slug or acronym, any case)."
     )
-    member: str | None = strawberry.field(default=None, description="Only memberships of this country (ISO alpha-3).")
-    status: TenureStatus | None = strawberry.field(default=None, description="Only memberships with this status.")
+    member: str | None = strawberry.field(
+        default=None, description="Only memberships of this country (ISO alpha-3)."
+    )
+    status: TenureStatus | None = strawberry.field(
+        default=None, description="Only memberships with this status."
+    )
     active_on: str | None = strawberry.field(
         default=None,
         description="Only memberships that may have held on this date: begun by its end, not ended before its start."
         + DATE_ARGUMENT,
     )
     from_: str | None = strawberry.field(
-        default=None, name="from", description="Only memberships whose tenure reaches this date or later." + DATE_ARGUMENT
+        default=None,
+        name="from",
+        description="Only memberships whose tenure reaches this date or later." + DATE_ARGUMENT,
     )
     to: str | None = strawberry.field(
         default=None, description="Only memberships that began by this date." + DATE_ARGUMENT
@@ -149,13 +161,17 @@ class MembershipFilter:
             found.append(memberships.c.status == self.status.name)
         active = _date(self.active_on, "filter.activeOn")
         if active is not None:
-            found.append(or_(memberships.c.start_earliest.is_(None), memberships.c.start_earliest <= active.latest))
+            found.append(
+                or_(memberships.c.start_earliest.is_(None), memberships.c.start_earliest <= active.latest)
+            )
             found.append(or_(memberships.c.end_latest.is_(None), memberships.c.end_latest >= active.earliest))
         since, until = _date(self.from_, "filter.from"), _date(self.to, "filter.to")
         if since is not None:
             found.append(or_(memberships.c.end_latest.is_(None), memberships.c.end_latest >= since.earliest))
         if until is not None:
-            found.append(and_(memberships.c.start_earliest.is_not(None), memberships.c.start_earliest <= until.latest))
+            found.append(
+                and_(memberships.c.start_earliest.is_not(None), memberships.c.start_earliest <= until.latest)
+            )
         return found
 
 
@@ -168,9 +184,13 @@ class ChairmanshipFilter:
         default=None, description="Only chairmanships this country held, as chair or co-chair (ISO alpha-3)."
     )
     from_: str | None = strawberry.field(
-        default=None, name="from", description="Only chairmanships held on or after this date." + DATE_ARGUMENT
+        default=None,
+        name="from",
+        description="Only chairmanships held on or after this date." + DATE_ARGUMENT,
     )
-    to: str | None = strawberry.field(default=None, description="Only chairmanships begun by this date." + DATE_ARGUMENT)
+    to: str | None = strawberry.field(
+        default=None, description="Only chairmanships begun by this date." + DATE_ARGUMENT
+    )
 
     def conditions(self) -> Conditions:
         found: Conditions = []
@@ -181,7 +201,9 @@ class ChairmanshipFilter:
             found.append(
                 or_(
                     chairmanships.c.chair_id.in_(ids),
-                    chairmanships.c.id.in_(select(co_chairs.c.chairmanship_id).where(co_chairs.c.country_id.in_(ids))),
+                    chairmanships.c.id.in_(
+                        select(co_chairs.c.chairmanship_id).where(co_chairs.c.country_id.in_(ids))
+                    ),
                 )
             )
         since, until = _date(self.from_, "filter.from"), _date(self.to, "filter.to")
@@ -192,7 +214,9 @@ class ChairmanshipFilter:
 @strawberry.input(description="Which events to list.")
 class EventFilter:
     kind: EventKind | None = strawberry.field(default=None, description="Only events of this kind.")
-    kinds: list[EventKind] | None = strawberry.field(default=None, description="Only events of one of these kinds.")
+    kinds: list[EventKind] | None = strawberry.field(
+        default=None, description="Only events of one of these kinds."
+    )
     organization: str | None = strawberry.field(
         default=None, description="Only events of this organization (slug or acronym, any case)."
     )
@@ -205,12 +229,15 @@ class EventFilter:
         description="Only events whose dates reach this date or later (spans overlap)." + DATE_ARGUMENT,
     )
     to: str | None = strawberry.field(
-        default=None, description="Only events whose dates begin by this date (spans overlap)." + DATE_ARGUMENT
+        default=None,
+        description="Only events whose dates begin by this date (spans overlap)." + DATE_ARGUMENT,
     )
     text: str | None = strawberry.field(
         default=None, description="Only events whose title or description contains this text (any case)."
     )
-    symbol: str | None = strawberry.field(default=None, description="Only the event with this document symbol.")
+    symbol: str | None = strawberry.field(
+        default=None, description="Only the event with this document symbol."
+    )
 
     def conditions(self) -> Conditions:
         found: Conditions = []
@@ -223,7 +250,9 @@ class EventFilter:
         if self.participant is not None:
             found.append(
                 events.c.id.in_(
-                    select(participants.c.event_id).where(participants.c.country_id.in_(country_ids(self.participant)))
+                    select(participants.c.event_id).where(
+                        participants.c.country_id.in_(country_ids(self.participant))
+                    )
                 )
             )
         since, until = _date(self.from_, "filter.from"), _date(self.to, "filter.to")
@@ -246,7 +275,9 @@ class StatisticFilter:
     organization: str | None = strawberry.field(
         default=None, description="Only figures about this organization (slug or acronym, any case)."
     )
-    country: str | None = strawberry.field(default=None, description="Only figures about this country (ISO alpha-3).")
+    country: str | None = strawberry.field(
+        default=None, description="Only figures about this country (ISO alpha-3)."
+    )
 
     def conditions(self) -> Conditions:
         found: Conditions = []
@@ -259,7 +290,9 @@ class StatisticFilter:
 
 @strawberry.input(description="Which countries to list.")
 class CountryFilter:
-    name: str | None = strawberry.field(default=None, description="Only countries whose name contains this text.")
+    name: str | None = strawberry.field(
+        default=None, description="Only countries whose name contains this text."
+    )
 
     def conditions(self) -> Conditions:
         if self.name is None:

@@ -119,7 +119,12 @@ RELATIONS = {
     for relation in (
         Relation("organization.children", "Organization", BASE["Organization"], organizations.c.parent_id),
         Relation("organization.memberships", "Membership", BASE["Membership"], memberships.c.organization_id),
-        Relation("organization.chairmanships", "Chairmanship", BASE["Chairmanship"], chairmanships.c.organization_id),
+        Relation(
+            "organization.chairmanships",
+            "Chairmanship",
+            BASE["Chairmanship"],
+            chairmanships.c.organization_id,
+        ),
         Relation("organization.events", "Event", BASE["Event"], events.c.organization_id),
         Relation("organization.statistics", "Statistic", BASE["Statistic"], statistics.c.organization_id),
         Relation("organization.mentions", "Mention", BASE["Mention"], mentions.c.organization_id),
@@ -127,7 +132,9 @@ RELATIONS = {
         Relation(
             "country.chairmanships",
             "Chairmanship",
-            BASE["Chairmanship"].join_from(chairmanships, _holders, _holders.c.chairmanship_id == chairmanships.c.id),
+            BASE["Chairmanship"].join_from(
+                chairmanships, _holders, _holders.c.chairmanship_id == chairmanships.c.id
+            ),
             _holders.c.country_id,
         ),
         Relation(
@@ -147,7 +154,9 @@ RELATIONS = {
         Relation(
             "event.partnerOrganizations",
             "Organization",
-            BASE["Organization"].join_from(organizations, partners, partners.c.organization_id == organizations.c.id),
+            BASE["Organization"].join_from(
+                organizations, partners, partners.c.organization_id == organizations.c.id
+            ),
             partners.c.event_id,
         ),
     )

@@ -53,7 +53,9 @@ SEARCH_ENTITY = {
 class SearchResultEdge:
     cursor: str = strawberry.field(description="Opaque position of this hit; pass to `after`.")
     node: SearchResult = strawberry.field(description="The object found (a document, for a passage).")
-    score: float = strawberry.field(description="Relevance: higher is better; comparable within one search only.")
+    score: float = strawberry.field(
+        description="Relevance: higher is better; comparable within one search only."
+    )
     snippet: str = strawberry.field(
         description="The matching text, HTML-escaped, with the matched words in <mark>...</mark>."
     )
@@ -65,7 +67,9 @@ class SearchResultEdge:
 
 @strawberry.type(description="Search hits, best first.")
 class SearchResultConnection:
-    edges: list[SearchResultEdge] = strawberry.field(description="The hits with their cursors, scores and snippets.")
+    edges: list[SearchResultEdge] = strawberry.field(
+        description="The hits with their cursors, scores and snippets."
+    )
     nodes: list[SearchResult] = strawberry.field(description="The objects found, without hit details.")
     page_info: PageInfo = strawberry.field(description="Cursors and whether more hits exist.")
     query: strawberry.Private[str]
@@ -82,14 +86,20 @@ SEARCH_KEYS = [
 ]
 
 
-@strawberry.type(description="The root of every query: lists, lookups by natural key, node lookup and search.")
+@strawberry.type(
+    description="The root of every query: lists, lookups by natural key, node lookup and search."
+)
 class Query:
     @strawberry.field(description="Any object by its global ID; null if there is none.")
-    async def node(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="A global ID.")]) -> Node | None:
+    async def node(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="A global ID.")]
+    ) -> Node | None:
         type_name, pk = decode_id(id, set(NODE_TYPES))
         return await load_node(info, type_name, pk)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="Objects by their global IDs, in the same order; null for each one not found.")
+    @strawberry.field(
+        description="Objects by their global IDs, in the same order; null for each one not found."
+    )
     async def nodes(
         self,
         info: Info,
@@ -112,12 +122,18 @@ class Query:
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
         last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
         before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
-        filter: Annotated[f.OrganizationFilter | None, strawberry.argument(description="Which to list.")] = None,
-        order_by: Annotated[f.OrganizationOrder | None, strawberry.argument(description="How to order.")] = None,
+        filter: Annotated[
+            f.OrganizationFilter | None, strawberry.argument(description="Which to list.")
+        ] = None,
+        order_by: Annotated[
+            f.OrganizationOrder | None, strawberry.argument(description="How to order.")
+        ] = None,
     ) -> Connection[Organization]:
         return await root_connection(info, "Organization", locals())  # type: ignore[no-any-return]
 
-    @strawberry.field(description="One organization by slug or acronym, any case (\"osce\", \"OSCE\"); null if none.")
+    @strawberry.field(
+        description='One organization by slug or acronym, any case ("osce", "OSCE"); null if none.'
+    )
     async def organization(
         self, info: Info, slug: Annotated[str, strawberry.argument(description="A slug or an acronym.")]
     ) -> Organization | None:
@@ -160,8 +176,12 @@ class Query:
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
         last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
         before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
-        filter: Annotated[f.MembershipFilter | None, strawberry.argument(description="Which to list.")] = None,
-        order_by: Annotated[f.MembershipOrder | None, strawberry.argument(description="How to order.")] = None,
+        filter: Annotated[
+            f.MembershipFilter | None, strawberry.argument(description="Which to list.")
+        ] = None,
+        order_by: Annotated[
+            f.MembershipOrder | None, strawberry.argument(description="How to order.")
+        ] = None,
     ) -> Connection[Membership]:
         return await root_connection(info, "Membership", locals())  # type: ignore[no-any-return]
 
@@ -173,8 +193,12 @@ class Query:
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
         last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
         before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
-        filter: Annotated[f.ChairmanshipFilter | None, strawberry.argument(description="Which to list.")] = None,
-        order_by: Annotated[f.ChairmanshipOrder | None, strawberry.argument(description="How to order.")] = None,
+        filter: Annotated[
+            f.ChairmanshipFilter | None, strawberry.argument(description="Which to list.")
+        ] = None,
+        order_by: Annotated[
+            f.ChairmanshipOrder | None, strawberry.argument(description="How to order.")
+        ] = None,
     ) -> Connection[Chairmanship]:
         return await root_connection(info, "Chairmanship", locals())  # type: ignore[no-any-return]
 
@@ -277,4 +301,3 @@ class Query:
 async def _gather(info: Info, ids: Sequence[tuple[str, int]]) -> list[Any]:
     """Load many nodes of mixed types concurrently, so each type is one batched statement."""
     return list(await asyncio.gather(*(load_node(info, type_name, pk) for type_name, pk in ids)))
-
