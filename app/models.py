@@ -237,9 +237,7 @@ class ChairmanshipCoChair(Base):
 
     __tablename__ = "chairmanship_co_chairs"
 
-    chairmanship_id: Mapped[int] = mapped_column(
-        ForeignKey("chairmanships.id", ondelete="CASCADE"), primary_key=True
-    )
+    chairmanship_id: Mapped[int] = mapped_column(ForeignKey("chairmanships.id", ondelete="CASCADE"), primary_key=True)
     country_id: Mapped[int] = mapped_column(ForeignKey("countries.id"), primary_key=True, index=True)
 
 
@@ -342,8 +340,7 @@ class Citation(Base):
     __tablename__ = "citations"
     __table_args__ = (
         CheckConstraint(
-            " + ".join(f"(CASE WHEN {column} IS NULL THEN 0 ELSE 1 END)" for column in SUBJECT_COLUMNS)
-            + " = 1",
+            " + ".join(f"(CASE WHEN {column} IS NULL THEN 0 ELSE 1 END)" for column in SUBJECT_COLUMNS) + " = 1",
             name="one_subject",
         ),
         CheckConstraint('start >= 0 AND "end" > start', name="span"),
@@ -354,20 +351,12 @@ class Citation(Base):
     start: Mapped[int]
     end: Mapped[int]
     quote: Mapped[str] = mapped_column(Text)
-    organization_id: Mapped[int | None] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
-    )
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
     country_id: Mapped[int | None] = mapped_column(ForeignKey("countries.id", ondelete="CASCADE"), index=True)
-    membership_id: Mapped[int | None] = mapped_column(
-        ForeignKey("memberships.id", ondelete="CASCADE"), index=True
-    )
-    chairmanship_id: Mapped[int | None] = mapped_column(
-        ForeignKey("chairmanships.id", ondelete="CASCADE"), index=True
-    )
+    membership_id: Mapped[int | None] = mapped_column(ForeignKey("memberships.id", ondelete="CASCADE"), index=True)
+    chairmanship_id: Mapped[int | None] = mapped_column(ForeignKey("chairmanships.id", ondelete="CASCADE"), index=True)
     event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
-    statistic_id: Mapped[int | None] = mapped_column(
-        ForeignKey("statistics.id", ondelete="CASCADE"), index=True
-    )
+    statistic_id: Mapped[int | None] = mapped_column(ForeignKey("statistics.id", ondelete="CASCADE"), index=True)
 
 
 class Mention(Base):

@@ -105,9 +105,7 @@ def _equals(key: SortKey, value: Any) -> ColumnElement[bool]:
     return key.expression.is_(None) if value is None else key.expression == value
 
 
-def keyset_condition(
-    keys: Sequence[SortKey], values: Sequence[Any], reverse: bool = False
-) -> ColumnElement[bool]:
+def keyset_condition(keys: Sequence[SortKey], values: Sequence[Any], reverse: bool = False) -> ColumnElement[bool]:
     """Rows after the cursor `values` in the order of `keys` (before it when `reverse`)."""
     clauses = []
     for index, key in enumerate(keys):
@@ -145,9 +143,7 @@ def _windowed(statement: Select[Any], keys: Sequence[SortKey], window: Window) -
     return statement
 
 
-async def fetch_page(
-    db: RequestDatabase, statement: Select[Any], keys: Sequence[SortKey], window: Window
-) -> Page:
+async def fetch_page(db: RequestDatabase, statement: Select[Any], keys: Sequence[SortKey], window: Window) -> Page:
     """One page of a root listing, read by keyset."""
     statement = _windowed(_with_keys(statement, keys), keys, window)
     statement = statement.order_by(*order_clauses(keys, reverse=window.backwards)).limit(window.size + 1)
@@ -170,9 +166,7 @@ async def fetch_pages(
 ) -> list[Page]:
     """One page of children for each parent, in one statement; pages in `parent_ids` order."""
     statement = _windowed(_with_keys(statement, keys), keys, window).where(parent.in_(parent_ids))
-    number = func.row_number().over(
-        partition_by=parent, order_by=order_clauses(keys, reverse=window.backwards)
-    )
+    number = func.row_number().over(partition_by=parent, order_by=order_clauses(keys, reverse=window.backwards))
     inner = statement.add_columns(parent.label("_parent"), number.label("_n")).subquery()
     outer = select(inner).where(inner.c._n <= window.size + 1).order_by(inner.c._parent, inner.c._n)
     grouped: dict[Any, list[Row[Any]]] = {parent_id: [] for parent_id in parent_ids}
@@ -203,10 +197,7 @@ async def count_by_parent(
 ) -> list[int]:
     """How many children each parent has, in one statement."""
     grouped = (
-        statement.with_only_columns(parent, func.count())
-        .where(parent.in_(parent_ids))
-        .group_by(parent)
-        .order_by(None)
+        statement.with_only_columns(parent, func.count()).where(parent.in_(parent_ids)).group_by(parent).order_by(None)
     )
     counts = {row[0]: int(row[1]) for row in await db.all(grouped)}
     return [counts.get(parent_id, 0) for parent_id in parent_ids]

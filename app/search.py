@@ -20,9 +20,7 @@ from app.queries import RequestDatabase
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Sentinels mark the highlighted words inside the engine's snippet; the rest is escaped.
 _OPEN, _CLOSE = "\x02", "\x03"
-PG_DOCUMENT = (
-    "(setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', body), 'B'))"
-)
+PG_DOCUMENT = "(setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', body), 'B'))"
 
 
 @dataclass(frozen=True)
@@ -88,9 +86,7 @@ def _ranked(dialect: str, terms: list[str]) -> Select[Any]:
     )
 
 
-async def search(
-    db: RequestDatabase, query: str, *, limit: int, after: tuple[float, int] | None = None
-) -> list[Hit]:
+async def search(db: RequestDatabase, query: str, *, limit: int, after: tuple[float, int] | None = None) -> list[Hit]:
     """Up to `limit` hits, best first (ties by entry), after the (score, entry id) cursor."""
     terms = words(query)
     if not terms:
@@ -99,9 +95,7 @@ async def search(
     statement = select(ranked).order_by(ranked.c.score.desc(), ranked.c.id.asc()).limit(limit)
     if after is not None:
         score, entry_id = after
-        statement = statement.where(
-            or_(ranked.c.score < score, and_(ranked.c.score == score, ranked.c.id > entry_id))
-        )
+        statement = statement.where(or_(ranked.c.score < score, and_(ranked.c.score == score, ranked.c.id > entry_id)))
     rows = await db.all(statement)
     return [
         Hit(

@@ -30,9 +30,7 @@ D = dt.date
         ("2020-02", "2020-02", DatePrecision.MONTH, D(2020, 2, 1), D(2020, 2, 29)),
     ],
 )
-def test_single_date_forms(
-    text: str, edtf: str, precision: DatePrecision, earliest: dt.date, latest: dt.date
-) -> None:
+def test_single_date_forms(text: str, edtf: str, precision: DatePrecision, earliest: dt.date, latest: dt.date) -> None:
     date = parse_date(text)
     assert (date.edtf, date.precision, date.earliest, date.latest) == (edtf, precision, earliest, latest)
     assert parse_date(date.edtf) == date  # the EDTF form reads back to the same date

@@ -21,9 +21,7 @@ class Context:
     settings: Settings
     loaders: dict[Hashable, DataLoader[Any, Any]] = field(default_factory=dict)
 
-    def loader(
-        self, key: Hashable, load: Callable[[Sequence[Any]], Awaitable[Sequence[Any]]]
-    ) -> DataLoader[Any, Any]:
+    def loader(self, key: Hashable, load: Callable[[Sequence[Any]], Awaitable[Sequence[Any]]]) -> DataLoader[Any, Any]:
         """The request's loader for `key`, made on first use: each batch is one statement."""
         found = self.loaders.get(key)
         if found is None:

@@ -64,9 +64,7 @@ def country_ids(code: str) -> Any:
     return select(countries.c.id).where(countries.c.code == code.strip().upper())
 
 
-def span_overlaps(
-    table: Any, start: str, end: str, since: PartialDate | None, until: PartialDate | None
-) -> Conditions:
+def span_overlaps(table: Any, start: str, end: str, since: PartialDate | None, until: PartialDate | None) -> Conditions:
     """Rows whose span [start, end] shares a day with [since, until]; an open end is open-ended."""
     conditions: Conditions = []
     start_earliest = table.c[f"{start}_earliest"]
@@ -88,9 +86,7 @@ DATE_ARGUMENT = (
 
 @strawberry.input(description="Which organizations to list.")
 class OrganizationFilter:
-    kind: OrganizationKind | None = strawberry.field(
-        default=None, description="Only organizations of this kind."
-    )
+    kind: OrganizationKind | None = strawberry.field(default=None, description="Only organizations of this kind.")
     parent: str | None = strawberry.field(
         default=None, description="Only direct children of this organization (slug or acronym, any case)."
     )
@@ -131,12 +127,8 @@ class MembershipFilter:
     organization: str | None = strawberry.field(
         default=None, description="Only memberships of this organization (slug or acronym, any case)."
     )
-    member: str | None = strawberry.field(
-        default=None, description="Only memberships of this country (ISO alpha-3)."
-    )
-    status: TenureStatus | None = strawberry.field(
-        default=None, description="Only memberships with this status."
-    )
+    member: str | None = strawberry.field(default=None, description="Only memberships of this country (ISO alpha-3).")
+    status: TenureStatus | None = strawberry.field(default=None, description="Only memberships with this status.")
     active_on: str | None = strawberry.field(
         default=None,
         description="Only memberships that may have held on this date: begun by its end, not ended before its start."
@@ -161,17 +153,13 @@ class MembershipFilter:
             found.append(memberships.c.status == self.status.name)
         active = _date(self.active_on, "filter.activeOn")
         if active is not None:
-            found.append(
-                or_(memberships.c.start_earliest.is_(None), memberships.c.start_earliest <= active.latest)
-            )
+            found.append(or_(memberships.c.start_earliest.is_(None), memberships.c.start_earliest <= active.latest))
             found.append(or_(memberships.c.end_latest.is_(None), memberships.c.end_latest >= active.earliest))
         since, until = _date(self.from_, "filter.from"), _date(self.to, "filter.to")
         if since is not None:
             found.append(or_(memberships.c.end_latest.is_(None), memberships.c.end_latest >= since.earliest))
         if until is not None:
-            found.append(
-                and_(memberships.c.start_earliest.is_not(None), memberships.c.start_earliest <= until.latest)
-            )
+            found.append(and_(memberships.c.start_earliest.is_not(None), memberships.c.start_earliest <= until.latest))
         return found
 
 
@@ -201,9 +189,7 @@ class ChairmanshipFilter:
             found.append(
                 or_(
                     chairmanships.c.chair_id.in_(ids),
-                    chairmanships.c.id.in_(
-                        select(co_chairs.c.chairmanship_id).where(co_chairs.c.country_id.in_(ids))
-                    ),
+                    chairmanships.c.id.in_(select(co_chairs.c.chairmanship_id).where(co_chairs.c.country_id.in_(ids))),
                 )
             )
         since, until = _date(self.from_, "filter.from"), _date(self.to, "filter.to")
@@ -214,9 +200,7 @@ class ChairmanshipFilter:
 @strawberry.input(description="Which events to list.")
 class EventFilter:
     kind: EventKind | None = strawberry.field(default=None, description="Only events of this kind.")
-    kinds: list[EventKind] | None = strawberry.field(
-        default=None, description="Only events of one of these kinds."
-    )
+    kinds: list[EventKind] | None = strawberry.field(default=None, description="Only events of one of these kinds.")
     organization: str | None = strawberry.field(
         default=None, description="Only events of this organization (slug or acronym, any case)."
     )
@@ -235,9 +219,7 @@ class EventFilter:
     text: str | None = strawberry.field(
         default=None, description="Only events whose title or description contains this text (any case)."
     )
-    symbol: str | None = strawberry.field(
-        default=None, description="Only the event with this document symbol."
-    )
+    symbol: str | None = strawberry.field(default=None, description="Only the event with this document symbol.")
 
     def conditions(self) -> Conditions:
         found: Conditions = []
@@ -250,9 +232,7 @@ class EventFilter:
         if self.participant is not None:
             found.append(
                 events.c.id.in_(
-                    select(participants.c.event_id).where(
-                        participants.c.country_id.in_(country_ids(self.participant))
-                    )
+                    select(participants.c.event_id).where(participants.c.country_id.in_(country_ids(self.participant)))
                 )
             )
         since, until = _date(self.from_, "filter.from"), _date(self.to, "filter.to")
@@ -275,9 +255,7 @@ class StatisticFilter:
     organization: str | None = strawberry.field(
         default=None, description="Only figures about this organization (slug or acronym, any case)."
     )
-    country: str | None = strawberry.field(
-        default=None, description="Only figures about this country (ISO alpha-3)."
-    )
+    country: str | None = strawberry.field(default=None, description="Only figures about this country (ISO alpha-3).")
 
     def conditions(self) -> Conditions:
         found: Conditions = []
@@ -290,9 +268,7 @@ class StatisticFilter:
 
 @strawberry.input(description="Which countries to list.")
 class CountryFilter:
-    name: str | None = strawberry.field(
-        default=None, description="Only countries whose name contains this text."
-    )
+    name: str | None = strawberry.field(default=None, description="Only countries whose name contains this text.")
 
     def conditions(self) -> Conditions:
         if self.name is None:

@@ -132,9 +132,7 @@ RELATIONS = {
         Relation(
             "country.chairmanships",
             "Chairmanship",
-            BASE["Chairmanship"].join_from(
-                chairmanships, _holders, _holders.c.chairmanship_id == chairmanships.c.id
-            ),
+            BASE["Chairmanship"].join_from(chairmanships, _holders, _holders.c.chairmanship_id == chairmanships.c.id),
             _holders.c.country_id,
         ),
         Relation(
@@ -154,9 +152,7 @@ RELATIONS = {
         Relation(
             "event.partnerOrganizations",
             "Organization",
-            BASE["Organization"].join_from(
-                organizations, partners, partners.c.organization_id == organizations.c.id
-            ),
+            BASE["Organization"].join_from(organizations, partners, partners.c.organization_id == organizations.c.id),
             partners.c.event_id,
         ),
     )

@@ -53,9 +53,7 @@ SEARCH_ENTITY = {
 class SearchResultEdge:
     cursor: str = strawberry.field(description="Opaque position of this hit; pass to `after`.")
     node: SearchResult = strawberry.field(description="The object found (a document, for a passage).")
-    score: float = strawberry.field(
-        description="Relevance: higher is better; comparable within one search only."
-    )
+    score: float = strawberry.field(description="Relevance: higher is better; comparable within one search only.")
     snippet: str = strawberry.field(
         description="The matching text, HTML-escaped, with the matched words in <mark>...</mark>."
     )
@@ -67,9 +65,7 @@ class SearchResultEdge:
 
 @strawberry.type(description="Search hits, best first.")
 class SearchResultConnection:
-    edges: list[SearchResultEdge] = strawberry.field(
-        description="The hits with their cursors, scores and snippets."
-    )
+    edges: list[SearchResultEdge] = strawberry.field(description="The hits with their cursors, scores and snippets.")
     nodes: list[SearchResult] = strawberry.field(description="The objects found, without hit details.")
     page_info: PageInfo = strawberry.field(description="Cursors and whether more hits exist.")
     query: strawberry.Private[str]
@@ -86,9 +82,7 @@ SEARCH_KEYS = [
 ]
 
 
-@strawberry.type(
-    description="The root of every query: lists, lookups by natural key, node lookup and search."
-)
+@strawberry.type(description="The root of every query: lists, lookups by natural key, node lookup and search.")
 class Query:
     @strawberry.field(description="Any object by its global ID; null if there is none.")
     async def node(
@@ -97,9 +91,7 @@ class Query:
         type_name, pk = decode_id(id, set(NODE_TYPES))
         return await load_node(info, type_name, pk)  # type: ignore[no-any-return]
 
-    @strawberry.field(
-        description="Objects by their global IDs, in the same order; null for each one not found."
-    )
+    @strawberry.field(description="Objects by their global IDs, in the same order; null for each one not found.")
     async def nodes(
         self,
         info: Info,
@@ -122,18 +114,12 @@ class Query:
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
         last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
         before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
-        filter: Annotated[
-            f.OrganizationFilter | None, strawberry.argument(description="Which to list.")
-        ] = None,
-        order_by: Annotated[
-            f.OrganizationOrder | None, strawberry.argument(description="How to order.")
-        ] = None,
+        filter: Annotated[f.OrganizationFilter | None, strawberry.argument(description="Which to list.")] = None,
+        order_by: Annotated[f.OrganizationOrder | None, strawberry.argument(description="How to order.")] = None,
     ) -> Connection[Organization]:
         return await root_connection(info, "Organization", locals())  # type: ignore[no-any-return]
 
-    @strawberry.field(
-        description='One organization by slug or acronym, any case ("osce", "OSCE"); null if none.'
-    )
+    @strawberry.field(description='One organization by slug or acronym, any case ("osce", "OSCE"); null if none.')
     async def organization(
         self, info: Info, slug: Annotated[str, strawberry.argument(description="A slug or an acronym.")]
     ) -> Organization | None:
@@ -176,12 +162,8 @@ class Query:
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
         last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
         before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
-        filter: Annotated[
-            f.MembershipFilter | None, strawberry.argument(description="Which to list.")
-        ] = None,
-        order_by: Annotated[
-            f.MembershipOrder | None, strawberry.argument(description="How to order.")
-        ] = None,
+        filter: Annotated[f.MembershipFilter | None, strawberry.argument(description="Which to list.")] = None,
+        order_by: Annotated[f.MembershipOrder | None, strawberry.argument(description="How to order.")] = None,
     ) -> Connection[Membership]:
         return await root_connection(info, "Membership", locals())  # type: ignore[no-any-return]
 
@@ -193,12 +175,8 @@ class Query:
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
         last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
         before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
-        filter: Annotated[
-            f.ChairmanshipFilter | None, strawberry.argument(description="Which to list.")
-        ] = None,
-        order_by: Annotated[
-            f.ChairmanshipOrder | None, strawberry.argument(description="How to order.")
-        ] = None,
+        filter: Annotated[f.ChairmanshipFilter | None, strawberry.argument(description="Which to list.")] = None,
+        order_by: Annotated[f.ChairmanshipOrder | None, strawberry.argument(description="How to order.")] = None,
     ) -> Connection[Chairmanship]:
         return await root_connection(info, "Chairmanship", locals())  # type: ignore[no-any-return]
 

@@ -69,9 +69,7 @@ class Connection(Generic[NodeType]):
     page_info: PageInfo = strawberry.field(description="Cursors and whether more pages exist.")
     counter: strawberry.Private[Callable[[], Awaitable[int]]]
 
-    @strawberry.field(
-        description="How many items the whole list has, filters applied (counted only when asked)."
-    )
+    @strawberry.field(description="How many items the whole list has, filters applied (counted only when asked).")
     async def total_count(self) -> int:
         return await self.counter()
 
@@ -83,9 +81,7 @@ def encode_cursor(tag: str, values: Sequence[Any]) -> str:
 
 def decode_cursor(cursor: str, tag: str, keys: Sequence[SortKey], argument: str) -> tuple[Any, ...]:
     """The sort key values a cursor holds; InvalidCursor unless it came from this very ordering."""
-    problem = (
-        f"`{argument}` is not a cursor of this list in this order (cursors come from `cursor` or `pageInfo`)"
-    )
+    problem = f"`{argument}` is not a cursor of this list in this order (cursors come from `cursor` or `pageInfo`)"
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         found_tag, values = orjson.loads(base64.urlsafe_b64decode(padded.encode()))

@@ -58,9 +58,7 @@ class PartialDate:
 class Citation:
     quote: str = strawberry.field(description="The quote, exactly as the document has it.")
     start: int = strawberry.field(description="Offset of the quote's first character in `document.text`.")
-    end: int = strawberry.field(
-        description="Offset just past the quote's last character (`text[start:end]`)."
-    )
+    end: int = strawberry.field(description="Offset just past the quote's last character (`text[start:end]`).")
     document_id: strawberry.Private[int]
 
     @strawberry.field(description="The document quoted.")
@@ -99,12 +97,8 @@ async def _citations(info: Info, column: str, pk: int) -> list[Citation]:
 class Organization(Node):
     pk: strawberry.Private[int]
     parent_id: strawberry.Private[int | None]
-    slug: str = strawberry.field(
-        description='Stable natural key, e.g. "osce"; `organization(slug:)` takes it.'
-    )
-    name: str = strawberry.field(
-        description='Full name: "Organization for Security and Co-operation in Europe".'
-    )
+    slug: str = strawberry.field(description='Stable natural key, e.g. "osce"; `organization(slug:)` takes it.')
+    name: str = strawberry.field(description='Full name: "Organization for Security and Co-operation in Europe".')
     acronym: str | None = strawberry.field(description='Acronym, where it has one: "OSCE".')
     aliases: list[str] = strawberry.field(description='Other names the documents use: "the UN".')
     kind: OrganizationKind = strawberry.field(description="What sort of body it is.")  # type: ignore[valid-type]
@@ -138,18 +132,12 @@ class Organization(Node):
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
         last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
         before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
-        filter: Annotated[
-            f.OrganizationFilter | None, strawberry.argument(description="Which to list.")
-        ] = None,
-        order_by: Annotated[
-            f.OrganizationOrder | None, strawberry.argument(description="How to order.")
-        ] = None,
+        filter: Annotated[f.OrganizationFilter | None, strawberry.argument(description="Which to list.")] = None,
+        order_by: Annotated[f.OrganizationOrder | None, strawberry.argument(description="How to order.")] = None,
     ) -> Connection[Organization]:
         return await nested_connection(info, "organization.children", self.pk, locals())
 
-    @strawberry.field(
-        description="Memberships of this organization (Mongolia's, as the documents state them)."
-    )
+    @strawberry.field(description="Memberships of this organization (Mongolia's, as the documents state them).")
     async def memberships(
         self,
         info: Info,
@@ -157,12 +145,8 @@ class Organization(Node):
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
         last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
         before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
-        filter: Annotated[
-            f.MembershipFilter | None, strawberry.argument(description="Which to list.")
-        ] = None,
-        order_by: Annotated[
-            f.MembershipOrder | None, strawberry.argument(description="How to order.")
-        ] = None,
+        filter: Annotated[f.MembershipFilter | None, strawberry.argument(description="Which to list.")] = None,
+        order_by: Annotated[f.MembershipOrder | None, strawberry.argument(description="How to order.")] = None,
     ) -> Connection[Membership]:
         return await nested_connection(info, "organization.memberships", self.pk, locals())
 
@@ -174,12 +158,8 @@ class Organization(Node):
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
         last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
         before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
-        filter: Annotated[
-            f.ChairmanshipFilter | None, strawberry.argument(description="Which to list.")
-        ] = None,
-        order_by: Annotated[
-            f.ChairmanshipOrder | None, strawberry.argument(description="How to order.")
-        ] = None,
+        filter: Annotated[f.ChairmanshipFilter | None, strawberry.argument(description="Which to list.")] = None,
+        order_by: Annotated[f.ChairmanshipOrder | None, strawberry.argument(description="How to order.")] = None,
     ) -> Connection[Chairmanship]:
         return await nested_connection(info, "organization.chairmanships", self.pk, locals())
 
@@ -250,12 +230,8 @@ class Country(Node):
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
         last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
         before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
-        filter: Annotated[
-            f.MembershipFilter | None, strawberry.argument(description="Which to list.")
-        ] = None,
-        order_by: Annotated[
-            f.MembershipOrder | None, strawberry.argument(description="How to order.")
-        ] = None,
+        filter: Annotated[f.MembershipFilter | None, strawberry.argument(description="Which to list.")] = None,
+        order_by: Annotated[f.MembershipOrder | None, strawberry.argument(description="How to order.")] = None,
     ) -> Connection[Membership]:
         return await nested_connection(info, "country.memberships", self.pk, locals())
 
@@ -267,12 +243,8 @@ class Country(Node):
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
         last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
         before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
-        filter: Annotated[
-            f.ChairmanshipFilter | None, strawberry.argument(description="Which to list.")
-        ] = None,
-        order_by: Annotated[
-            f.ChairmanshipOrder | None, strawberry.argument(description="How to order.")
-        ] = None,
+        filter: Annotated[f.ChairmanshipFilter | None, strawberry.argument(description="Which to list.")] = None,
+        order_by: Annotated[f.ChairmanshipOrder | None, strawberry.argument(description="How to order.")] = None,
     ) -> Connection[Chairmanship]:
         return await nested_connection(info, "country.chairmanships", self.pk, locals())
 
@@ -355,9 +327,7 @@ class Chairmanship(Node):
         description='What it was: "Chair of the 75th Session of ESCAP", "Presidency of the CD".'
     )
     session: int | None = strawberry.field(description="The session's number, where there is one: 75.")
-    office_holder: str | None = strawberry.field(
-        description='Who held it: "Minister for Foreign Affairs of Mongolia".'
-    )
+    office_holder: str | None = strawberry.field(description='Who held it: "Minister for Foreign Affairs of Mongolia".')
     start_date: PartialDate | None = strawberry.field(description="When it began; null where no source says.")
     end_date: PartialDate | None = strawberry.field(description="When it ended; null where no source says.")
 
@@ -429,12 +399,8 @@ class Event(Node):
     kind: EventKind = strawberry.field(description="What sort of event it was.")  # type: ignore[valid-type]
     description: str | None = strawberry.field(description="More about it.")
     symbol: str | None = strawberry.field(description='A document symbol, for resolutions: "A/RES/64/214".')
-    date: PartialDate | None = strawberry.field(
-        description="When it took place (its first day); null where unknown."
-    )
-    end_date: PartialDate | None = strawberry.field(
-        description='Its last day, for multi-day events: "27-28 May 2019".'
-    )
+    date: PartialDate | None = strawberry.field(description="When it took place (its first day); null where unknown.")
+    end_date: PartialDate | None = strawberry.field(description='Its last day, for multi-day events: "27-28 May 2019".')
     location: str | None = strawberry.field(description='Where it took place: "Ulaanbaatar".')
 
     @classmethod
@@ -486,12 +452,8 @@ class Event(Node):
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
         last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
         before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
-        filter: Annotated[
-            f.OrganizationFilter | None, strawberry.argument(description="Which to list.")
-        ] = None,
-        order_by: Annotated[
-            f.OrganizationOrder | None, strawberry.argument(description="How to order.")
-        ] = None,
+        filter: Annotated[f.OrganizationFilter | None, strawberry.argument(description="Which to list.")] = None,
+        order_by: Annotated[f.OrganizationOrder | None, strawberry.argument(description="How to order.")] = None,
     ) -> Connection[Organization]:
         return await nested_connection(info, "event.partnerOrganizations", self.pk, locals())
 
@@ -590,9 +552,7 @@ NODE_TYPES: dict[str, Any] = {
 
 def make_item(entity: str, row: Row[Any]) -> Any:
     if entity == "Mention":
-        return Mention(
-            text=row.text, start=row.start, end=row.end, context=row.context, document_id=row.document_id
-        )
+        return Mention(text=row.text, start=row.start, end=row.end, context=row.context, document_id=row.document_id)
     return NODE_TYPES[entity].from_row(row)
 
 
@@ -634,9 +594,7 @@ def _window(ctx: Context, tag: str, keys: list[queries.SortKey], args: dict[str,
     )
 
 
-def build_connection(
-    entity: str, page: queries.Page, tag: str, keys: list[queries.SortKey], counter: Any
-) -> Any:
+def build_connection(entity: str, page: queries.Page, tag: str, keys: list[queries.SortKey], counter: Any) -> Any:
     items = [make_item(entity, row) for row in page.rows]
     cursors = [encode_cursor(tag, queries.cursor_values(row, keys)) for row in page.rows]
     edges = [Edge(cursor=cursor, node=item) for cursor, item in zip(cursors, items, strict=True)]

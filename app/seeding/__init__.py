@@ -62,9 +62,7 @@ async def seed(
 
 def _write(conn: Connection, dataset: Dataset, reset: bool, progress: Callable[[str], None]) -> SeedReport:
     current = (
-        conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        if _has_version_table(conn)
-        else None
+        conn.execute(text("SELECT version_num FROM alembic_version")).scalar() if _has_version_table(conn) else None
     )
     if current != head_revision():
         raise SeedFailed(

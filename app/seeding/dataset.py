@@ -53,9 +53,7 @@ class Conflict:
     values: tuple[tuple[str, CitationSpan], ...]
 
     def __str__(self) -> str:
-        stated = "; ".join(
-            f"{value!r} in {span.document} (\u201c{span.quote}\u201d)" for value, span in self.values
-        )
+        stated = "; ".join(f"{value!r} in {span.document} (\u201c{span.quote}\u201d)" for value, span in self.values)
         return f"{self.type} {self.key!r}: {self.field} disagrees: {stated}"
 
 
@@ -70,9 +68,7 @@ class Dataset:
     def counts(self) -> dict[str, int]:
         found = {"documents": len(self.documents)}
         found.update({section: len(self.facts[section]) for section in SECTIONS})
-        found["citations"] = sum(
-            len(fact.citations) for records in self.facts.values() for fact in records.values()
-        )
+        found["citations"] = sum(len(fact.citations) for records in self.facts.values() for fact in records.values())
         found["mentions"] = len(self.mentions)
         return found
 
@@ -89,10 +85,7 @@ def date_columns(prefix: str, date: PartialDate | None) -> dict[str, Any]:
     """The stored columns of one partial date (all None when there is no date)."""
     if date is None:
         return dict.fromkeys(
-            (
-                f"{prefix}_{part}"
-                for part in ("year", "month", "day", "precision", "edtf", "earliest", "latest")
-            ),
+            (f"{prefix}_{part}" for part in ("year", "month", "day", "precision", "edtf", "earliest", "latest")),
             None,
         )
     return {
@@ -165,9 +158,7 @@ class _Builder:
 
     def add(self, section: str, fact: Fact, file: str, record: str, seen: set[tuple[str, str]]) -> None:
         if (section, fact.key) in seen:
-            self.error(
-                file, record, "slug" if section != "countries" else "code", f"duplicate key {fact.key!r}"
-            )
+            self.error(file, record, "slug" if section != "countries" else "code", f"duplicate key {fact.key!r}")
             return
         seen.add((section, fact.key))
         existing = self.facts[section].get(fact.key)
@@ -197,9 +188,7 @@ class _Builder:
             first = existing.citations[0] if existing.citations else None
             second = incoming.citations[0] if incoming.citations else None
             if first and second:
-                self.conflicts.append(
-                    Conflict(existing.type, existing.key, name, ((current, first), (value, second)))
-                )
+                self.conflicts.append(Conflict(existing.type, existing.key, name, ((current, first), (value, second))))
         for name, linked in incoming.links.items():
             existing.links[name] = existing.links.get(name, frozenset()) | linked
         existing.citations.extend(span for span in incoming.citations if span not in existing.citations)
@@ -212,9 +201,7 @@ class _Builder:
             file = display_path(source.path, self.root)
             document = source.facts.document
             if document not in self.documents:
-                self.error(
-                    file, "", "document", f"unknown document {document!r}: no documents/{document}.txt"
-                )
+                self.error(file, "", "document", f"unknown document {document!r}: no documents/{document}.txt")
                 continue
             for section in SECTIONS:
                 for index, raw in enumerate(getattr(source.facts, section)):
@@ -223,7 +210,7 @@ class _Builder:
                     records.append((section, raw, file, label, document))
             seen_per_file[file] = set()
 
-        for section, raw, file, label, document in records:
+        for section, raw, *_where in records:
             if section == "organizations":
                 for name in (raw.slug, raw.acronym, raw.name, *raw.aliases):
                     if name:

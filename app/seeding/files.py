@@ -210,9 +210,7 @@ def _load_yaml(path: Path, root: Path, errors: list[SeedError]) -> Any:
         errors.append(SeedError(_display(path, root), "", "", "the file is empty"))
         return INVALID
     if not isinstance(data, dict):
-        errors.append(
-            SeedError(_display(path, root), "", "", "expected a mapping of fields at the top level")
-        )
+        errors.append(SeedError(_display(path, root), "", "", "expected a mapping of fields at the top level"))
         return INVALID
     return data
 
@@ -274,9 +272,7 @@ def read_seed_dir(root: Path) -> tuple[list[SourceDocument], list[SourceFacts], 
 
     for meta_path in sorted(doc_dir.glob("*.yaml")):
         if not meta_path.with_suffix(".txt").exists():
-            errors.append(
-                SeedError(_display(meta_path, root), "", "", f"no document text {meta_path.stem}.txt")
-            )
+            errors.append(SeedError(_display(meta_path, root), "", "", f"no document text {meta_path.stem}.txt"))
 
     for path in sorted([*root.glob("*.yaml"), *root.glob("*.yml")]):
         raw = _load_yaml(path, root, errors)

@@ -11,9 +11,7 @@ def _join(*parts: Any) -> str:
     return " ".join(str(part) for part in parts if part)
 
 
-def search_entries(
-    dataset: Dataset, ids: dict[str, dict[str, int]]
-) -> dict[tuple[str, int, int], dict[str, Any]]:
+def search_entries(dataset: Dataset, ids: dict[str, dict[str, int]]) -> dict[tuple[str, int, int], dict[str, Any]]:
     """(entity type, entity id, start) -> {end, title, body} for every searchable text."""
     facts = dataset.facts
     countries = {code: fact.values["name"] for code, fact in facts["countries"].items()}

@@ -38,9 +38,7 @@ REPORT_TYPES = (
 class SeedReport:
     """What a seed did, per type: added, updated, removed, unchanged."""
 
-    counts: dict[str, Counter[str]] = field(
-        default_factory=lambda: {name: Counter() for name in REPORT_TYPES}
-    )
+    counts: dict[str, Counter[str]] = field(default_factory=lambda: {name: Counter() for name in REPORT_TYPES})
     data_version: int = 0
 
     @property
@@ -84,9 +82,7 @@ class _Sync:
         """
         counter = self.report.counts[name]
         value_columns = sorted({column for values in desired.values() for column in values})
-        key_of = (
-            (lambda row: row[0]) if len(key_columns) == 1 else (lambda row: tuple(row[: len(key_columns)]))
-        )
+        key_of = (lambda row: row[0]) if len(key_columns) == 1 else (lambda row: tuple(row[: len(key_columns)]))
         selected = [table.c[column] for column in (*key_columns, *value_columns)]
         existing: dict[Any, tuple[int, dict[str, Any]]] = {}
         for row in self.conn.execute(select(*selected, table.c.id)):
@@ -109,9 +105,7 @@ class _Sync:
             self.status[name][key] = "updated" if changed else "unchanged"
         for chunk in _chunks(to_insert, 500):
             inserted = self.conn.execute(
-                insert(table).returning(
-                    table.c.id, *(table.c[c] for c in key_columns), sort_by_parameter_order=True
-                ),
+                insert(table).returning(table.c.id, *(table.c[c] for c in key_columns), sort_by_parameter_order=True),
                 chunk,
             )
             for row in inserted:
@@ -201,19 +195,14 @@ def write_dataset(conn: Connection, dataset: Dataset, progress: Progress) -> See
         "countries",
         t["countries"],
         ("code",),
-        {
-            code: {"name": f.values["name"], "aliases": f.values["aliases"]}
-            for code, f in facts["countries"].items()
-        },
+        {code: {"name": f.values["name"], "aliases": f.values["aliases"]} for code, f in facts["countries"].items()},
     )
 
     org_values = {
         slug: {name: f.values[name] for name in ("name", "acronym", "aliases", "kind", "description")}
         for slug, f in facts["organizations"].items()
     }
-    existing_parents = dict(
-        conn.execute(select(t["organizations"].c.slug, t["organizations"].c.parent_id)).all()
-    )
+    existing_parents = dict(conn.execute(select(t["organizations"].c.slug, t["organizations"].c.parent_id)).all())
     org_ids = sync.rows("organizations", t["organizations"], ("slug",), org_values)
     reparented = set()
     for slug, fact in facts["organizations"].items():
@@ -221,9 +210,7 @@ def write_dataset(conn: Connection, dataset: Dataset, progress: Progress) -> See
         parent_id = org_ids[parent] if parent else None
         if existing_parents.get(slug) != parent_id:
             conn.execute(
-                update(t["organizations"])
-                .where(t["organizations"].c.id == org_ids[slug])
-                .values(parent_id=parent_id)
+                update(t["organizations"]).where(t["organizations"].c.id == org_ids[slug]).values(parent_id=parent_id)
             )
             reparented.add(slug)
     sync.touch("organizations", reparented)
@@ -267,10 +254,7 @@ def write_dataset(conn: Connection, dataset: Dataset, progress: Progress) -> See
         t["chairmanship_co_chairs"],
         "chairmanship_id",
         chair_ids,
-        {
-            slug: {(country_ids[code],) for code in f.links["co_chairs"]}
-            for slug, f in facts["chairmanships"].items()
-        },
+        {slug: {(country_ids[code],) for code in f.links["co_chairs"]} for slug, f in facts["chairmanships"].items()},
         ("country_id",),
     )
     sync.touch("chairmanships", changed)
@@ -308,10 +292,7 @@ def write_dataset(conn: Connection, dataset: Dataset, progress: Progress) -> See
         t["event_partner_organizations"],
         "event_id",
         event_ids,
-        {
-            slug: {(org_ids[o],) for o in f.links["partner_organizations"]}
-            for slug, f in facts["events"].items()
-        },
+        {slug: {(org_ids[o],) for o in f.links["partner_organizations"]} for slug, f in facts["events"].items()},
         ("organization_id",),
     )
     sync.touch("events", changed)
@@ -390,9 +371,9 @@ def _sync_citations(sync: _Sync, table: Table, desired: dict[Any, dict[str, Any]
     existing: dict[Any, tuple[int, str]] = {}
     for column in models.SUBJECT_COLUMNS:
         for row in sync.conn.execute(
-            select(
-                table.c.id, table.c[column], table.c.document_id, table.c.start, table.c.end, table.c.quote
-            ).where(table.c[column].is_not(None))
+            select(table.c.id, table.c[column], table.c.document_id, table.c.start, table.c.end, table.c.quote).where(
+                table.c[column].is_not(None)
+            )
         ):
             existing[(column, row[1], row[2], row[3], row[4])] = (row[0], row[5])
     to_insert = []
