@@ -38,7 +38,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             async with view.engine.connect() as conn:
                 current = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - any failure means not ready; the reason says which
             return JSONResponse({"status": "unavailable", "reason": type(error).__name__}, status_code=503)
         head = head_revision()
         if current != head:
