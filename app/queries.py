@@ -167,11 +167,15 @@ async def fetch_pages(
     """One page of children for each parent, in one statement; pages in `parent_ids` order."""
     statement = _windowed(_with_keys(statement, keys), keys, window).where(parent.in_(parent_ids))
     number = func.row_number().over(partition_by=parent, order_by=order_clauses(keys, reverse=window.backwards))
-    inner = statement.add_columns(parent.label("_parent"), number.label("_n")).subquery()
-    outer = select(inner).where(inner.c._n <= window.size + 1).order_by(inner.c._parent, inner.c._n)
+    inner = statement.add_columns(parent.label("parent_key"), number.label("row_number")).subquery()
+    outer = (
+        select(inner)
+        .where(inner.c["row_number"] <= window.size + 1)
+        .order_by(inner.c["parent_key"], inner.c["row_number"])
+    )
     grouped: dict[Any, list[Row[Any]]] = {parent_id: [] for parent_id in parent_ids}
     for row in await db.all(outer):
-        grouped[row._mapping["_parent"]].append(row)
+        grouped[row._mapping["parent_key"]].append(row)
     pages = []
     for parent_id in parent_ids:
         rows = grouped[parent_id]
@@ -216,9 +220,9 @@ async def rows_grouped_by(
 ) -> list[list[Row[Any]]]:
     """Every row for each parent (for short, bounded lists such as citations), in parent order."""
     grouped: dict[Any, list[Row[Any]]] = {parent_id: [] for parent_id in parent_ids}
-    labelled = statement.add_columns(parent.label("_parent")).where(parent.in_(parent_ids))
+    labelled = statement.add_columns(parent.label("parent_key")).where(parent.in_(parent_ids))
     for row in await db.all(labelled):
-        grouped[row._mapping["_parent"]].append(row)
+        grouped[row._mapping["parent_key"]].append(row)
     return [grouped[parent_id] for parent_id in parent_ids]
 
 

@@ -284,6 +284,7 @@ class Membership(Node):
     pk: strawberry.Private[int]
     country_id: strawberry.Private[int]
     organization_id: strawberry.Private[int]
+    slug: str = strawberry.field(description="Stable natural key from the seed files.")
     role: str | None = strawberry.field(description='The role: "member", "member of the Governing body".')
     start_date: PartialDate | None = strawberry.field(description="When it began; null where no source says.")
     end_date: PartialDate | None = strawberry.field(description="When it ended; null where no source says.")
@@ -296,6 +297,7 @@ class Membership(Node):
         return cls(
             id=strawberry.ID(encode_id("Membership", row.id)),
             pk=row.id,
+            slug=row.slug,
             country_id=row.country_id,
             organization_id=row.organization_id,
             role=row.role,
@@ -323,6 +325,7 @@ class Chairmanship(Node):
     organization_id: strawberry.Private[int]
     chair_id: strawberry.Private[int]
     predecessor_id: strawberry.Private[int | None]
+    slug: str = strawberry.field(description="Stable natural key from the seed files.")
     title: str = strawberry.field(
         description='What it was: "Chair of the 75th Session of ESCAP", "Presidency of the CD".'
     )
@@ -336,6 +339,7 @@ class Chairmanship(Node):
         return cls(
             id=strawberry.ID(encode_id("Chairmanship", row.id)),
             pk=row.id,
+            slug=row.slug,
             organization_id=row.organization_id,
             chair_id=row.chair_id,
             predecessor_id=row.predecessor_id,
@@ -395,6 +399,7 @@ class Event(Node):
     pk: strawberry.Private[int]
     organization_id: strawberry.Private[int | None]
     chairmanship_id: strawberry.Private[int | None]
+    slug: str = strawberry.field(description="Stable natural key from the seed files.")
     title: str = strawberry.field(description="What the event was.")
     kind: EventKind = strawberry.field(description="What sort of event it was.")  # type: ignore[valid-type]
     description: str | None = strawberry.field(description="More about it.")
@@ -408,6 +413,7 @@ class Event(Node):
         return cls(
             id=strawberry.ID(encode_id("Event", row.id)),
             pk=row.id,
+            slug=row.slug,
             organization_id=row.organization_id,
             chairmanship_id=row.chairmanship_id,
             title=row.title,
@@ -467,6 +473,7 @@ class Statistic(Node):
     pk: strawberry.Private[int]
     organization_id: strawberry.Private[int | None]
     country_id: strawberry.Private[int | None]
+    slug: str = strawberry.field(description="Stable natural key from the seed files.")
     label: str = strawberry.field(description="What the figure counts.")
     value: float = strawberry.field(description="The number.")
     unit: str | None = strawberry.field(description='What it counts in: "peacekeepers".')
@@ -478,6 +485,7 @@ class Statistic(Node):
         return cls(
             id=strawberry.ID(encode_id("Statistic", row.id)),
             pk=row.id,
+            slug=row.slug,
             organization_id=row.organization_id,
             country_id=row.country_id,
             label=row.label,
