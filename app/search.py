@@ -12,10 +12,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, column, func, literal_column, or_, select, table, text
+from sqlalchemy import Select, and_, case, column, func, literal_column, or_, select, table, text
 
 from app.models import SearchEntry
-from app.queries import RequestDatabase
+from app.queries import RequestDatabase, SortKey, keyset_condition, order_clauses
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Sentinels mark the highlighted words inside the engine's snippet; the rest is escaped.
@@ -32,6 +32,7 @@ class Hit:
     end: int
     score: float
     snippet: str
+    key: tuple[Any, ...]
 
 
 def words(query: str) -> list[str]:
@@ -43,72 +44,135 @@ def _highlight(raw: str) -> str:
     return html.escape(raw, quote=False).replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>")
 
 
+def _fts_match(terms: list[str], column: str | None = None) -> str:
+    phrase = " ".join('"' + term.replace('"', "") + '"' for term in terms)
+    return f"{column} : ({phrase})" if column else phrase
+
+
+def _rank_columns(relevance: Any, title_hit: Any, terms: list[str]) -> list[Any]:
+    """The columns hits are ordered by, best first, the same on both engines.
+
+    1. tier: 3, an organization or country whose name or acronym is exactly the query; 2, one
+       whose name contains every word; 1, any other entry whose title does; 0, the rest;
+    2. within tiers 1-3, the shorter title first (the closer match);
+    3. the engine's relevance (bm25 on SQLite, ts_rank on PostgreSQL), normalised to [0, 1);
+    4. the entry's id.
+    """
+    entries = SearchEntry.__table__
+    named = entries.c.entity_type.in_(("organization", "country"))
+    phrase = " ".join(terms)
+    title = func.lower(entries.c.title)
+    exact = or_(title == phrase, title.like(f"{phrase} (%"), title.like(f"%({phrase})"))
+    tier = case((and_(named, exact), 3), (and_(title_hit, named), 2), (title_hit, 1), else_=0)
+    return [
+        tier.label("tier"),
+        case((title_hit, func.length(entries.c.title)), else_=0).label("title_length"),
+        (relevance / (relevance + 1.0)).label("relevance"),
+    ]
+
+
 def _ranked(dialect: str, terms: list[str]) -> Select[Any]:
+    """Every matching entry with its rank columns (snippets are made for one page only)."""
     entries = SearchEntry.__table__
     if dialect == "postgresql":
-        query = func.plainto_tsquery("english", bindparam("q", " ".join(terms)))
+        query = func.plainto_tsquery("english", " ".join(terms))
         document = literal_column(PG_DOCUMENT)
-        score = func.ts_rank(document, query).label("score")
-        snippet = func.ts_headline(
-            "english",
-            func.coalesce(func.nullif(entries.c.body, ""), entries.c.title),
-            query,
-            f"StartSel={_OPEN}, StopSel={_CLOSE}, MaxWords=24, MinWords=10, MaxFragments=1",
-        ).label("snippet")
-        return select(
-            entries.c.id,
-            entries.c.entity_type,
-            entries.c.entity_id,
-            entries.c.start,
-            entries.c.end,
-            score,
-            snippet,
-        ).where(document.op("@@")(query))
-    fts = table("search_fts", column("rowid"), column("title"), column("body"))
-    match = " ".join('"' + term.replace('"', "") + '"' for term in terms)
-    score = (-func.bm25(literal_column("search_fts"), 10.0, 1.0)).label("score")
-    snippet = func.coalesce(
-        func.nullif(func.snippet(literal_column("search_fts"), 1, _OPEN, _CLOSE, "…", 24), ""),
-        func.snippet(literal_column("search_fts"), 0, _OPEN, _CLOSE, "…", 24),
-    ).label("snippet")
+        title_hit = func.to_tsvector("english", entries.c.title).op("@@")(query)
+        ranks = _rank_columns(func.ts_rank(document, query), title_hit, terms)
+        return select(entries.c.id, *ranks).where(document.op("@@")(query))
+    title_hits = (
+        select(literal_column("rowid"))
+        .select_from(text("search_fts"))
+        .where(text("search_fts MATCH :title_match").bindparams(title_match=_fts_match(terms, "title")))
+    )
+    relevance = -func.bm25(literal_column("search_fts"), 10.0, 1.0)
+    ranks = _rank_columns(relevance, entries.c.id.in_(title_hits), terms)
+    fts = table("search_fts", column("rowid"))
     return (
-        select(
-            entries.c.id,
-            entries.c.entity_type,
-            entries.c.entity_id,
-            entries.c.start,
-            entries.c.end,
-            score,
-            snippet,
-        )
+        select(entries.c.id, *ranks)
         .select_from(fts.join(entries, entries.c.id == fts.c.rowid))
-        .where(text("search_fts MATCH :match").bindparams(match=match))
+        .where(text("search_fts MATCH :match").bindparams(match=_fts_match(terms)))
     )
 
 
-async def search(db: RequestDatabase, query: str, *, limit: int, after: tuple[float, int] | None = None) -> list[Hit]:
-    """Up to `limit` hits, best first (ties by entry), after the (score, entry id) cursor."""
+def _keys(ranked: Any) -> list[SortKey]:
+    return [
+        SortKey(ranked.c.tier, descending=True),
+        SortKey(ranked.c.title_length),
+        SortKey(ranked.c.relevance, descending=True, python_type=float),
+        SortKey(ranked.c.id),
+    ]
+
+
+def _with_snippets(dialect: str, terms: list[str], page: Any) -> Select[Any]:
+    entries = SearchEntry.__table__
+    columns = (
+        entries.c.id,
+        entries.c.entity_type,
+        entries.c.entity_id,
+        entries.c.start,
+        entries.c.end,
+        page.c.tier,
+        page.c.title_length,
+        page.c.relevance,
+    )
+    if dialect == "postgresql":
+        query = func.plainto_tsquery("english", " ".join(terms))
+        options = f"StartSel={_OPEN}, StopSel={_CLOSE}, MaxWords=24, MinWords=10, MaxFragments=1"
+        return select(
+            *columns,
+            func.ts_headline("english", entries.c.title, query, options).label("title_snippet"),
+            func.ts_headline("english", entries.c.body, query, options).label("body_snippet"),
+        ).join_from(entries, page, page.c.id == entries.c.id)
+    fts = table("search_fts", column("rowid"))
+    return (
+        select(
+            *columns,
+            func.snippet(literal_column("search_fts"), 0, _OPEN, _CLOSE, "…", 24).label("title_snippet"),
+            func.snippet(literal_column("search_fts"), 1, _OPEN, _CLOSE, "…", 24).label("body_snippet"),
+        )
+        .select_from(fts.join(entries, entries.c.id == fts.c.rowid).join(page, page.c.id == entries.c.id))
+        .where(text("search_fts MATCH :match").bindparams(match=_fts_match(terms)))
+    )
+
+
+def _snippet(title: str | None, body: str | None) -> str:
+    for candidate in (body, title):
+        if candidate and _OPEN in candidate:
+            return _highlight(candidate)
+    return _highlight(body or title or "")
+
+
+async def search(db: RequestDatabase, query: str, *, limit: int, after: tuple[Any, ...] | None = None) -> list[Hit]:
+    """Up to `limit` hits, best first, after the cursor (the rank key of the last hit seen)."""
     terms = words(query)
     if not terms:
         return []
-    ranked = _ranked(db.engine.dialect.name, terms).subquery()
-    statement = select(ranked).order_by(ranked.c.score.desc(), ranked.c.id.asc()).limit(limit)
+    dialect = db.engine.dialect.name
+    ranked = _ranked(dialect, terms).subquery("ranked")
+    keys = _keys(ranked)
+    page = select(ranked).order_by(*order_clauses(keys)).limit(limit)
     if after is not None:
-        score, entry_id = after
-        statement = statement.where(or_(ranked.c.score < score, and_(ranked.c.score == score, ranked.c.id > entry_id)))
+        page = page.where(keyset_condition(keys, after))
+    page_subquery = page.subquery("page")
+    statement = _with_snippets(dialect, terms, page_subquery).order_by(*order_clauses(_keys(page_subquery)))
     rows = await db.all(statement)
     return [
         Hit(
-            row.id,
-            row.entity_type,
-            row.entity_id,
-            row.start,
-            row.end,
-            float(row.score),
-            _highlight(row.snippet or ""),
+            entry_id=row.id,
+            entity_type=row.entity_type,
+            entity_id=row.entity_id,
+            start=row.start,
+            end=row.end,
+            score=row.tier + float(row.relevance),
+            snippet=_snippet(row.title_snippet, row.body_snippet),
+            key=(row.tier, row.title_length, float(row.relevance), row.id),
         )
         for row in rows
     ]
+
+
+KEY_TYPES = (int, int, float, int)
 
 
 async def count(db: RequestDatabase, query: str) -> int:

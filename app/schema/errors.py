@@ -68,4 +68,18 @@ class Timeout(ApiError):
     code = "TIMEOUT"
 
 
+class PersistedQueryNotFound(ApiError):
+    """APQ: the hash is unknown here; the client sends it again with the query (app/apq.py)."""
+
+    code = "PERSISTED_QUERY_NOT_FOUND"
+
+
+class PersistedQueryHashMismatch(ApiError):
+    code = "PERSISTED_QUERY_HASH_MISMATCH"
+
+
+class InvalidPersistedQuery(ApiError):
+    code = "INVALID_PERSISTED_QUERY"
+
+
 INTERNAL_ERROR_CODE = "INTERNAL_SERVER_ERROR"

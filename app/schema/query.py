@@ -53,7 +53,11 @@ SEARCH_ENTITY = {
 class SearchResultEdge:
     cursor: str = strawberry.field(description="Opaque position of this hit; pass to `after`.")
     node: SearchResult = strawberry.field(description="The object found (a document, for a passage).")
-    score: float = strawberry.field(description="Relevance: higher is better; comparable within one search only.")
+    score: float = strawberry.field(
+        description="Relevance within this search: the integer part is the tier (3: an organization or country "
+        "named exactly; 2: one whose name has every word; 1: a title with every word; 0: text only), the "
+        "fraction the engine's relevance. Hits come by tier, then shorter title, then relevance."
+    )
     snippet: str = strawberry.field(
         description="The matching text, HTML-escaped, with the matched words in <mark>...</mark>."
     )
@@ -76,10 +80,8 @@ class SearchResultConnection:
         return await search.count(self.ctx.db, self.query)
 
 
-SEARCH_KEYS = [
-    queries.SortKey(search.SearchEntry.__table__.c.id, python_type=float),  # score
-    queries.SortKey(search.SearchEntry.__table__.c.id, python_type=int),
-]
+# The types of a search cursor's values: (tier, title length, relevance, entry id).
+SEARCH_KEYS = [queries.SortKey(search.SearchEntry.__table__.c.id, python_type=t) for t in search.KEY_TYPES]
 
 
 @strawberry.type(description="The root of every query: lists, lookups by natural key, node lookup and search.")
@@ -243,7 +245,7 @@ class Query:
         )
         size = window.size
         cursor = window.after
-        hits = await search.search(ctx.db, query, limit=size + 1, after=cursor)  # type: ignore[arg-type]
+        hits = await search.search(ctx.db, query, limit=size + 1, after=cursor)
         more = len(hits) > size
         hits = hits[:size]
         found = await _gather(info, [(SEARCH_ENTITY[hit.entity_type], hit.entity_id) for hit in hits])
@@ -254,7 +256,7 @@ class Query:
             passage = hit.entity_type == "passage"
             edges.append(
                 SearchResultEdge(
-                    cursor=encode_cursor(tag, (hit.score, hit.entry_id)),
+                    cursor=encode_cursor(tag, hit.key),
                     node=node,
                     score=hit.score,
                     snippet=hit.snippet,

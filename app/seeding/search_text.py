@@ -33,7 +33,8 @@ def search_entries(dataset: Dataset, ids: dict[str, dict[str, int]]) -> dict[tup
         add("country", code, fact.values["name"], _join(code, *fact.values["aliases"]))
     for slug, fact in facts["organizations"].items():
         v = fact.values
-        add("organization", slug, v["name"], _join(v["acronym"], *v["aliases"], v["description"]))
+        title = f"{v['name']} ({v['acronym']})" if v["acronym"] else v["name"]
+        add("organization", slug, title, _join(*v["aliases"], v["description"]))
     for slug, fact in facts["memberships"].items():
         v = fact.values
         title = f"{countries[v['member']]}: {v['role'] or 'member'} of {organizations[v['organization']]}"

@@ -1,0 +1,94 @@
+"""No N+1: the number of SQL statements depends on a query's shape, never on how many rows it returns."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.config import PROJECT_ROOT
+from tests.conftest import Api
+
+THREE_LEVELS = """query($n: Int!) {
+  organizations(first: $n, orderBy: {field: SLUG, direction: ASC}) {
+    totalCount
+    nodes {
+      slug
+      parent { slug }
+      memberships(first: $n) {
+        totalCount
+        nodes {
+          member { code memberships(first: $n) { nodes { organization { slug } } } }
+          startDate { edtf }
+          citations { quote document { title } }
+        }
+      }
+      events(first: $n) {
+        nodes {
+          title
+          participants(first: $n) { nodes { code } }
+          partnerOrganizations(first: $n) { nodes { slug } }
+          citations { quote }
+        }
+      }
+      mentions(first: $n) { nodes { text } }
+    }
+  }
+}"""
+
+# organizations page, its count; parents; memberships pages, their counts; member countries;
+# their memberships pages; those memberships' organizations; membership citations; documents;
+# events pages; participants pages; partner organizations pages; event citations; mentions.
+THREE_LEVELS_STATEMENTS = 15
+
+
+@pytest.mark.parametrize("size", [2, 50])
+async def test_three_level_query_costs_the_same_at_any_page_size(api: Api, size: int) -> None:
+    data = await api.data(THREE_LEVELS, {"n": size})
+    organizations = data["organizations"]["nodes"]
+    assert len(organizations) == min(size, data["organizations"]["totalCount"])
+    assert api.last_statements == THREE_LEVELS_STATEMENTS
+
+
+async def test_statement_count_grows_with_shape_not_rows(api: Api) -> None:
+    await api.data("query($n: Int!) { organizations(first: $n) { nodes { slug } } }", {"n": 1})
+    one = api.last_statements
+    await api.data("query($n: Int!) { organizations(first: $n) { nodes { slug } } }", {"n": 100})
+    assert api.last_statements == one == 1
+    await api.data(
+        "query($n: Int!) { organizations(first: $n) { nodes { events(first: 5) { nodes { title } } } } }", {"n": 100}
+    )
+    assert api.last_statements == 2
+
+
+async def test_readme_nested_example_statement_count(api: Api) -> None:
+    query = (PROJECT_ROOT / "app" / "examples" / "nested.graphql").read_text(encoding="utf-8")
+    for first in (2, 20, 100):
+        await api.data(query, {"first": first})
+        # organizations; memberships pages; member countries; events pages; event citations
+        assert api.last_statements == 5
+
+
+async def test_the_server_counts_real_statements(api: Api, seeded_db: str) -> None:
+    """The Server-Timing count is what the database saw: compare with an engine-level listener."""
+    from sqlalchemy import event
+
+    from app.db import create_engine
+
+    seen: list[str] = []
+    engine = create_engine(seeded_db)
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    from app.config import Settings
+    from app.queries import RequestDatabase
+    from app.schema import schema
+    from app.schema.context import Context
+
+    context = Context(db=RequestDatabase(engine), settings=Settings(database_url=seeded_db))
+    result = await schema.execute(THREE_LEVELS, variable_values={"n": 3}, context_value=context)
+    await context.db.close()
+    await engine.dispose()
+    assert result.errors is None
+    assert len(seen) == context.db.statements == THREE_LEVELS_STATEMENTS
