@@ -203,7 +203,7 @@ async def count_by_parent(
     grouped = (
         statement.with_only_columns(parent, func.count()).where(parent.in_(parent_ids)).group_by(parent).order_by(None)
     )
-    counts = {row[0]: int(row[1]) for row in await db.all(grouped)}
+    counts = {row._mapping[parent]: int(row[-1]) for row in await db.all(grouped)}
     return [counts.get(parent_id, 0) for parent_id in parent_ids]
 
 
@@ -211,7 +211,7 @@ async def rows_by_key(
     db: RequestDatabase, statement: Select[Any], key: ColumnElement[Any], keys: Sequence[Any]
 ) -> list[Row[Any] | None]:
     """The row for each key (None where there is none), in key order."""
-    found = {row._mapping[key.key]: row for row in await db.all(statement.where(key.in_(keys)))}
+    found = {row._mapping[key]: row for row in await db.all(statement.where(key.in_(keys)))}
     return [found.get(value) for value in keys]
 
 

@@ -76,11 +76,11 @@ def _ranked(dialect: str, terms: list[str]) -> Select[Any]:
     entries = SearchEntry.__table__
     if dialect == "postgresql":
         query = func.plainto_tsquery("english", " ".join(terms))
-        document = literal_column(PG_DOCUMENT)
+        document: Any = literal_column(PG_DOCUMENT)
         title_hit = func.to_tsvector("english", entries.c.title).op("@@")(query)
         ranks = _rank_columns(func.ts_rank(document, query), title_hit, terms)
         return select(entries.c.id, *ranks).where(document.op("@@")(query))
-    title_hits = (
+    title_hits: Any = (
         select(literal_column("rowid"))
         .select_from(text("search_fts"))
         .where(text("search_fts MATCH :title_match").bindparams(title_match=_fts_match(terms, "title")))

@@ -25,7 +25,7 @@ class Context:
         """The request's loader for `key`, made on first use: each batch is one statement."""
         found = self.loaders.get(key)
         if found is None:
-            found = self.loaders[key] = DataLoader(load_fn=load)  # type: ignore[arg-type]
+            found = self.loaders[key] = DataLoader(load_fn=load)
         return found
 
 

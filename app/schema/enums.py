@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 
@@ -12,15 +13,21 @@ from app.dates import DatePrecision as _DatePrecision
 
 def _mirror(source: type[Enum], description: str) -> type[Enum]:
     members = {member.name: strawberry.enum_value(member.name, description=member.value) for member in source}
-    return strawberry.enum(Enum(source.__name__, members), description=description)  # type: ignore[arg-type]
+    mirrored: Any = Enum(source.__name__, members)  # type: ignore[misc]
+    return strawberry.enum(mirrored, description=description)
 
 
-OrganizationKind = _mirror(models.OrganizationKind, "What sort of body an organization is.")
-EventKind = _mirror(models.EventKind, "What sort of event an event is.")
-TenureStatus = _mirror(
-    models.TenureStatus,
-    "Whether a membership still holds, as far as the sources say; a missing end date alone is UNKNOWN.",
-)
+if TYPE_CHECKING:  # the mirrors have the models' member names
+    OrganizationKind = models.OrganizationKind
+    EventKind = models.EventKind
+    TenureStatus = models.TenureStatus
+else:
+    OrganizationKind = _mirror(models.OrganizationKind, "What sort of body an organization is.")
+    EventKind = _mirror(models.EventKind, "What sort of event an event is.")
+    TenureStatus = _mirror(
+        models.TenureStatus,
+        "Whether a membership still holds, as far as the sources say; a missing end date alone is UNKNOWN.",
+    )
 
 
 @strawberry.enum(description="How much of a date its source gives.")

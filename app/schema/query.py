@@ -91,7 +91,7 @@ class Query:
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="A global ID.")]
     ) -> Node | None:
         type_name, pk = decode_id(id, set(NODE_TYPES))
-        return await load_node(info, type_name, pk)  # type: ignore[no-any-return]
+        return await load_node(info, type_name, pk)
 
     @strawberry.field(description="Objects by their global IDs, in the same order; null for each one not found.")
     async def nodes(
@@ -119,7 +119,7 @@ class Query:
         filter: Annotated[f.OrganizationFilter | None, strawberry.argument(description="Which to list.")] = None,
         order_by: Annotated[f.OrganizationOrder | None, strawberry.argument(description="How to order.")] = None,
     ) -> Connection[Organization]:
-        return await root_connection(info, "Organization", locals())  # type: ignore[no-any-return]
+        return await root_connection(info, "Organization", locals())
 
     @strawberry.field(description='One organization by slug or acronym, any case ("osce", "OSCE"); null if none.')
     async def organization(
@@ -147,7 +147,7 @@ class Query:
         filter: Annotated[f.CountryFilter | None, strawberry.argument(description="Which to list.")] = None,
         order_by: Annotated[f.CountryOrder | None, strawberry.argument(description="How to order.")] = None,
     ) -> Connection[Country]:
-        return await root_connection(info, "Country", locals())  # type: ignore[no-any-return]
+        return await root_connection(info, "Country", locals())
 
     @strawberry.field(description='One country by ISO 3166-1 alpha-3 code, any case ("MNG"); null if none.')
     async def country(
@@ -167,7 +167,7 @@ class Query:
         filter: Annotated[f.MembershipFilter | None, strawberry.argument(description="Which to list.")] = None,
         order_by: Annotated[f.MembershipOrder | None, strawberry.argument(description="How to order.")] = None,
     ) -> Connection[Membership]:
-        return await root_connection(info, "Membership", locals())  # type: ignore[no-any-return]
+        return await root_connection(info, "Membership", locals())
 
     @strawberry.field(description="Chairmanships, presidencies and co-chairmanships.")
     async def chairmanships(
@@ -180,7 +180,7 @@ class Query:
         filter: Annotated[f.ChairmanshipFilter | None, strawberry.argument(description="Which to list.")] = None,
         order_by: Annotated[f.ChairmanshipOrder | None, strawberry.argument(description="How to order.")] = None,
     ) -> Connection[Chairmanship]:
-        return await root_connection(info, "Chairmanship", locals())  # type: ignore[no-any-return]
+        return await root_connection(info, "Chairmanship", locals())
 
     @strawberry.field(description="Events: summits, conferences, resolutions, declarations, agreements, ...")
     async def events(
@@ -193,7 +193,7 @@ class Query:
         filter: Annotated[f.EventFilter | None, strawberry.argument(description="Which to list.")] = None,
         order_by: Annotated[f.EventOrder | None, strawberry.argument(description="How to order.")] = None,
     ) -> Connection[Event]:
-        return await root_connection(info, "Event", locals())  # type: ignore[no-any-return]
+        return await root_connection(info, "Event", locals())
 
     @strawberry.field(description="Figures the documents give.")
     async def statistics(
@@ -206,7 +206,7 @@ class Query:
         filter: Annotated[f.StatisticFilter | None, strawberry.argument(description="Which to list.")] = None,
         order_by: Annotated[f.StatisticOrder | None, strawberry.argument(description="How to order.")] = None,
     ) -> Connection[Statistic]:
-        return await root_connection(info, "Statistic", locals())  # type: ignore[no-any-return]
+        return await root_connection(info, "Statistic", locals())
 
     @strawberry.field(description="The source documents.")
     async def documents(
@@ -218,7 +218,7 @@ class Query:
         before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
         order_by: Annotated[f.DocumentOrder | None, strawberry.argument(description="How to order.")] = None,
     ) -> Connection[Document]:
-        return await root_connection(info, "Document", locals())  # type: ignore[no-any-return]
+        return await root_connection(info, "Document", locals())
 
     @strawberry.field(
         description="Full-text search over every object and every document passage, best first. "

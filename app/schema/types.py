@@ -45,7 +45,7 @@ class PartialDate:
             return None
         return PartialDate(
             edtf=m[f"{prefix}_edtf"],
-            precision=DatePrecision[m[f"{prefix}_precision"]],  # type: ignore[misc]
+            precision=DatePrecision[m[f"{prefix}_precision"]],
             year=m[f"{prefix}_year"],
             month=m[f"{prefix}_month"],
             day=m[f"{prefix}_day"],
@@ -63,7 +63,7 @@ class Citation:
 
     @strawberry.field(description="The document quoted.")
     async def document(self, info: Info) -> Document:
-        return await load_node(info, "Document", self.document_id)  # type: ignore[no-any-return]
+        return await load_node(info, "Document", self.document_id)
 
 
 @strawberry.type(description="A passage where a document names an organization (found automatically).")
@@ -76,7 +76,7 @@ class Mention:
 
     @strawberry.field(description="The document that names the organization.")
     async def document(self, info: Info) -> Document:
-        return await load_node(info, "Document", self.document_id)  # type: ignore[no-any-return]
+        return await load_node(info, "Document", self.document_id)
 
 
 # -- nodes -----------------------------------------------------------------------------------
@@ -101,7 +101,7 @@ class Organization(Node):
     name: str = strawberry.field(description='Full name: "Organization for Security and Co-operation in Europe".')
     acronym: str | None = strawberry.field(description='Acronym, where it has one: "OSCE".')
     aliases: list[str] = strawberry.field(description='Other names the documents use: "the UN".')
-    kind: OrganizationKind = strawberry.field(description="What sort of body it is.")  # type: ignore[valid-type]
+    kind: OrganizationKind = strawberry.field(description="What sort of body it is.")
     description: str | None = strawberry.field(description="A short description.")
 
     @classmethod
@@ -114,7 +114,7 @@ class Organization(Node):
             name=row.name,
             acronym=row.acronym,
             aliases=list(row.aliases or []),
-            kind=OrganizationKind[row.kind],  # type: ignore[misc]
+            kind=OrganizationKind.__members__[row.kind],
             description=row.description,
         )
 
@@ -122,7 +122,7 @@ class Organization(Node):
     async def parent(self, info: Info) -> Organization | None:
         if self.parent_id is None:
             return None
-        return await load_node(info, "Organization", self.parent_id)  # type: ignore[no-any-return]
+        return await load_node(info, "Organization", self.parent_id)
 
     @strawberry.field(description="Bodies that belong to it.")
     async def children(
@@ -288,7 +288,7 @@ class Membership(Node):
     role: str | None = strawberry.field(description='The role: "member", "member of the Governing body".')
     start_date: PartialDate | None = strawberry.field(description="When it began; null where no source says.")
     end_date: PartialDate | None = strawberry.field(description="When it ended; null where no source says.")
-    status: TenureStatus = strawberry.field(  # type: ignore[valid-type]
+    status: TenureStatus = strawberry.field(
         description="ONGOING or ENDED where the sources say so, else UNKNOWN (no end date is not 'ongoing')."
     )
 
@@ -303,16 +303,16 @@ class Membership(Node):
             role=row.role,
             start_date=PartialDate.of(row, "start"),
             end_date=PartialDate.of(row, "end"),
-            status=TenureStatus[row.status],  # type: ignore[misc]
+            status=TenureStatus.__members__[row.status],
         )
 
     @strawberry.field(description="The member country.")
     async def member(self, info: Info) -> Country:
-        return await load_node(info, "Country", self.country_id)  # type: ignore[no-any-return]
+        return await load_node(info, "Country", self.country_id)
 
     @strawberry.field(description="The organization or body.")
     async def organization(self, info: Info) -> Organization:
-        return await load_node(info, "Organization", self.organization_id)  # type: ignore[no-any-return]
+        return await load_node(info, "Organization", self.organization_id)
 
     @strawberry.field(description="Where the documents state this membership.")
     async def citations(self, info: Info) -> list[Citation]:
@@ -352,11 +352,11 @@ class Chairmanship(Node):
 
     @strawberry.field(description="The body chaired: ESCAP, the Community of Democracies, ...")
     async def organization(self, info: Info) -> Organization:
-        return await load_node(info, "Organization", self.organization_id)  # type: ignore[no-any-return]
+        return await load_node(info, "Organization", self.organization_id)
 
     @strawberry.field(description="The country that held it.")
     async def chair(self, info: Info) -> Country:
-        return await load_node(info, "Country", self.chair_id)  # type: ignore[no-any-return]
+        return await load_node(info, "Country", self.chair_id)
 
     @strawberry.field(description="The countries that co-chaired beside it.")
     async def co_chairs(self, info: Info) -> list[Country]:
@@ -374,7 +374,7 @@ class Chairmanship(Node):
     async def predecessor(self, info: Info) -> Country | None:
         if self.predecessor_id is None:
             return None
-        return await load_node(info, "Country", self.predecessor_id)  # type: ignore[no-any-return]
+        return await load_node(info, "Country", self.predecessor_id)
 
     @strawberry.field(description="Events held under this chairmanship.")
     async def events(
@@ -401,7 +401,7 @@ class Event(Node):
     chairmanship_id: strawberry.Private[int | None]
     slug: str = strawberry.field(description="Stable natural key from the seed files.")
     title: str = strawberry.field(description="What the event was.")
-    kind: EventKind = strawberry.field(description="What sort of event it was.")  # type: ignore[valid-type]
+    kind: EventKind = strawberry.field(description="What sort of event it was.")
     description: str | None = strawberry.field(description="More about it.")
     symbol: str | None = strawberry.field(description='A document symbol, for resolutions: "A/RES/64/214".')
     date: PartialDate | None = strawberry.field(description="When it took place (its first day); null where unknown.")
@@ -417,7 +417,7 @@ class Event(Node):
             organization_id=row.organization_id,
             chairmanship_id=row.chairmanship_id,
             title=row.title,
-            kind=EventKind[row.kind],  # type: ignore[misc]
+            kind=EventKind.__members__[row.kind],
             description=row.description,
             symbol=row.symbol,
             date=PartialDate.of(row, "date"),
@@ -429,13 +429,13 @@ class Event(Node):
     async def organization(self, info: Info) -> Organization | None:
         if self.organization_id is None:
             return None
-        return await load_node(info, "Organization", self.organization_id)  # type: ignore[no-any-return]
+        return await load_node(info, "Organization", self.organization_id)
 
     @strawberry.field(description="The chairmanship it was held under, if any.")
     async def chairmanship(self, info: Info) -> Chairmanship | None:
         if self.chairmanship_id is None:
             return None
-        return await load_node(info, "Chairmanship", self.chairmanship_id)  # type: ignore[no-any-return]
+        return await load_node(info, "Chairmanship", self.chairmanship_id)
 
     @strawberry.field(description="Countries taking part, hosting, co-sponsoring or signing.")
     async def participants(
@@ -499,13 +499,13 @@ class Statistic(Node):
     async def organization(self, info: Info) -> Organization | None:
         if self.organization_id is None:
             return None
-        return await load_node(info, "Organization", self.organization_id)  # type: ignore[no-any-return]
+        return await load_node(info, "Organization", self.organization_id)
 
     @strawberry.field(description="The country the figure is about, if any.")
     async def country(self, info: Info) -> Country | None:
         if self.country_id is None:
             return None
-        return await load_node(info, "Country", self.country_id)  # type: ignore[no-any-return]
+        return await load_node(info, "Country", self.country_id)
 
     @strawberry.field(description="Where the documents give this figure.")
     async def citations(self, info: Info) -> list[Citation]:
@@ -656,6 +656,6 @@ async def nested_connection(info: Info, relation_name: str, parent_id: int, args
     page = await ctx.loader(("page", *identity), load_pages).load(parent_id)
 
     async def counter() -> int:
-        return await ctx.loader(("count", relation_name, repr(filter_input)), load_counts).load(parent_id)  # type: ignore[no-any-return]
+        return await ctx.loader(("count", relation_name, repr(filter_input)), load_counts).load(parent_id)
 
     return build_connection(relation.entity, page, tag, keys, counter)

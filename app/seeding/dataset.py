@@ -50,7 +50,7 @@ class Conflict:
     type: str
     key: str
     field: str
-    values: tuple[tuple[str, CitationSpan], ...]
+    values: tuple[tuple[Any, CitationSpan], ...]
 
     def __str__(self) -> str:
         stated = "; ".join(f"{value!r} in {span.document} (\u201c{span.quote}\u201d)" for value, span in self.values)

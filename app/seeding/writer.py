@@ -411,7 +411,7 @@ def _sync_citations(sync: _Sync, table: Table, desired: dict[Any, dict[str, Any]
 
 
 def _bump_version(conn: Connection, changed: bool) -> int:
-    state = models.DatasetState.__table__
+    state: Table = models.DatasetState.__table__  # type: ignore[assignment]
     row = conn.execute(select(state.c.version)).scalar()
     if row is None:
         conn.execute(insert(state).values(id=1, version=1, seeded_at=dt.datetime.now(dt.UTC)))
