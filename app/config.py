@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     request_timeout_seconds: float = Field(5.0, gt=0, description="deadline of one request")
     statement_timeout_ms: int = Field(3_000, ge=1, description="deadline of one SQL statement")
     result_cache_size: int = Field(1_000, ge=0, description="cached results per worker (0: off)")
+    apq_cache_size: int = Field(5_000, ge=1, description="persisted queries (APQ) kept per worker (LRU)")
+    http_cache_max_age_seconds: int = Field(
+        60, ge=0, description="max-age of successful GET /graphql answers, for HTTP caches (0: no Cache-Control)"
+    )
     seed_dir: Path = Field(SEED_DIR, description="folder of documents and facts `seed` loads")
 
 

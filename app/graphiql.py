@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
+from graphql import OperationDefinitionNode, parse, value_from_ast_untyped
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
@@ -56,15 +57,33 @@ def assets() -> dict[str, Asset]:
     """The manifest's files by path, in the order the page loads them, read once per process."""
     manifest = json.loads((ASSETS_DIR / "manifest.json").read_text(encoding="utf-8"))
     return {
-        entry["path"]: Asset(entry["kind"], entry["path"], entry["integrity"], (ASSETS_DIR / entry["path"]).read_bytes())
+        entry["path"]: Asset(
+            entry["kind"], entry["path"], entry["integrity"], (ASSETS_DIR / entry["path"]).read_bytes()
+        )
         for entry in manifest["assets"]
     }
 
 
 def examples() -> list[dict[str, str]]:
-    """The example queries (app/examples/*.graphql), in the README's order, then any others by name."""
+    """The example queries (app/examples/*.graphql), in the README's order, then any others by name.
+
+    Each comes with its variables' default values as JSON, so the variables pane shows what to change.
+    """
     files = sorted(EXAMPLES_DIR.glob("*.graphql"), key=lambda path: (_order(path.stem), path.stem))
-    return [{"name": path.stem, "query": path.read_text(encoding="utf-8")} for path in files]
+    found = []
+    for path in files:
+        query = path.read_text(encoding="utf-8")
+        defaults = {
+            definition.variable.name.value: value_from_ast_untyped(definition.default_value)
+            for operation in parse(query).definitions
+            if isinstance(operation, OperationDefinitionNode)
+            for definition in operation.variable_definitions or ()
+            if definition.default_value is not None
+        }
+        found.append(
+            {"name": path.stem, "query": query, "variables": json.dumps(defaults, indent=2) if defaults else ""}
+        )
+    return found
 
 
 def _order(name: str) -> int:
@@ -107,7 +126,7 @@ class Page:
 @functools.cache
 def page() -> Page:
     """The page, built once: the manifest's files with their integrity hashes, the examples as tabs."""
-    tags = {"script": [], "stylesheet": []}
+    tags: dict[str, list[str]] = {"script": [], "stylesheet": []}
     for item in assets().values():
         url, integrity = html.escape(item.url), html.escape(item.integrity)
         if item.kind == "script":

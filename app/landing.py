@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 from collections.abc import Awaitable, Callable
 from string import Template
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -28,7 +28,7 @@ def render(settings: Settings) -> str:
     items = []
     for example in examples():
         summary = example["query"].splitlines()[0].removeprefix("#").strip()
-        link = "/graphql?" + urlencode({"q": example["query"]})
+        link = "/graphql?" + urlencode({"q": example["query"]}, quote_via=quote)
         items.append(
             f'        <li><a href="{html.escape(link)}"><code>{html.escape(example["name"])}.graphql</code></a>: '
             f"{html.escape(summary)}</li>"
@@ -46,6 +46,8 @@ def endpoint(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
     page = render(settings)
 
     async def landing(_request: Request) -> Response:
-        return HTMLResponse(page, headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY, "Cache-Control": "no-cache"})
+        return HTMLResponse(
+            page, headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY, "Cache-Control": "no-cache"}
+        )
 
     return landing

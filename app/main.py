@@ -1,4 +1,4 @@
-"""The ASGI app: GraphQL at /graphql, health endpoints, the SDL."""
+"""The ASGI app: GraphQL at /graphql, GraphiQL's assets, the landing page, health endpoints, the SDL."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from app import graphiql, landing
 from app.config import Settings, get_settings
 from app.db import create_engine
 from app.migrations import head_revision
@@ -53,7 +54,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     return Starlette(
         routes=[
+            Route("/", landing.endpoint(settings)),
             Route("/graphql", view, methods=["GET", "POST"]),
+            Route(graphiql.ASSET_PREFIX + "{path:path}", graphiql.asset),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/schema.graphql", sdl),

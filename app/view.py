@@ -5,8 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.requests import Request
+from starlette.responses import Response
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
+from strawberry.types import ExecutionResult
 
+from app import graphiql
+from app.apq import PersistedQueries
 from app.config import Settings
 from app.queries import RequestDatabase
 from app.schema import schema
@@ -20,6 +27,7 @@ class GraphQLView(GraphQL[Context, None]):
         super().__init__(schema, multipart_uploads_enabled=False, **kwargs)
         self.settings = settings
         self.engine: AsyncEngine | None = None
+        self.persisted_queries = PersistedQueries(settings.apq_cache_size)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         assert self.engine is not None, "the app's lifespan has not started"
@@ -35,3 +43,24 @@ class GraphQLView(GraphQL[Context, None]):
             kwargs["sub_response"].headers["Server-Timing"] = (
                 f'db;dur={db.seconds * 1000:.1f};desc="{db.statements} SQL statements"'
             )
+
+    async def execute_single(  # type: ignore[override]
+        self, *, request_data: GraphQLRequestData, sub_response: Response, **kwargs: Any
+    ) -> ExecutionResult:
+        execute = super().execute_single
+
+        async def run(data: GraphQLRequestData) -> ExecutionResult:
+            return await execute(request_data=data, sub_response=sub_response, **kwargs)
+
+        result = await self.persisted_queries.execute(request_data, sub_response, run)
+        max_age = self.settings.http_cache_max_age_seconds
+        if kwargs["request_adapter"].method == "GET" and not result.errors and max_age:
+            sub_response.headers.setdefault("Cache-Control", f"public, max-age={max_age}")
+        return result
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # A hashed APQ GET has no `query` either, and some clients accept */*: it wants JSON, not the page.
+        return "extensions" not in request.query_params and super().should_render_graphql_ide(request)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return graphiql.ide_response()

@@ -30,7 +30,7 @@ const fetcher = GraphiQL.createFetcher({ url: window.location.href.split("?")[0]
 const shared = parameters.q ? { query: parameters.q, variables: parameters.variables } : null;
 const tabs = config.examples
   .filter(function (example) { return !shared || example.query !== shared.query; })
-  .map(function (example) { return { query: example.query }; });
+  .map(function (example) { return { query: example.query, variables: example.variables }; });
 if (shared) {
   tabs.unshift(shared);
 }
