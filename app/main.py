@@ -7,13 +7,17 @@ from collections.abc import AsyncIterator
 
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from app import graphiql, landing
+from app.access_log import AccessLog
 from app.config import Settings, get_settings
 from app.db import create_engine
+from app.guard import RequestGuard
 from app.migrations import head_revision
 from app.schema import schema
 from app.view import GraphQLView
@@ -50,6 +54,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return JSONResponse({"status": "ready", "migration": current})
 
     async def sdl(_request: Request) -> Response:
+        if not settings.introspection:
+            return PlainTextResponse("Not Found: introspection is turned off on this server", status_code=404)
         return PlainTextResponse(schema.as_str() + "\n", media_type="application/graphql")
 
     return Starlette(
@@ -62,7 +68,31 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/schema.graphql", sdl),
         ],
         lifespan=lifespan,
+        middleware=_middleware(settings),
     )
+
+
+def _middleware(settings: Settings) -> list[Middleware]:
+    """Outermost first: the access log sees every answer, CORS headers reach the guard's refusals too."""
+    cors = [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type"],
+            max_age=600,
+        )
+    ]
+    return [
+        Middleware(AccessLog),
+        *(cors if settings.cors_origins else []),
+        Middleware(
+            RequestGuard,
+            path="/graphql",
+            max_body_bytes=settings.max_body_bytes,
+            max_batch_size=settings.max_batch_size,
+        ),
+    ]
 
 
 app = create_app()

@@ -13,8 +13,10 @@ from strawberry.http.base import BaseRequestProtocol
 from strawberry.types import ExecutionResult
 
 from app import graphiql
+from app.access_log import request_record
 from app.apq import PersistedQueries
 from app.config import Settings
+from app.deadlines import within_deadline
 from app.queries import RequestDatabase
 from app.schema import schema
 from app.schema.context import Context
@@ -31,15 +33,20 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def get_context(self, request: Any, response: Any) -> Context:
         assert self.engine is not None, "the app's lifespan has not started"
-        return Context(db=RequestDatabase(self.engine), settings=self.settings)
+        return Context(db=RequestDatabase(self.engine), settings=self.settings, record=request_record(request.scope))
 
     async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
         context: Context = kwargs["context"]
         try:
-            return await super().execute_operation(*args, **kwargs)
+            return await within_deadline(
+                self.settings.request_timeout_seconds,
+                lambda: super(GraphQLView, self).execute_operation(*args, **kwargs),
+                context.record,
+            )
         finally:
             await context.db.close()
             db = context.db
+            context.record.statements, context.record.db_ms = db.statements, db.seconds * 1000
             kwargs["sub_response"].headers["Server-Timing"] = (
                 f'db;dur={db.seconds * 1000:.1f};desc="{db.statements} SQL statements"'
             )

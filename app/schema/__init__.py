@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-import strawberry
+from strawberry.schema.config import StrawberryConfig
 
+from app.schema.faults import ApiSchema
+from app.schema.limits import QueryLimits
 from app.schema.query import Query
 from app.schema.types import NODE_TYPES
 
-schema = strawberry.Schema(query=Query, types=list(NODE_TYPES.values()))
+# Batches are refused or capped per app by app/guard.py (MAX_BATCH_SIZE); this is only the ceiling.
+schema = ApiSchema(
+    query=Query,
+    types=list(NODE_TYPES.values()),
+    extensions=[QueryLimits],
+    config=StrawberryConfig(batching_config={"max_operations": 100}),
+)
 
 __all__ = ["schema"]

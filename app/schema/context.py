@@ -9,6 +9,7 @@ from typing import Any, TypeAlias
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info as _Info
 
+from app.access_log import RequestRecord
 from app.config import Settings
 from app.queries import RequestDatabase
 
@@ -20,6 +21,7 @@ class Context:
     db: RequestDatabase
     settings: Settings
     loaders: dict[Hashable, DataLoader[Any, Any]] = field(default_factory=dict)
+    record: RequestRecord = field(default_factory=RequestRecord)  # for the request's log line
 
     def loader(self, key: Hashable, load: Callable[[Sequence[Any]], Awaitable[Sequence[Any]]]) -> DataLoader[Any, Any]:
         """The request's loader for `key`, made on first use: each batch is one statement."""

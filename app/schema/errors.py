@@ -82,4 +82,25 @@ class InvalidPersistedQuery(ApiError):
     code = "INVALID_PERSISTED_QUERY"
 
 
+class IntrospectionDisabled(ApiError):
+    code = "INTROSPECTION_DISABLED"
+
+
+class BadRequest(ApiError):
+    """An HTTP request /graphql cannot read: not JSON, not an object, a batch when batching is off."""
+
+    code = "BAD_REQUEST"
+
+
+class PayloadTooLarge(ApiError):
+    code = "PAYLOAD_TOO_LARGE"
+
+
+class UnsupportedMediaType(ApiError):
+    code = "UNSUPPORTED_MEDIA_TYPE"
+
+
 INTERNAL_ERROR_CODE = "INTERNAL_SERVER_ERROR"
+PARSE_FAILED_CODE = "GRAPHQL_PARSE_FAILED"  # graphql-core's syntax errors
+VALIDATION_FAILED_CODE = "GRAPHQL_VALIDATION_FAILED"  # graphql-core's validation errors
+BAD_USER_INPUT_CODE = BadUserInput.code  # graphql-core's variable and argument coercion errors
