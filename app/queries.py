@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, false, func, or_, select
-from sqlalchemy.engine import Row
+from sqlalchemy import Select, and_, bindparam, false, func, or_, select
+from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -25,30 +26,77 @@ class RequestDatabase:
 
     Strawberry resolves sibling fields concurrently and a connection runs one statement at a
     time, hence the lock. The connection (and its snapshot) is taken at the first read.
+
+    On SQLite, reads go through a synchronous pysqlite connection in the event loop's own
+    thread when one is given: a local file read takes microseconds, while aiosqlite's hop to
+    its worker thread costs ~0.6 ms a statement (measured: 5 statements, 3.05 ms vs 0.37 ms).
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, sync_engine: Engine | None = None) -> None:
         self.engine = engine
+        self.sync_engine = sync_engine
         self._conn: AsyncConnection | None = None
+        self._sync_conn: Connection | None = None
         self._lock = asyncio.Lock()
         self.statements = 0
         self.seconds = 0.0
 
-    async def all(self, statement: Any) -> list[Row[Any]]:
+    async def all(self, statement: Any, params: dict[str, Any] | None = None) -> list[Row[Any]]:
+        if self.sync_engine is not None:
+            return self._all_sync(statement, params)
         async with self._lock:
             if self._conn is None:
                 self._conn = await self.engine.connect()
             started = time.perf_counter()
-            result = await self._conn.execute(statement)
+            result = await self._conn.execute(statement, params)
             rows = list(result.all())
             self.statements += 1
             self.seconds += time.perf_counter() - started
             return rows
 
+    def _all_sync(self, statement: Any, params: dict[str, Any] | None) -> list[Row[Any]]:
+        assert self.sync_engine is not None
+        if self._sync_conn is None:
+            self._sync_conn = self.sync_engine.connect()
+        started = time.perf_counter()
+        rows = list(self._sync_conn.execute(statement, params).all())
+        self.statements += 1
+        self.seconds += time.perf_counter() - started
+        return rows
+
     async def close(self) -> None:
+        if self._sync_conn is not None:
+            sync_conn, self._sync_conn = self._sync_conn, None
+            sync_conn.close()
         if self._conn is not None:
             conn, self._conn = self._conn, None
             await conn.close()
+
+
+class _Prepared:
+    """Statements built once per shape and reused with new parameters.
+
+    Building a windowed statement costs ~0.85 ms in SQLAlchemy; executing a prepared one with
+    new parameters ~0.35 ms (its compiled form is cached by SQLAlchemy). The shape key names
+    everything that changes the SQL text; values travel as bound parameters. Bounded (LRU).
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._statements: OrderedDict[Hashable, Any] = OrderedDict()
+
+    def get(self, key: Hashable, build: Callable[[], Any]) -> Any:
+        found = self._statements.get(key)
+        if found is None:
+            found = self._statements[key] = build()
+            if len(self._statements) > self.size:
+                self._statements.popitem(last=False)
+        else:
+            self._statements.move_to_end(key)
+        return found
+
+
+prepared = _Prepared()
 
 
 @dataclass(frozen=True)
@@ -88,30 +136,48 @@ class Page:
     has_previous: bool
 
 
-def _comes_after(key: SortKey, value: Any, reverse: bool) -> ColumnElement[bool]:
-    """Rows strictly after `value` in this key's order (or before it, when reversed)."""
+def _comes_after(key: SortKey, value: Any, parameter: str, reverse: bool) -> ColumnElement[bool]:
+    """Rows strictly after the cursor's value in this key's order (or before it, when reversed)."""
     column = key.expression
     ascending = key.descending == reverse
+    bound = bindparam(parameter, type_=column.type)
     if ascending:  # nulls last: NULL is greater than every value
         if value is None:
             return false()
-        return or_(column > value, column.is_(None)) if key.nullable else column > value
+        return or_(column > bound, column.is_(None)) if key.nullable else column > bound
     if value is None:
         return column.is_not(None)
-    return column < value
+    return column < bound
 
 
-def _equals(key: SortKey, value: Any) -> ColumnElement[bool]:
-    return key.expression.is_(None) if value is None else key.expression == value
+def keyset_condition(
+    keys: Sequence[SortKey], values: Sequence[Any], reverse: bool = False, prefix: str = "cursor"
+) -> ColumnElement[bool]:
+    """Rows after the cursor `values` in the order of `keys` (before it when `reverse`).
 
-
-def keyset_condition(keys: Sequence[SortKey], values: Sequence[Any], reverse: bool = False) -> ColumnElement[bool]:
-    """Rows after the cursor `values` in the order of `keys` (before it when `reverse`)."""
+    Values are bound parameters named `{prefix}{i}` (see `keyset_parameters`); only whether
+    each value is NULL shapes the SQL.
+    """
     clauses = []
     for index, key in enumerate(keys):
-        prefix = [_equals(keys[j], values[j]) for j in range(index)]
-        clauses.append(and_(*prefix, _comes_after(key, values[index], reverse)))
+        equal = [
+            keys[j].expression.is_(None)
+            if values[j] is None
+            else keys[j].expression == bindparam(f"{prefix}{j}", type_=keys[j].expression.type)
+            for j in range(index)
+        ]
+        clauses.append(and_(*equal, _comes_after(key, values[index], f"{prefix}{index}", reverse)))
     return or_(*clauses)
+
+
+def keyset_parameters(values: Sequence[Any] | None, prefix: str) -> dict[str, Any]:
+    if values is None:
+        return {}
+    return {f"{prefix}{index}": value for index, value in enumerate(values) if value is not None}
+
+
+def _null_pattern(values: Sequence[Any] | None) -> tuple[bool, ...] | None:
+    return None if values is None else tuple(value is None for value in values)
 
 
 def order_clauses(keys: Sequence[SortKey], reverse: bool = False) -> list[Any]:
@@ -137,17 +203,25 @@ def _with_keys(statement: Select[Any], keys: Sequence[SortKey]) -> Select[Any]:
 
 def _windowed(statement: Select[Any], keys: Sequence[SortKey], window: Window) -> Select[Any]:
     if window.after is not None:
-        statement = statement.where(keyset_condition(keys, window.after))
+        statement = statement.where(keyset_condition(keys, window.after, prefix="after"))
     if window.before is not None:
-        statement = statement.where(keyset_condition(keys, window.before, reverse=True))
+        statement = statement.where(keyset_condition(keys, window.before, reverse=True, prefix="before"))
     return statement
 
 
-async def fetch_page(db: RequestDatabase, statement: Select[Any], keys: Sequence[SortKey], window: Window) -> Page:
-    """One page of a root listing, read by keyset."""
-    statement = _windowed(_with_keys(statement, keys), keys, window)
-    statement = statement.order_by(*order_clauses(keys, reverse=window.backwards)).limit(window.size + 1)
-    rows = await db.all(statement)
+def _window_shape(window: Window) -> tuple[Any, ...]:
+    return (_null_pattern(window.after), _null_pattern(window.before), window.backwards)
+
+
+def _window_parameters(window: Window) -> dict[str, Any]:
+    return {
+        "page_size": window.size + 1,
+        **keyset_parameters(window.after, "after"),
+        **keyset_parameters(window.before, "before"),
+    }
+
+
+def _page(rows: list[Row[Any]], window: Window) -> Page:
     more = len(rows) > window.size
     rows = rows[: window.size]
     if window.backwards:
@@ -156,8 +230,25 @@ async def fetch_page(db: RequestDatabase, statement: Select[Any], keys: Sequence
     return Page(rows, has_next=more, has_previous=window.after is not None)
 
 
+async def fetch_page(
+    db: RequestDatabase, name: Hashable, statement: Select[Any], keys: Sequence[SortKey], window: Window
+) -> Page:
+    """One page of a root listing, read by keyset.
+
+    `name` identifies `statement` and `keys` (its filters and ordering) in the statement cache.
+    """
+
+    def build() -> Select[Any]:
+        windowed = _windowed(_with_keys(statement, keys), keys, window)
+        return windowed.order_by(*order_clauses(keys, reverse=window.backwards)).limit(bindparam("page_size"))
+
+    prepared_statement = prepared.get(("page", name, _window_shape(window)), build)
+    return _page(await db.all(prepared_statement, _window_parameters(window)), window)
+
+
 async def fetch_pages(
     db: RequestDatabase,
+    name: Hashable,
     statement: Select[Any],
     parent: ColumnElement[Any],
     parent_ids: Sequence[Any],
@@ -165,64 +256,77 @@ async def fetch_pages(
     window: Window,
 ) -> list[Page]:
     """One page of children for each parent, in one statement; pages in `parent_ids` order."""
-    statement = _windowed(_with_keys(statement, keys), keys, window).where(parent.in_(parent_ids))
-    number = func.row_number().over(partition_by=parent, order_by=order_clauses(keys, reverse=window.backwards))
-    inner = statement.add_columns(parent.label("parent_key"), number.label("row_number")).subquery()
-    outer = (
-        select(inner)
-        .where(inner.c["row_number"] <= window.size + 1)
-        .order_by(inner.c["parent_key"], inner.c["row_number"])
-    )
+
+    def build() -> Select[Any]:
+        windowed = _windowed(_with_keys(statement, keys), keys, window)
+        windowed = windowed.where(parent.in_(bindparam("parent_ids", expanding=True)))
+        number = func.row_number().over(partition_by=parent, order_by=order_clauses(keys, reverse=window.backwards))
+        inner = windowed.add_columns(parent.label("parent_key"), number.label("row_number")).subquery()
+        return (
+            select(inner)
+            .where(inner.c["row_number"] <= bindparam("page_size"))
+            .order_by(inner.c["parent_key"], inner.c["row_number"])
+        )
+
+    prepared_statement = prepared.get(("pages", name, _window_shape(window)), build)
     grouped: dict[Any, list[Row[Any]]] = {parent_id: [] for parent_id in parent_ids}
-    for row in await db.all(outer):
+    for row in await db.all(prepared_statement, {"parent_ids": list(parent_ids), **_window_parameters(window)}):
         grouped[row._mapping["parent_key"]].append(row)
-    pages = []
-    for parent_id in parent_ids:
-        rows = grouped[parent_id]
-        more = len(rows) > window.size
-        rows = rows[: window.size]
-        if window.backwards:
-            rows.reverse()
-            pages.append(Page(rows, has_next=window.before is not None, has_previous=more))
-        else:
-            pages.append(Page(rows, has_next=more, has_previous=window.after is not None))
-    return pages
+    return [_page(grouped[parent_id], window) for parent_id in parent_ids]
 
 
-async def count(db: RequestDatabase, statement: Select[Any]) -> int:
+async def count(db: RequestDatabase, name: Hashable, statement: Select[Any]) -> int:
     """How many rows a listing has (its filters applied, no paging)."""
-    counted = select(func.count()).select_from(statement.order_by(None).subquery())
+    counted = prepared.get(
+        ("count", name), lambda: select(func.count()).select_from(statement.order_by(None).subquery())
+    )
     rows = await db.all(counted)
     return int(rows[0][0])
 
 
 async def count_by_parent(
-    db: RequestDatabase, statement: Select[Any], parent: ColumnElement[Any], parent_ids: Sequence[Any]
+    db: RequestDatabase, name: Hashable, statement: Select[Any], parent: ColumnElement[Any], parent_ids: Sequence[Any]
 ) -> list[int]:
     """How many children each parent has, in one statement."""
-    grouped = (
-        statement.with_only_columns(parent, func.count()).where(parent.in_(parent_ids)).group_by(parent).order_by(None)
-    )
-    counts = {row._mapping[parent]: int(row[-1]) for row in await db.all(grouped)}
+
+    def build() -> Select[Any]:
+        return (
+            statement.with_only_columns(parent.label("parent_key"), func.count().label("total"))
+            .where(parent.in_(bindparam("parent_ids", expanding=True)))
+            .group_by(parent)
+            .order_by(None)
+        )
+
+    grouped = prepared.get(("count_by_parent", name), build)
+    counts = {row.parent_key: int(row.total) for row in await db.all(grouped, {"parent_ids": list(parent_ids)})}
     return [counts.get(parent_id, 0) for parent_id in parent_ids]
 
 
 async def rows_by_key(
-    db: RequestDatabase, statement: Select[Any], key: ColumnElement[Any], keys: Sequence[Any]
+    db: RequestDatabase, name: Hashable, statement: Select[Any], key: ColumnElement[Any], keys: Sequence[Any]
 ) -> list[Row[Any] | None]:
     """The row for each key (None where there is none), in key order."""
-    found = {row._mapping[key]: row for row in await db.all(statement.where(key.in_(keys)))}
+    built = prepared.get(
+        ("by_key", name),
+        lambda: statement.add_columns(key.label("lookup_key")).where(key.in_(bindparam("keys", expanding=True))),
+    )
+    found = {row.lookup_key: row for row in await db.all(built, {"keys": list(keys)})}
     return [found.get(value) for value in keys]
 
 
 async def rows_grouped_by(
-    db: RequestDatabase, statement: Select[Any], parent: ColumnElement[Any], parent_ids: Sequence[Any]
+    db: RequestDatabase, name: Hashable, statement: Select[Any], parent: ColumnElement[Any], parent_ids: Sequence[Any]
 ) -> list[list[Row[Any]]]:
     """Every row for each parent (for short, bounded lists such as citations), in parent order."""
+    built = prepared.get(
+        ("grouped", name),
+        lambda: statement.add_columns(parent.label("parent_key")).where(
+            parent.in_(bindparam("parent_ids", expanding=True))
+        ),
+    )
     grouped: dict[Any, list[Row[Any]]] = {parent_id: [] for parent_id in parent_ids}
-    labelled = statement.add_columns(parent.label("parent_key")).where(parent.in_(parent_ids))
-    for row in await db.all(labelled):
-        grouped[row._mapping["parent_key"]].append(row)
+    for row in await db.all(built, {"parent_ids": list(parent_ids)}):
+        grouped[row.parent_key].append(row)
     return [grouped[parent_id] for parent_id in parent_ids]
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Select, and_, case, column, func, literal_column, or_, select, table, text
 
 from app.models import SearchEntry
-from app.queries import RequestDatabase, SortKey, keyset_condition, order_clauses
+from app.queries import RequestDatabase, SortKey, keyset_condition, keyset_parameters, order_clauses
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Sentinels mark the highlighted words inside the engine's snippet; the rest is escaped.
@@ -156,7 +156,7 @@ async def search(db: RequestDatabase, query: str, *, limit: int, after: tuple[An
         page = page.where(keyset_condition(keys, after))
     page_subquery = page.subquery("page")
     statement = _with_snippets(dialect, terms, page_subquery).order_by(*order_clauses(_keys(page_subquery)))
-    rows = await db.all(statement)
+    rows = await db.all(statement, keyset_parameters(after, "cursor"))
     return [
         Hit(
             entry_id=row.id,

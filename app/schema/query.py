@@ -49,6 +49,17 @@ SEARCH_ENTITY = {
 }
 
 
+def organization_lookup(slug: str) -> Any:
+    """The statement finding an organization by slug or acronym, any case; the slug wins a tie."""
+    value = slug.strip().lower()
+    return (
+        BASE["Organization"]
+        .where(or_(organizations.c.slug == value, func.lower(organizations.c.acronym) == value))
+        .order_by(organizations.c.slug != value, organizations.c.id)
+        .limit(1)
+    )
+
+
 @strawberry.type(description="A search hit: the object found, how well it matched, and where.")
 class SearchResultEdge:
     cursor: str = strawberry.field(description="Opaque position of this hit; pass to `after`.")
@@ -126,14 +137,7 @@ class Query:
         self, info: Info, slug: Annotated[str, strawberry.argument(description="A slug or an acronym.")]
     ) -> Organization | None:
         ctx: Context = info.context
-        value = slug.strip().lower()
-        statement = (
-            BASE["Organization"]
-            .where(or_(organizations.c.slug == value, func.lower(organizations.c.acronym) == value))
-            .order_by(organizations.c.slug != value, organizations.c.id)
-            .limit(1)
-        )
-        rows = await ctx.db.all(statement)
+        rows = await ctx.db.all(organization_lookup(slug))
         return Organization.from_row(rows[0]) if rows else None
 
     @strawberry.field(description="Countries the documents name.")

@@ -87,7 +87,7 @@ async def _citations(info: Info, column: str, pk: int) -> list[Citation]:
     statement = select(citations).order_by(citations.c.document_id, citations.c.start, citations.c.id)
 
     async def load(keys: Sequence[int]) -> list[list[Row[Any]]]:
-        return await queries.rows_grouped_by(ctx.db, statement, citations.c[column], keys)
+        return await queries.rows_grouped_by(ctx.db, ("citations", column), statement, citations.c[column], keys)
 
     rows = await ctx.loader(("citations", column), load).load(pk)
     return [Citation(quote=r.quote, start=r.start, end=r.end, document_id=r.document_id) for r in rows]
@@ -365,7 +365,7 @@ class Chairmanship(Node):
         statement = statement.order_by(countries.c.name, countries.c.id)
 
         async def load(keys: Sequence[int]) -> list[list[Row[Any]]]:
-            return await queries.rows_grouped_by(ctx.db, statement, co_chairs.c.chairmanship_id, keys)
+            return await queries.rows_grouped_by(ctx.db, "co_chairs", statement, co_chairs.c.chairmanship_id, keys)
 
         rows = await ctx.loader("chairmanship.coChairs", load).load(self.pk)
         return [Country.from_row(row) for row in rows]
@@ -541,7 +541,7 @@ class Document(Node):
         statement = select(documents.c.id, documents.c.text)
 
         async def load(keys: Sequence[int]) -> list[Row[Any] | None]:
-            return await queries.rows_by_key(ctx.db, statement, documents.c.id, keys)
+            return await queries.rows_by_key(ctx.db, "document_text", statement, documents.c.id, keys)
 
         row = await ctx.loader("document.text", load).load(self.pk)
         return str(row.text)
@@ -570,7 +570,7 @@ async def load_node(info: Info, type_name: str, pk: int) -> Any:
     table = NODE_TABLES[type_name]
 
     async def load(keys: Sequence[int]) -> list[Row[Any] | None]:
-        return await queries.rows_by_key(ctx.db, BASE[type_name], table.c.id, keys)
+        return await queries.rows_by_key(ctx.db, ("node", type_name), BASE[type_name], table.c.id, keys)
 
     row = await ctx.loader(("node", type_name), load).load(pk)
     return None if row is None else NODE_TYPES[type_name].from_row(row)
@@ -627,10 +627,11 @@ async def root_connection(info: Info, entity: str, args: dict[str, Any]) -> Any:
     statement = BASE[entity]
     if args.get("filter") is not None:
         statement = statement.where(*args["filter"].conditions())
-    page = await queries.fetch_page(ctx.db, statement, keys, window)
+    name = (entity, tag, repr(args.get("filter")))
+    page = await queries.fetch_page(ctx.db, name, statement, keys, window)
 
     async def counter() -> int:
-        return await queries.count(ctx.db, statement)
+        return await queries.count(ctx.db, name, statement)
 
     return build_connection(entity, page, tag, keys, counter)
 
@@ -645,13 +646,14 @@ async def nested_connection(info: Info, relation_name: str, parent_id: int, args
     filter_input = args.get("filter")
     if filter_input is not None:
         statement = statement.where(*filter_input.conditions())
+    statement_name = (relation_name, tag, repr(filter_input))
     identity = (relation_name, tag, window, repr(filter_input))
 
     async def load_pages(parent_ids: Sequence[int]) -> list[queries.Page]:
-        return await queries.fetch_pages(ctx.db, statement, relation.parent, parent_ids, keys, window)
+        return await queries.fetch_pages(ctx.db, statement_name, statement, relation.parent, parent_ids, keys, window)
 
     async def load_counts(parent_ids: Sequence[int]) -> list[int]:
-        return await queries.count_by_parent(ctx.db, statement, relation.parent, parent_ids)
+        return await queries.count_by_parent(ctx.db, statement_name, statement, relation.parent, parent_ids)
 
     page = await ctx.loader(("page", *identity), load_pages).load(parent_id)
 

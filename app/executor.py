@@ -1,0 +1,604 @@
+"""A batch executor for validated queries: one level of the tree at a time, straight from Core rows.
+
+Strawberry resolves each field of each object through its own machinery (about 8 µs a field);
+a nested page of 600 objects spends most of its time there. This executor walks the validated
+document once per request and resolves every field for all objects of a level together,
+reusing the same batched reads (`app.queries`) and the same argument, filter, ordering and
+paging rules as the schema, so results are identical (tests compare both paths).
+
+It covers the data fields of the schema. Anything else (introspection, search, a field it
+does not know, any error) raises `Unsupported` or the error, and the caller runs the query
+through Strawberry instead, so errors and limits keep one implementation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLIncludeDirective,
+    GraphQLObjectType,
+    GraphQLSkipDirective,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+)
+from graphql.execution.values import VariableValues, get_argument_values, get_directive_values, get_variable_values
+from sqlalchemy import select
+from sqlalchemy.engine import Row
+from strawberry.types.arguments import convert_arguments
+
+from app import queries
+from app.schema.context import Context
+from app.schema.listings import BASE, RELATIONS, citations, co_chairs, countries, documents
+from app.schema.query import organization_lookup
+from app.schema.relay import decode_id, encode_cursor, encode_id
+from app.schema.types import NODE_TABLES, NODE_TYPES, _ordering, _window
+
+Out = dict[str, Any]
+
+
+class Unsupported(Exception):
+    """The query uses something this executor does not cover; run it through Strawberry."""
+
+
+# -- what each type's fields are -------------------------------------------------------------
+
+SCALARS: dict[str, dict[str, Callable[[Row[Any]], Any]]] = {
+    "Organization": {
+        "slug": lambda r: r.slug,
+        "name": lambda r: r.name,
+        "acronym": lambda r: r.acronym,
+        "aliases": lambda r: list(r.aliases or []),
+        "kind": lambda r: r.kind,
+        "description": lambda r: r.description,
+    },
+    "Country": {"code": lambda r: r.code, "name": lambda r: r.name, "aliases": lambda r: list(r.aliases or [])},
+    "Membership": {"slug": lambda r: r.slug, "role": lambda r: r.role, "status": lambda r: r.status},
+    "Chairmanship": {
+        "slug": lambda r: r.slug,
+        "title": lambda r: r.title,
+        "session": lambda r: r.session,
+        "officeHolder": lambda r: r.office_holder,
+    },
+    "Event": {
+        "slug": lambda r: r.slug,
+        "title": lambda r: r.title,
+        "kind": lambda r: r.kind,
+        "description": lambda r: r.description,
+        "symbol": lambda r: r.symbol,
+        "location": lambda r: r.location,
+    },
+    "Statistic": {
+        "slug": lambda r: r.slug,
+        "label": lambda r: r.label,
+        "value": lambda r: float(r.value),
+        "unit": lambda r: r.unit,
+        "qualifier": lambda r: r.qualifier,
+    },
+    "Document": {
+        "slug": lambda r: r.slug,
+        "title": lambda r: r.title,
+        "language": lambda r: r.language,
+        "origin": lambda r: r.origin,
+        "sha256": lambda r: r.sha256,
+    },
+    "Mention": {
+        "text": lambda r: r.text,
+        "start": lambda r: r.start,
+        "end": lambda r: r.end,
+        "context": lambda r: r.context,
+    },
+    "Citation": {"quote": lambda r: r.quote, "start": lambda r: r.start, "end": lambda r: r.end},
+}
+
+DATES = {
+    "Membership": {"startDate": "start", "endDate": "end"},
+    "Chairmanship": {"startDate": "start", "endDate": "end"},
+    "Event": {"date": "date", "endDate": "end"},
+    "Statistic": {"asOf": "as_of"},
+}
+
+# to-one relations: (foreign key column on the row, related type)
+REFERENCES = {
+    "Organization": {"parent": ("parent_id", "Organization")},
+    "Membership": {"member": ("country_id", "Country"), "organization": ("organization_id", "Organization")},
+    "Chairmanship": {
+        "organization": ("organization_id", "Organization"),
+        "chair": ("chair_id", "Country"),
+        "predecessor": ("predecessor_id", "Country"),
+    },
+    "Event": {"organization": ("organization_id", "Organization"), "chairmanship": ("chairmanship_id", "Chairmanship")},
+    "Statistic": {"organization": ("organization_id", "Organization"), "country": ("country_id", "Country")},
+    "Citation": {"document": ("document_id", "Document")},
+    "Mention": {"document": ("document_id", "Document")},
+}
+
+CONNECTIONS = {
+    "Organization": {
+        "children": "organization.children",
+        "memberships": "organization.memberships",
+        "chairmanships": "organization.chairmanships",
+        "events": "organization.events",
+        "statistics": "organization.statistics",
+        "mentions": "organization.mentions",
+    },
+    "Country": {
+        "memberships": "country.memberships",
+        "chairmanships": "country.chairmanships",
+        "events": "country.events",
+        "statistics": "country.statistics",
+    },
+    "Chairmanship": {"events": "chairmanship.events"},
+    "Event": {"participants": "event.participants", "partnerOrganizations": "event.partnerOrganizations"},
+}
+
+CITED = {
+    "Organization": "organization_id",
+    "Country": "country_id",
+    "Membership": "membership_id",
+    "Chairmanship": "chairmanship_id",
+    "Event": "event_id",
+    "Statistic": "statistic_id",
+}
+
+ROOT_CONNECTIONS = {
+    "organizations": "Organization",
+    "countries": "Country",
+    "memberships": "Membership",
+    "chairmanships": "Chairmanship",
+    "events": "Event",
+    "statistics": "Statistic",
+    "documents": "Document",
+}
+
+CITATIONS_STATEMENT = select(citations).order_by(citations.c.document_id, citations.c.start, citations.c.id)
+CO_CHAIRS_STATEMENT = (
+    BASE["Country"]
+    .join_from(countries, co_chairs, co_chairs.c.country_id == countries.c.id)
+    .order_by(countries.c.name, countries.c.id)
+)
+DOCUMENT_TEXT = select(documents.c.id, documents.c.text)
+
+
+def _partial_date(row: Row[Any], prefix: str, fields: list[tuple[str, str]]) -> Out | None:
+    m = row._mapping
+    edtf = m[f"{prefix}_edtf"]
+    if edtf is None:
+        return None
+    out: Out = {}
+    for key, name in fields:
+        if name == "edtf":
+            out[key] = edtf
+        elif name in ("earliest", "latest"):
+            value: dt.date = m[f"{prefix}_{name}"]
+            out[key] = value.isoformat()
+        elif name == "__typename":
+            out[key] = "PartialDate"
+        else:
+            out[key] = m[f"{prefix}_{name}"]
+    return out
+
+
+class _Request:
+    """One execution: the document's fragments, the coerced variables, the context."""
+
+    def __init__(self, schema: Any, document: DocumentNode, variables: VariableValues, context: Context) -> None:
+        self.schema = schema
+        self.graphql_schema = schema._schema
+        self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+        self.variables = variables
+        self.ctx = context
+        self.db = context.db
+
+    # -- selections --------------------------------------------------------------------------
+
+    def _included(self, node: Any) -> bool:
+        if not node.directives:
+            return True
+        skip = get_directive_values(GraphQLSkipDirective, node, self.variables)
+        if skip is not None and skip.get("if") is True:
+            return False
+        include = get_directive_values(GraphQLIncludeDirective, node, self.variables)
+        return not (include is not None and include.get("if") is False)
+
+    def _applies(self, condition: str | None, type_name: str) -> bool:
+        if condition is None or condition == type_name:
+            return True
+        graphql_type = self.graphql_schema.get_type(type_name)
+        if isinstance(graphql_type, GraphQLObjectType):
+            return any(interface.name == condition for interface in graphql_type.interfaces)
+        return False
+
+    def collect(self, type_name: str, selection_sets: Sequence[SelectionSetNode]) -> dict[str, list[FieldNode]]:
+        """Response key -> field nodes, in document order, fragments and directives applied."""
+        fields: dict[str, list[FieldNode]] = {}
+        visited: set[str] = set()
+
+        def visit(selection_set: SelectionSetNode) -> None:
+            for selection in selection_set.selections:
+                if not self._included(selection):
+                    continue
+                if isinstance(selection, FieldNode):
+                    key = selection.alias.value if selection.alias else selection.name.value
+                    fields.setdefault(key, []).append(selection)
+                elif isinstance(selection, InlineFragmentNode):
+                    condition = selection.type_condition.name.value if selection.type_condition else None
+                    if self._applies(condition, type_name):
+                        visit(selection.selection_set)
+                elif isinstance(selection, FragmentSpreadNode):
+                    name = selection.name.value
+                    if getattr(selection, "arguments", None):
+                        raise Unsupported("fragment arguments")
+                    if name in visited:
+                        continue
+                    visited.add(name)
+                    fragment = self.fragments[name]
+                    if self._applies(fragment.type_condition.name.value, type_name):
+                        visit(fragment.selection_set)
+
+        for selection_set in selection_sets:
+            visit(selection_set)
+        return fields
+
+    @staticmethod
+    def sub_selections(nodes: list[FieldNode]) -> list[SelectionSetNode]:
+        return [node.selection_set for node in nodes if node.selection_set is not None]
+
+    def arguments(self, parent_type: str, nodes: list[FieldNode]) -> dict[str, Any]:
+        """A field's arguments as the schema's resolvers receive them (Python names, input objects)."""
+        field_name = nodes[0].name.value
+        graphql_type = self.graphql_schema.get_type(parent_type)
+        assert isinstance(graphql_type, GraphQLObjectType)
+        raw = get_argument_values(graphql_type.fields[field_name], nodes[0], self.variables)
+        definition = self.schema.get_type_by_name(parent_type)
+        strawberry_field = next(
+            f for f in definition.fields if self.schema.config.name_converter.get_graphql_name(f) == field_name
+        )
+        return convert_arguments(
+            raw, strawberry_field.arguments, self.schema.schema_converter.scalar_registry, self.schema.config
+        )
+
+    # -- objects -----------------------------------------------------------------------------
+
+    async def objects(
+        self, type_name: str, rows: list[Row[Any]], outs: list[Out], selection_sets: list[SelectionSetNode]
+    ) -> None:
+        """Fill `outs[i]` with the selected fields of `rows[i]`, all rows at once."""
+        if not rows:
+            return
+        fields = self.collect(type_name, selection_sets)
+        scalars = SCALARS.get(type_name, {})
+        dates = DATES.get(type_name, {})
+        references = REFERENCES.get(type_name, {})
+        connections = CONNECTIONS.get(type_name, {})
+        pending = []
+        for key, nodes in fields.items():
+            name = nodes[0].name.value
+            if name == "__typename":
+                for out in outs:
+                    out[key] = type_name
+            elif name == "id" and type_name in NODE_TYPES:
+                for row, out in zip(rows, outs, strict=True):
+                    out[key] = encode_id(type_name, row.id)
+            elif name in scalars:
+                getter = scalars[name]
+                for row, out in zip(rows, outs, strict=True):
+                    out[key] = getter(row)
+            elif name in dates:
+                prefix = dates[name]
+                date_fields = [
+                    (k, n[0].name.value) for k, n in self.collect("PartialDate", self.sub_selections(nodes)).items()
+                ]
+                for row, out in zip(rows, outs, strict=True):
+                    out[key] = _partial_date(row, prefix, date_fields)
+            else:
+                for out in outs:
+                    out[key] = None  # placeholder keeps the document's key order
+                if name in references:
+                    pending.append(self.references(rows, outs, key, nodes, *references[name]))
+                elif name in connections:
+                    pending.append(self.nested_connection(type_name, rows, outs, key, nodes, connections[name]))
+                elif name == "citations" and type_name in CITED:
+                    pending.append(self.citations(rows, outs, key, nodes, CITED[type_name]))
+                elif name == "coChairs" and type_name == "Chairmanship":
+                    pending.append(self.co_chairs(rows, outs, key, nodes))
+                elif name == "text" and type_name == "Document":
+                    pending.append(self.document_text(rows, outs, key))
+                else:
+                    raise Unsupported(f"{type_name}.{name}")
+        # Siblings run one after another: the request's connection runs one statement at a time.
+        for step in pending:
+            await step
+
+    async def nodes_by_id(self, type_name: str, ids: Sequence[int]) -> dict[int, Row[Any]]:
+        table = NODE_TABLES[type_name]
+        unique = list(dict.fromkeys(ids))
+        rows = await queries.rows_by_key(self.db, ("node", type_name), BASE[type_name], table.c.id, unique)
+        return {pk: row for pk, row in zip(unique, rows, strict=True) if row is not None}
+
+    async def references(
+        self, rows: list[Row[Any]], outs: list[Out], key: str, nodes: list[FieldNode], column: str, target: str
+    ) -> None:
+        ids = [getattr(row, column) for row in rows]
+        wanted = [pk for pk in ids if pk is not None]
+        if not wanted:
+            return
+        found = await self.nodes_by_id(target, wanted)
+        targets: list[Row[Any]] = []
+        target_outs: list[Out] = []
+        for pk, out in zip(ids, outs, strict=True):
+            row = found.get(pk) if pk is not None else None
+            if row is None:
+                continue
+            child: Out = {}
+            out[key] = child
+            targets.append(row)
+            target_outs.append(child)
+        await self.objects(target, targets, target_outs, self.sub_selections(nodes))
+
+    async def citations(
+        self, rows: list[Row[Any]], outs: list[Out], key: str, nodes: list[FieldNode], column: str
+    ) -> None:
+        grouped = await queries.rows_grouped_by(
+            self.db, ("citations", column), CITATIONS_STATEMENT, citations.c[column], [row.id for row in rows]
+        )
+        await self.lists("Citation", grouped, outs, key, nodes)
+
+    async def co_chairs(self, rows: list[Row[Any]], outs: list[Out], key: str, nodes: list[FieldNode]) -> None:
+        grouped = await queries.rows_grouped_by(
+            self.db, "co_chairs", CO_CHAIRS_STATEMENT, co_chairs.c.chairmanship_id, [row.id for row in rows]
+        )
+        await self.lists("Country", grouped, outs, key, nodes)
+
+    async def lists(
+        self, type_name: str, grouped: list[list[Row[Any]]], outs: list[Out], key: str, nodes: list[FieldNode]
+    ) -> None:
+        """Fill a plain list field of each parent, the children of all parents in one batch."""
+        all_rows: list[Row[Any]] = []
+        all_outs: list[Out] = []
+        for group, out in zip(grouped, outs, strict=True):
+            children = [{} for _ in group]
+            out[key] = children
+            all_rows.extend(group)
+            all_outs.extend(children)
+        await self.objects(type_name, all_rows, all_outs, self.sub_selections(nodes))
+
+    async def document_text(self, rows: list[Row[Any]], outs: list[Out], key: str) -> None:
+        texts = await queries.rows_by_key(
+            self.db, "document_text", DOCUMENT_TEXT, documents.c.id, [row.id for row in rows]
+        )
+        for text_row, out in zip(texts, outs, strict=True):
+            out[key] = text_row.text if text_row is not None else None
+
+    # -- connections -------------------------------------------------------------------------
+
+    async def nested_connection(
+        self,
+        parent_type: str,
+        rows: list[Row[Any]],
+        outs: list[Out],
+        key: str,
+        nodes: list[FieldNode],
+        relation_name: str,
+    ) -> None:
+        relation = RELATIONS[relation_name]
+        args = self.arguments(parent_type, nodes)
+        tag, keys = _ordering(relation.entity, args.get("order_by"))
+        window = _window(self.ctx, tag, keys, args)
+        statement = relation.statement
+        if args.get("filter") is not None:
+            statement = statement.where(*args["filter"].conditions())
+        parent_ids = list(dict.fromkeys(row.id for row in rows))
+        name = (relation_name, tag, repr(args.get("filter")))
+        pages = await queries.fetch_pages(self.db, name, statement, relation.parent, parent_ids, keys, window)
+        fields = self.collect(f"{relation.entity}Connection", self.sub_selections(nodes))
+        counts: list[int] | None = None
+        if any(n[0].name.value == "totalCount" for n in fields.values()):
+            counts = await queries.count_by_parent(self.db, name, statement, relation.parent, parent_ids)
+        by_parent = dict(zip(parent_ids, range(len(parent_ids)), strict=True))
+        connection_outs = []
+        for row, out in zip(rows, outs, strict=True):
+            connection: Out = {}
+            out[key] = connection
+            connection_outs.append((connection, pages[by_parent[row.id]], counts[by_parent[row.id]] if counts else 0))
+        await self.connections(relation.entity, tag, keys, fields, connection_outs)
+
+    async def connections(
+        self,
+        entity: str,
+        tag: str,
+        keys: list[queries.SortKey],
+        fields: dict[str, list[FieldNode]],
+        connection_outs: list[tuple[Out, queries.Page, int]],
+    ) -> None:
+        """Fill connection objects (edges, nodes, pageInfo, totalCount), their items in one batch per selection."""
+        type_name = f"{entity}Connection"
+        batches: list[tuple[list[Row[Any]], list[Out], list[SelectionSetNode]]] = []
+        for key, nodes in fields.items():
+            name = nodes[0].name.value
+            if name == "__typename":
+                for out, _page, _count in connection_outs:
+                    out[key] = type_name
+            elif name == "totalCount":
+                for out, _page, count in connection_outs:
+                    out[key] = count
+            elif name == "pageInfo":
+                info_fields = self.collect("PageInfo", self.sub_selections(nodes))
+                for out, page, _count in connection_outs:
+                    out[key] = self.page_info(page, tag, keys, info_fields)
+            elif name == "nodes":
+                rows: list[Row[Any]] = []
+                outs: list[Out] = []
+                for out, page, _count in connection_outs:
+                    items = [{} for _ in page.rows]
+                    out[key] = items
+                    rows.extend(page.rows)
+                    outs.extend(items)
+                batches.append((rows, outs, self.sub_selections(nodes)))
+            elif name == "edges":
+                edge_fields = self.collect(f"{entity}Edge", self.sub_selections(nodes))
+                rows = []
+                outs = []
+                node_selections: list[SelectionSetNode] = []
+                for out, page, _count in connection_outs:
+                    edges = []
+                    for row in page.rows:
+                        edge: Out = {}
+                        for edge_key, edge_nodes in edge_fields.items():
+                            edge_name = edge_nodes[0].name.value
+                            if edge_name == "cursor":
+                                edge[edge_key] = encode_cursor(tag, queries.cursor_values(row, keys))
+                            elif edge_name == "__typename":
+                                edge[edge_key] = f"{entity}Edge"
+                            elif edge_name == "node":
+                                child: Out = {}
+                                edge[edge_key] = child
+                                rows.append(row)
+                                outs.append(child)
+                            else:
+                                raise Unsupported(f"{entity}Edge.{edge_name}")
+                        edges.append(edge)
+                    out[key] = edges
+                for edge_nodes in edge_fields.values():
+                    if edge_nodes[0].name.value == "node":
+                        node_selections.extend(self.sub_selections(edge_nodes))
+                batches.append((rows, outs, node_selections))
+            else:
+                raise Unsupported(f"{type_name}.{name}")
+        for rows, outs, selections in batches:
+            await self.objects(entity, rows, outs, selections)
+
+    def page_info(
+        self, page: queries.Page, tag: str, keys: list[queries.SortKey], fields: dict[str, list[FieldNode]]
+    ) -> Out:
+        info: Out = {}
+        for key, nodes in fields.items():
+            name = nodes[0].name.value
+            if name == "hasNextPage":
+                info[key] = page.has_next
+            elif name == "hasPreviousPage":
+                info[key] = page.has_previous
+            elif name == "startCursor":
+                info[key] = encode_cursor(tag, queries.cursor_values(page.rows[0], keys)) if page.rows else None
+            elif name == "endCursor":
+                info[key] = encode_cursor(tag, queries.cursor_values(page.rows[-1], keys)) if page.rows else None
+            elif name == "__typename":
+                info[key] = "PageInfo"
+            else:
+                raise Unsupported(f"PageInfo.{name}")
+        return info
+
+    # -- the root ----------------------------------------------------------------------------
+
+    async def root(self, operation: OperationDefinitionNode) -> Out:
+        data: Out = {}
+        for key, nodes in self.collect("Query", [operation.selection_set]).items():
+            name = nodes[0].name.value
+            data[key] = None
+            if name == "__typename":
+                data[key] = "Query"
+            elif name in ROOT_CONNECTIONS:
+                data[key] = await self.root_connection(ROOT_CONNECTIONS[name], nodes)
+            elif name == "organization":
+                data[key] = await self.lookup(nodes, "Organization")
+            elif name == "country":
+                data[key] = await self.lookup(nodes, "Country")
+            elif name == "node":
+                type_name, pk = decode_id(self.arguments("Query", nodes)["id"], set(NODE_TYPES))
+                data[key] = (await self.typed_nodes([(type_name, pk)], nodes))[0]
+            elif name == "nodes":
+                ids = self.arguments("Query", nodes)["ids"]
+                if len(ids) > self.ctx.settings.max_page_size:
+                    raise Unsupported("too many ids: let the schema report it")
+                data[key] = await self.typed_nodes([decode_id(value, set(NODE_TYPES)) for value in ids], nodes)
+            else:
+                raise Unsupported(f"Query.{name}")
+        return data
+
+    async def root_connection(self, entity: str, nodes: list[FieldNode]) -> Out:
+        field_name = nodes[0].name.value
+        args = self.arguments("Query", nodes)
+        tag, keys = _ordering(entity, args.get("order_by"))
+        window = _window(self.ctx, tag, keys, args)
+        statement = BASE[entity]
+        if args.get("filter") is not None:
+            statement = statement.where(*args["filter"].conditions())
+        name = (entity, tag, repr(args.get("filter")))
+        page = await queries.fetch_page(self.db, name, statement, keys, window)
+        fields = self.collect(f"{entity}Connection", self.sub_selections(nodes))
+        count = 0
+        if any(n[0].name.value == "totalCount" for n in fields.values()):
+            count = await queries.count(self.db, name, statement)
+        out: Out = {}
+        await self.connections(entity, tag, keys, fields, [(out, page, count)])
+        assert field_name
+        return out
+
+    async def lookup(self, nodes: list[FieldNode], type_name: str) -> Out | None:
+        args = self.arguments("Query", nodes)
+        if type_name == "Organization":
+            statement = organization_lookup(args["slug"])
+        else:
+            statement = BASE["Country"].where(countries.c.code == args["code"].strip().upper())
+        rows = await self.db.all(statement)
+        if not rows:
+            return None
+        out: Out = {}
+        await self.objects(type_name, rows[:1], [out], self.sub_selections(nodes))
+        return out
+
+    async def typed_nodes(self, ids: list[tuple[str, int]], nodes: list[FieldNode]) -> list[Out | None]:
+        results: list[Out | None] = [None] * len(ids)
+        by_type: dict[str, list[int]] = {}
+        for index, (type_name, _pk) in enumerate(ids):
+            by_type.setdefault(type_name, []).append(index)
+        for type_name, indexes in by_type.items():
+            found = await self.nodes_by_id(type_name, [ids[i][1] for i in indexes])
+            rows, outs = [], []
+            for index in indexes:
+                row = found.get(ids[index][1])
+                if row is None:
+                    continue
+                out: Out = {}
+                results[index] = out
+                rows.append(row)
+                outs.append(out)
+            await self.objects(type_name, rows, outs, self.sub_selections(nodes))
+        return results
+
+
+def operation_of(document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode:
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is None:
+        if len(operations) != 1:
+            raise Unsupported("operation name needed")
+        return operations[0]
+    for operation in operations:
+        if operation.name is not None and operation.name.value == operation_name:
+            return operation
+    raise Unsupported("unknown operation")
+
+
+async def execute(
+    schema: Any, document: DocumentNode, operation_name: str | None, variables: dict[str, Any] | None, context: Context
+) -> Out:
+    """The `data` of a validated query, or Unsupported / an error for Strawberry to handle."""
+    operation = operation_of(document, operation_name)
+    if operation.operation is not OperationType.QUERY:
+        raise Unsupported("only queries")
+    coerced = get_variable_values(schema._schema, operation.variable_definitions or (), variables or {})
+    if not isinstance(coerced, VariableValues):
+        raise Unsupported("variables do not coerce: let the schema report it")
+    request = _Request(schema, document, coerced, context)
+    return await request.root(operation)
+
+
+__all__ = ["Unsupported", "execute"]
