@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from app.config import get_settings
 
@@ -41,10 +42,8 @@ def _seed(args: argparse.Namespace) -> int:
             dataset = validate(seed_dir)
             counts = dataset.counts()
             print(f"seed files are valid ({seed_dir}): " + ", ".join(f"{v} {k}" for k, v in counts.items()))
-            for conflict in dataset.conflicts:
-                print(f"conflict: {conflict}", file=sys.stderr)
             if dataset.conflicts:
-                print(f"{len(dataset.conflicts)} conflict(s) between documents", file=sys.stderr)
+                _print_conflicts(dataset.conflicts, "conflict")
                 return 3
             return 0
         outcome = asyncio.run(seed(url, seed_dir, reset=args.reset, progress=progress))
@@ -58,9 +57,20 @@ def _seed(args: argparse.Namespace) -> int:
     print(report.table())
     verdict = "changes written" if report.changed else "nothing changed"
     print(f"{verdict}; data version {report.data_version}; {outcome.seconds:.2f} s")
-    for conflict in outcome.conflicts:
-        print(f"conflict: {conflict}", file=sys.stderr)
+    if outcome.conflicts:
+        _print_conflicts(outcome.conflicts, "warning: conflict")
     return 0
+
+
+def _print_conflicts(conflicts: Sequence[Any], label: str) -> None:
+    """Each conflict with every value and the quote stating it, then what the seed does about them."""
+    for conflict in conflicts:
+        print(f"{label}: {conflict}", file=sys.stderr)
+    print(
+        f"{len(conflicts)} conflict{'s' if len(conflicts) != 1 else ''} between documents: each record keeps "
+        "the value stated first (files are read in name order) and the API lists the others under `conflicts`",
+        file=sys.stderr,
+    )
 
 
 def _serve(args: argparse.Namespace) -> int:

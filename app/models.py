@@ -396,6 +396,48 @@ class SearchEntry(Base):
     body: Mapped[str] = mapped_column(Text)
 
 
+CONFLICT_SUBJECTS = ("organization", "membership", "chairmanship", "event", "statistic")
+
+
+class Conflict(Base):
+    """Documents that disagree on one field of one fact; the fact keeps the first-stated value.
+
+    The subject is named like a search entry's (`entity_type`, `entity_id`): the seeder writes
+    conflicts together with their subjects and removes them with them, in one transaction.
+    """
+
+    __tablename__ = "conflicts"
+    __table_args__ = (
+        UniqueConstraint("entity_type", "entity_id", "field"),
+        CheckConstraint(f"entity_type IN ({', '.join(repr(name) for name in CONFLICT_SUBJECTS)})", name="entity_type"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entity_type: Mapped[str] = mapped_column(String(20))
+    entity_id: Mapped[int]
+    field: Mapped[str] = mapped_column(String(40))  # as the seed files name it: "start", "date", "as_of"
+
+
+class ConflictValue(Base):
+    """One of the values a conflict's documents state, with the quote that states it (position 0 is kept)."""
+
+    __tablename__ = "conflict_values"
+    __table_args__ = (
+        UniqueConstraint("conflict_id", "position"),
+        CheckConstraint("position >= 0", name="position"),
+        CheckConstraint('start >= 0 AND "end" > start', name="span"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conflict_id: Mapped[int] = mapped_column(ForeignKey("conflicts.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    value: Mapped[str] = mapped_column(Text)  # EDTF for dates, a slug or code for references
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    start: Mapped[int]
+    end: Mapped[int]
+    quote: Mapped[str] = mapped_column(Text)
+
+
 class DatasetState(Base):
     """One row: the data version, bumped by every seed that writes; result caches key on it."""
 

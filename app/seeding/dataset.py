@@ -20,7 +20,9 @@ from app.seeding.files import (
     display_path,
     read_seed_dir,
 )
+from app.seeding.identity import Organizations
 from app.seeding.locate import Passage, find_mentions, find_quote, passages
+from app.seeding.merging import Conflict, Merger
 
 
 @dataclass(frozen=True)
@@ -41,20 +43,6 @@ class Fact:
     links: dict[str, frozenset[Any]] = field(default_factory=dict)
     citations: list[CitationSpan] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Conflict:
-    """Two documents stating different values for one field of one fact."""
-
-    type: str
-    key: str
-    field: str
-    values: tuple[tuple[Any, CitationSpan], ...]
-
-    def __str__(self) -> str:
-        stated = "; ".join(f"{value!r} in {span.document} (\u201c{span.quote}\u201d)" for value, span in self.values)
-        return f"{self.type} {self.key!r}: {self.field} disagrees: {stated}"
 
 
 @dataclass
@@ -104,9 +92,13 @@ class _Builder:
         self.root = root
         self.documents = {document.slug: document for document in documents}
         self.errors: list[SeedError] = []
-        self.conflicts: list[Conflict] = []
+        self.merger = Merger()
         self.facts: dict[str, dict[str, Fact]] = {section: {} for section in SECTIONS}
-        self.org_names: dict[str, str] = {}
+        self.organizations = Organizations()
+
+    @property
+    def conflicts(self) -> list[Conflict]:
+        return list(self.merger.conflicts.values())
 
     def error(self, file: str, record: str, field_name: str, message: str) -> None:
         self.errors.append(SeedError(file, record, field_name, message))
@@ -168,31 +160,8 @@ class _Builder:
         self.merge(existing, fact)
 
     def merge(self, existing: Fact, incoming: Fact) -> None:
-        """One fact stated by several documents: keep the most precise agreeing value, cite all."""
-        for name, value in incoming.values.items():
-            current = existing.values.get(name)
-            if value is None or value == current:
-                continue
-            if current is None:
-                existing.values[name] = value
-                continue
-            if isinstance(current, PartialDate) and isinstance(value, PartialDate):
-                if current.covers(value):
-                    existing.values[name] = value
-                    continue
-                if value.covers(current):
-                    continue
-            if isinstance(current, list) and isinstance(value, list):
-                existing.values[name] = sorted({*current, *value})
-                continue
-            first = existing.citations[0] if existing.citations else None
-            second = incoming.citations[0] if incoming.citations else None
-            if first and second:
-                self.conflicts.append(Conflict(existing.type, existing.key, name, ((current, first), (value, second))))
-        for name, linked in incoming.links.items():
-            existing.links[name] = existing.links.get(name, frozenset()) | linked
-        existing.citations.extend(span for span in incoming.citations if span not in existing.citations)
-        existing.sources.extend(incoming.sources)
+        """One fact stated by several documents: app.seeding.merging's rules, conflicts collected."""
+        self.merger.merge(existing, incoming)
 
     def build(self, facts_files: list[SourceFacts]) -> None:
         seen_per_file: dict[str, set[tuple[str, str]]] = {}
@@ -210,17 +179,20 @@ class _Builder:
                     records.append((section, raw, file, label, document))
             seen_per_file[file] = set()
 
-        for section, raw, *_where in records:
+        for section, raw, file, label, _document in records:
             if section == "organizations":
-                for name in (raw.slug, raw.acronym, raw.name, *raw.aliases):
-                    if name:
-                        self.org_names.setdefault(name.casefold(), raw.slug)
+                self.organizations.add(file, label, raw)
+        for clash in self.organizations.clashes:
+            self.error(clash.file, clash.record, clash.field, clash.message)
 
         for section, raw, file, label, document in records:
             spans = self.cite(file, label, document, raw.citations)
             values = self.values(section, raw, file, label)
             key = raw.code if section == "countries" else raw.slug
+            if section == "organizations":
+                key = self.organizations.of_record.get((file, raw.slug), key)
             fact = Fact(section, key, values, self.links(section, raw), spans, [file])
+            self.resolve(fact)
             self.add(section, fact, file, label, seen_per_file[file])
 
         self.check_references(records)
@@ -245,7 +217,7 @@ class _Builder:
         return {}
 
     def org(self, name: str | None) -> str | None:
-        return None if name is None else self.org_names.get(name.casefold())
+        return self.organizations.resolve(name)
 
     def check_references(self, records: list[tuple[str, Any, str, str, str]]) -> None:
         countries = self.facts["countries"]
@@ -262,7 +234,7 @@ class _Builder:
         for section, raw, file, label, _document in records:
             if section == "organizations":
                 need_org(file, label, "parent", raw.parent)
-                if raw.parent is not None and self.org(raw.parent) == raw.slug:
+                if raw.parent is not None and self.org(raw.parent) == self.org(raw.slug):
                     self.error(file, label, "parent", "an organization cannot be its own parent")
             elif section == "memberships":
                 need_country(file, label, "member", raw.member)
@@ -279,6 +251,8 @@ class _Builder:
                     self.error(file, label, "chairmanship", f"unknown chairmanship {raw.chairmanship!r}")
                 for index, item in enumerate(raw.participants):
                     need_country(file, label, f"participants[{index}]", item.country)
+                    if any(other.country == item.country for other in raw.participants[:index]):
+                        self.error(file, label, f"participants[{index}]", f"{item.country} is listed twice")
                 for index, name in enumerate(raw.partner_organizations):
                     need_org(file, label, f"partner_organizations[{index}]", name)
             elif section == "statistics":
@@ -299,17 +273,18 @@ class _Builder:
                 seen.add(current)
                 current = self.org(organizations[current].values.get("parent"))
 
-    def resolve_references(self) -> None:
-        """Replace organization names (acronyms, aliases) by slugs, now that all are known."""
-        for section in ("organizations", "memberships", "chairmanships", "events", "statistics"):
-            for fact in self.facts[section].values():
-                for name in ("parent", "organization"):
-                    if fact.values.get(name) is not None:
-                        fact.values[name] = self.org(fact.values[name])
-                if "partner_organizations" in fact.links:
-                    fact.links["partner_organizations"] = frozenset(
-                        slug for slug in map(self.org, fact.links["partner_organizations"]) if slug
-                    )
+    def resolve(self, fact: Fact) -> None:
+        """Name organizations by slug (not by acronym or alias), so that documents' statements compare.
+
+        An unknown name stays as written; `check_references` reports it.
+        """
+        for name in ("parent", "organization"):
+            if fact.values.get(name) is not None:
+                fact.values[name] = self.org(fact.values[name]) or fact.values[name]
+        if "partner_organizations" in fact.links:
+            fact.links["partner_organizations"] = frozenset(
+                self.org(name) or name for name in fact.links["partner_organizations"]
+            )
 
 
 def _attribute_of(section: str, prefix: str) -> str:
@@ -327,7 +302,6 @@ def load_dataset(root: Path) -> tuple[Dataset | None, list[SeedError]]:
     builder.build(facts_files)
     if builder.errors:
         return None, builder.errors
-    builder.resolve_references()
     mentions = []
     names: dict[str, list[str]] = {}
     for fact in builder.facts["organizations"].values():

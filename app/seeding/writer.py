@@ -31,6 +31,7 @@ REPORT_TYPES = (
     "citations",
     "mentions",
     "search entries",
+    "conflicts",
 )
 
 
@@ -123,10 +124,10 @@ class _Sync:
         self,
         table: Table,
         owner_column: str,
-        owner_ids: dict[str, int],
-        desired: dict[str, set[tuple[Any, ...]]],
+        owner_ids: dict[Any, int],
+        desired: dict[Any, set[tuple[Any, ...]]],
         columns: tuple[str, ...],
-    ) -> set[str]:
+    ) -> set[Any]:
         """Make each owner's linked rows exactly `desired`; the owners whose links changed."""
         existing: dict[int, set[tuple[Any, ...]]] = {}
         for row in self.conn.execute(select(table.c[owner_column], *(table.c[c] for c in columns))):
@@ -330,6 +331,7 @@ def write_dataset(conn: Connection, dataset: Dataset, progress: Progress) -> See
                 natural = (column, ids[key], document_ids[span.document], span.start, span.end)
                 citations[natural] = {"quote": span.quote}
     _sync_citations(sync, t["citations"], citations)
+    _sync_conflicts(sync, t, dataset, {section: ids for section, (_column, ids) in subject_ids.items()}, document_ids)
 
     sync.rows(
         "mentions",
@@ -408,6 +410,51 @@ def _sync_citations(sync: _Sync, table: Table, desired: dict[Any, dict[str, Any]
     counter["removed"] += len(gone)
     for chunk in _chunks(gone, 500):
         sync.conn.execute(delete(table).where(table.c.id.in_(chunk)))
+
+
+CONFLICT_SUBJECT = {
+    "organizations": "organization",
+    "memberships": "membership",
+    "chairmanships": "chairmanship",
+    "events": "event",
+    "statistics": "statistic",
+}
+
+
+def _sync_conflicts(
+    sync: _Sync,
+    t: dict[str, Table],
+    dataset: Dataset,
+    subject_ids: dict[str, dict[str, int]],
+    document_ids: dict[str, int],
+) -> None:
+    """Conflicts are keyed by (subject, field); a conflict whose values changed counts as updated."""
+    keyed = {(CONFLICT_SUBJECT[c.type], subject_ids[c.type][c.key], c.field): c for c in dataset.conflicts}
+    conflict_ids = sync.rows(
+        "conflicts", t["conflicts"], ("entity_type", "entity_id", "field"), {key: {} for key in keyed}
+    )
+    values = {
+        key: {
+            (
+                position,
+                stated.text,
+                document_ids[stated.citation.document],
+                stated.citation.start,
+                stated.citation.end,
+                stated.citation.quote,
+            )
+            for position, stated in enumerate(conflict.values)
+        }
+        for key, conflict in keyed.items()
+    }
+    changed = sync.links(
+        t["conflict_values"],
+        "conflict_id",
+        conflict_ids,
+        values,
+        ("position", "value", "document_id", "start", "end", "quote"),
+    )
+    sync.touch("conflicts", changed)
 
 
 def _bump_version(conn: Connection, changed: bool) -> int:
