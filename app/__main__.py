@@ -74,21 +74,25 @@ def _print_conflicts(conflicts: Sequence[Any], label: str) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     settings = get_settings()
-    uvicorn.run(
-        "app.main:app",
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        workers=None if args.reload else (args.workers or settings.workers),
-        reload=args.reload,
-        log_level=settings.log_level,
-        loop="uvloop",
-        http="httptools",
-        access_log=False,
-        timeout_graceful_shutdown=10,
-    )
+    host, port = args.host or settings.host, args.port or settings.port
+    if args.reload:
+        import uvicorn
+
+        uvicorn.run(
+            "app.main:app",
+            host=host,
+            port=port,
+            reload=True,
+            log_level=settings.log_level,
+            loop="uvloop",
+            http="httptools",
+            access_log=False,
+        )
+        return 0
+    from app.serving import serve
+
+    serve(settings, host=host, port=port, workers=args.workers or settings.workers)
     return 0
 
 
@@ -116,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("-v", "--verbose", action="store_true", help="print progress")
     seed.set_defaults(handler=_seed)
 
-    serve = commands.add_parser("serve", help="serve the API with uvicorn")
+    serve = commands.add_parser("serve", help="serve the API: gunicorn with uvicorn workers")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--workers", type=int)

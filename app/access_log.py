@@ -24,6 +24,7 @@ class RequestRecord:
     db_ms: float = 0.0
     error_codes: list[str] = field(default_factory=list)
     error_ids: list[str] = field(default_factory=list)
+    served_by: str = "strawberry"  # or "cache" / "executor" (app.fastpath)
 
 
 def request_record(scope: Scope) -> RequestRecord:
@@ -31,7 +32,7 @@ def request_record(scope: Scope) -> RequestRecord:
     record = scope.get(SCOPE_KEY)
     if record is None:
         record = scope[SCOPE_KEY] = RequestRecord()
-    return record  # type: ignore[no-any-return]
+    return record
 
 
 class AccessLog:
@@ -72,6 +73,7 @@ def _log(scope: Scope, record: RequestRecord, status: int, duration_ms: float) -
         "dbMs": round(record.db_ms, 2),
         "errorCodes": record.error_codes,
         "errorIds": record.error_ids,
+        "servedBy": record.served_by,
     }
     level = logging.ERROR if status >= 500 or record.error_ids else logging.INFO
     logger.log(

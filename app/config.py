@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     introspection: bool = Field(True, description="allow schema introspection")
     default_page_size: int = Field(20, ge=1, description="page size when first/last is omitted")
     max_page_size: int = Field(100, ge=1, description="largest first/last a client may ask for")
-    max_query_cost: int = Field(50_000, ge=1, description="most nodes one query may ask for")
+    max_query_cost: int = Field(5_000, ge=1, description="most objects one query may ask for (app/schema/limits.py)")
     max_query_depth: int = Field(12, ge=1, description="deepest field nesting allowed")
     max_aliases: int = Field(30, ge=1, description="most aliases in one query")
     max_tokens: int = Field(2_000, ge=1, description="most tokens in one query document")
@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     max_batch_size: int = Field(0, ge=0, description="queries in one batched request (0: batching off)")
     request_timeout_seconds: float = Field(5.0, gt=0, description="deadline of one request")
     statement_timeout_ms: int = Field(3_000, ge=1, description="deadline of one SQL statement")
+    worker_timeout_seconds: int = Field(
+        20, ge=2, description="a worker silent this long (its event loop stuck) is killed and replaced"
+    )
+    graceful_timeout_seconds: int = Field(10, ge=1, description="on SIGTERM, how long running requests may finish")
     result_cache_size: int = Field(1_000, ge=0, description="cached results per worker (0: off)")
     apq_cache_size: int = Field(5_000, ge=1, description="persisted queries (APQ) kept per worker (LRU)")
     http_cache_max_age_seconds: int = Field(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+SQLITE_PROGRESS_STEPS = 10_000  # how often (VM steps) SQLite asks whether the deadline has passed
 ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 
 
@@ -84,19 +86,24 @@ def _install_sqlite_recipe(engine: AsyncEngine, statement_timeout_ms: int | None
 
 
 def install_sqlite_deadline(dbapi_connection: Any, timeout_ms: int) -> None:
-    """SQLite's equivalent of statement_timeout: a progress handler that interrupts a long statement."""
-    import time
+    """SQLite's equivalent of statement_timeout: a progress handler that interrupts a long statement.
 
-    raw = getattr(dbapi_connection, "driver_connection", dbapi_connection)
-    raw = getattr(raw, "_conn", raw)  # aiosqlite wraps the sqlite3 connection
-    state = {"started": 0.0}
+    The trace callback marks when each statement starts; every 10,000 virtual-machine steps the
+    progress handler compares the clock with the deadline and, past it, makes SQLite abort the
+    statement ("interrupted"). Both are installed through aiosqlite, in the thread that owns the
+    sqlite3 connection, and they run there too.
+    """
+    started = [time.monotonic()]
     limit = timeout_ms / 1000
 
-    def _trace(statement: str) -> None:
-        state["started"] = time.monotonic()
+    def _trace(_statement: str) -> None:
+        started[0] = time.monotonic()
 
     def _progress() -> int:
-        return 1 if time.monotonic() - state["started"] > limit else 0
+        return 1 if time.monotonic() - started[0] > limit else 0
 
-    raw.set_trace_callback(_trace)
-    raw.set_progress_handler(_progress, 10_000)
+    async def install(connection: Any) -> None:  # an aiosqlite.Connection
+        await connection.set_trace_callback(_trace)
+        await connection.set_progress_handler(_progress, SQLITE_PROGRESS_STEPS)
+
+    dbapi_connection.run_async(install)

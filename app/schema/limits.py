@@ -12,8 +12,8 @@ connection's page is its `first` or `last` (variables resolved; the default page
 neither is given); a page selected through both `nodes` and `edges` counts twice, because
 both appear in the response; a connection selected for `totalCount` or `pageInfo` alone
 counts one page, because the page is read anyway. `nodes(ids:)` counts its IDs. Any other
-list of objects (`citations`, `coChairs`) counts `OTHER_LIST_ITEMS`; introspection lists
-count the schema's own sizes. Page sizes above the maximum count as the maximum, since the
+list of objects (`citations`, `coChairs`) counts `OTHER_LIST_ITEMS`; introspection is
+counted exactly, from the schema. Page sizes above the maximum count as the maximum, since the
 resolver refuses them. Fragments on an abstract type count every branch.
 """
 
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from graphql import (
@@ -83,14 +82,12 @@ class Measure:
     cost: int = 0
     depth: int = 0
     aliases: int = 0
-    pages: int = 0  # items of a connection's page selected (nodes/edges); see `cost`
 
     def __add__(self, other: Measure) -> Measure:
         return Measure(
             self.cost + other.cost,
             max(self.depth, other.depth),
             self.aliases + other.aliases,
-            self.pages + other.pages,
         )
 
 
@@ -117,7 +114,7 @@ class QueryMeasure:
         }
         self._fragment_measures: dict[tuple[str, int | None], Measure] = {}
         self._in_progress: set[tuple[str, int | None]] = set()
-        self._list_sizes = _introspection_list_sizes(schema)
+        self._introspection = IntrospectionCount(schema, self.fragments)
 
     def operation(self, operation: OperationDefinitionNode) -> Measure:
         """The numbers of one operation, with its variables' defaults filled in."""
@@ -174,8 +171,11 @@ class QueryMeasure:
         inner = self._selection_set(target, node.selection_set, child_page)
         if child_page is not None:
             inner = Measure(max(inner.cost, child_page), inner.depth, inner.aliases)
+        if name in INTROSPECTION_ROOTS:
+            cost = self._introspection.root(node, self.variables)
+            return Measure(cost=cost, depth=0, aliases=aliases + inner.aliases)
         items = self._items(parent, name, node, definition, page)
-        depth = 0 if name in INTROSPECTION_ROOTS else inner.depth + 1
+        depth = inner.depth + 1
         cost = items + items * inner.cost if items else inner.cost
         return Measure(cost=cost, depth=depth, aliases=aliases + inner.aliases)
 
@@ -190,7 +190,7 @@ class QueryMeasure:
         if name == "nodes" and "ids" in definition.args:
             ids = self._argument(node, "ids")
             return min(len(ids), self.max_page_size) if isinstance(ids, list) else self.max_page_size
-        return self._list_sizes.get((parent.name, name), OTHER_LIST_ITEMS)
+        return OTHER_LIST_ITEMS
 
     def _page_size(self, node: FieldNode) -> int:
         sizes = [size for size in (self._argument(node, "first"), self._argument(node, "last")) if _is_int(size)]
@@ -203,6 +203,87 @@ class QueryMeasure:
             if argument.name.value == name:
                 return _literal(argument.value, self.variables)
         return None
+
+
+class IntrospectionCount:
+    """Exactly how many list items an introspection selection returns from this schema.
+
+    Introspection answers come from the schema, never the database, so they can be counted
+    exactly rather than bounded; each (selection set, schema element) pair is counted once,
+    so `fields { type { fields { type ... } } }` is counted in time linear in the query and
+    the schema, however large the count.
+    """
+
+    def __init__(self, schema: GraphQLSchema, fragments: Mapping[str, FragmentDefinitionNode]) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self._known: dict[tuple[int, int], int] = {}
+        self._in_progress: set[tuple[int, int]] = set()
+
+    def root(self, node: FieldNode, variables: Mapping[str, Any]) -> int:
+        if node.selection_set is None:
+            return 0
+        if node.name.value == "__schema":
+            return self._count(node.selection_set, self.schema, "__Schema")
+        name = next((_literal(a.value, variables) for a in node.arguments or () if a.name.value == "name"), None)
+        named = self.schema.get_type(name) if isinstance(name, str) else None
+        return self._count(node.selection_set, named, "__Type") if named is not None else 0
+
+    def _count(self, selection_set: SelectionSetNode, element: Any, kind: str) -> int:
+        key = (id(selection_set), id(element))
+        known = self._known.get(key)
+        if known is not None:
+            return known
+        if key in self._in_progress:
+            return 0  # a fragment cycle: validation reports it
+        self._in_progress.add(key)
+        total = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode) and selection.selection_set is not None:
+                children, is_list = self._children(kind, selection.name.value, element)
+                for child, child_kind in children:
+                    total += int(is_list) + self._count(selection.selection_set, child, child_kind)
+            elif isinstance(selection, InlineFragmentNode):
+                total += self._count(selection.selection_set, element, kind)
+            elif isinstance(selection, FragmentSpreadNode) and selection.name.value in self.fragments:
+                total += self._count(self.fragments[selection.name.value].selection_set, element, kind)
+        self._in_progress.discard(key)
+        self._known[key] = total
+        return total
+
+    def _children(self, kind: str, field: str, element: Any) -> tuple[list[tuple[Any, str]], bool]:
+        """The schema elements a field of an introspection object returns, and whether as a list."""
+        if kind == "__Schema":
+            if field == "types":
+                return [(named, "__Type") for named in self.schema.type_map.values()], True
+            if field == "directives":
+                return [(directive, "__Directive") for directive in self.schema.directives], True
+            root = {"queryType": "query", "mutationType": "mutation", "subscriptionType": "subscription"}.get(field)
+            found = getattr(self.schema, f"{root}_type", None) if root else None
+            return ([(found, "__Type")] if found is not None else []), False
+        if kind == "__Type":
+            return self._type_children(field, element)
+        if kind in ("__Field", "__Directive") and field == "args":
+            return [(argument, "__InputValue") for argument in element.args.values()], True
+        if kind in ("__Field", "__InputValue") and field == "type":
+            return [(element.type, "__Type")], False
+        return [], False
+
+    def _type_children(self, field: str, element: Any) -> tuple[list[tuple[Any, str]], bool]:
+        if field == "ofType":
+            of_type = getattr(element, "of_type", None)
+            return ([(of_type, "__Type")] if of_type is not None else []), False
+        if field == "fields" and isinstance(element, GraphQLObjectType | GraphQLInterfaceType):
+            return [(value, "__Field") for value in element.fields.values()], True
+        if field == "inputFields" and isinstance(element, GraphQLInputObjectType):
+            return [(value, "__InputValue") for value in element.fields.values()], True
+        if field == "interfaces" and isinstance(element, GraphQLObjectType | GraphQLInterfaceType):
+            return [(value, "__Type") for value in element.interfaces], True
+        if field == "possibleTypes" and is_abstract_type(element):
+            return [(value, "__Type") for value in self.schema.get_possible_types(element)], True
+        if field == "enumValues" and isinstance(element, GraphQLEnumType):
+            return [(value, "__EnumValue") for value in element.values.values()], True
+        return [], False
 
 
 def _is_int(value: Any) -> bool:
@@ -233,31 +314,6 @@ def _field_definition(schema: GraphQLSchema, parent: GraphQLNamedType, name: str
 
 def _is_connection(target: GraphQLNamedType, definition: GraphQLField) -> bool:
     return target.name.endswith("Connection") and ("first" in definition.args or "last" in definition.args)
-
-
-@lru_cache(maxsize=4)
-def _introspection_list_sizes(schema: GraphQLSchema) -> dict[tuple[str, str], int]:
-    """The longest each introspection list can be in this schema, so introspection is costed too."""
-    types = list(schema.type_map.values())
-    outputs = [named for named in types if isinstance(named, GraphQLObjectType | GraphQLInterfaceType)]
-    inputs = [named for named in types if isinstance(named, GraphQLInputObjectType)]
-    fields = [field for named in outputs for field in named.fields.values()]
-    sizes = {
-        ("__Schema", "types"): len(types),
-        ("__Schema", "directives"): len(schema.directives),
-        ("__Type", "fields"): max((len(named.fields) for named in outputs), default=0),
-        ("__Type", "inputFields"): max((len(named.fields) for named in inputs), default=0),
-        ("__Type", "enumValues"): max(
-            (len(named.values) for named in types if isinstance(named, GraphQLEnumType)), default=0
-        ),
-        ("__Type", "interfaces"): max((len(named.interfaces) for named in outputs), default=0),
-        ("__Type", "possibleTypes"): max(
-            (len(schema.get_possible_types(named)) for named in types if is_abstract_type(named)), default=0
-        ),
-        ("__Field", "args"): max((len(field.args) for field in fields), default=0),
-        ("__Directive", "args"): max((len(directive.args) for directive in schema.directives), default=0),
-    }
-    return sizes
 
 
 def count_directives(document: DocumentNode) -> int:
@@ -356,6 +412,16 @@ def check_document(
     return cost, None
 
 
+def _batch_too_complex(total: int, limit: int) -> QueryTooComplex:
+    """The operations of one batched request share one budget."""
+    return QueryTooComplex(
+        f"The batch's operations together could return up to {total:,} objects; the limit is {limit:,} "
+        "for the whole request. Send fewer operations per batch, or smaller ones.",
+        cost=total,
+        limit=limit,
+    )
+
+
 class QueryLimits(SchemaExtension):
     """Refuses a query that breaks a limit, before validation and execution.
 
@@ -376,9 +442,8 @@ class QueryLimits(SchemaExtension):
                         bytes=size,
                         limit=settings.max_query_bytes,
                     )
-            self.execution_context.parse_options.update(
-                max_lexical_tokens=settings.max_tokens, max_comments=settings.max_tokens
-            )
+            options: dict[str, Any] = self.execution_context.parse_options  # type: ignore[assignment]
+            options.update(max_lexical_tokens=settings.max_tokens, max_comments=settings.max_tokens)
         yield
 
     def on_validate(self) -> Iterator[None]:
@@ -387,20 +452,21 @@ class QueryLimits(SchemaExtension):
         document = context.graphql_document
         record = getattr(context.context, "record", None)
         if settings is not None and document is not None:
-            operations = selected_operations(document, context.provided_operation_name)
-            if record is not None and len(operations) == 1 and operations[0].name is not None:
-                record.operation = operations[0].name.value
-            cost, error = check_document(
-                context.schema._schema, document, context.variables, context.provided_operation_name, settings
-            )
+            operation_name = context.operation_name
+            operations = selected_operations(document, operation_name)
+            cost, error = check_document(context.schema._schema, document, context.variables, operation_name, settings)
             if record is not None:
+                if len(operations) == 1 and operations[0].name is not None:
+                    record.operation = operations[0].name.value
                 record.cost += cost
+                if error is None and record.cost > settings.max_query_cost:
+                    error = _batch_too_complex(record.cost, settings.max_query_cost)
             if error is not None:
                 context.pre_execution_errors = [error]
         yield
-        for error in context.pre_execution_errors or ():
-            if not (error.extensions or {}).get("code"):
-                error.extensions = {**(error.extensions or {}), "code": VALIDATION_FAILED_CODE}
+        for reported in context.pre_execution_errors or ():
+            if not (reported.extensions or {}).get("code"):
+                reported.extensions = {**(reported.extensions or {}), "code": VALIDATION_FAILED_CODE}
 
     def _settings(self) -> Settings | None:
         return getattr(self.execution_context.context, "settings", None)
