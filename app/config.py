@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     )
     graceful_timeout_seconds: int = Field(10, ge=1, description="on SIGTERM, how long running requests may finish")
     result_cache_size: int = Field(1_000, ge=0, description="cached results per worker (0: off)")
+    data_version_check_seconds: float = Field(
+        1.0, ge=0, description="how often a worker re-reads the data version that result caches and ETags key on"
+    )
     apq_cache_size: int = Field(5_000, ge=1, description="persisted queries (APQ) kept per worker (LRU)")
     http_cache_max_age_seconds: int = Field(
         60, ge=0, description="max-age of successful GET /graphql answers, for HTTP caches (0: no Cache-Control)"

@@ -6,7 +6,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Engine, event
+from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
@@ -107,3 +108,48 @@ def install_sqlite_deadline(dbapi_connection: Any, timeout_ms: int) -> None:
         await connection.set_progress_handler(_progress, SQLITE_PROGRESS_STEPS)
 
     dbapi_connection.run_async(install)
+
+
+def create_sqlite_reader(url: str | URL, *, statement_timeout_ms: int | None = None) -> Engine | None:
+    """For SQLite, a synchronous engine the request path reads through; None for other databases.
+
+    Reads of a local SQLite file take microseconds, so the event loop's thread runs them itself
+    instead of hopping to aiosqlite's worker thread and back for every statement. Connections
+    are read-only (`query_only`), with the same deadline as the async engine's.
+    """
+    target = async_url(url)
+    if target.get_backend_name() != "sqlite":
+        return None
+    engine = create_sync_engine(target.set(drivername="sqlite+pysqlite"), connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA query_only = ON")
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.close()
+        if statement_timeout_ms:
+            _install_progress_deadline(dbapi_connection, statement_timeout_ms)
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def _install_progress_deadline(raw: Any, timeout_ms: int) -> None:
+    """statement_timeout for a plain sqlite3 connection: abort a statement running past the deadline."""
+    started = [time.monotonic()]
+    limit = timeout_ms / 1000
+
+    def _trace(_statement: str) -> None:
+        started[0] = time.monotonic()
+
+    def _progress() -> int:
+        return 1 if time.monotonic() - started[0] > limit else 0
+
+    raw.set_trace_callback(_trace)
+    raw.set_progress_handler(_progress, SQLITE_PROGRESS_STEPS)

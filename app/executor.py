@@ -13,6 +13,7 @@ through Strawberry instead, so errors and limits keep one implementation.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -197,6 +198,8 @@ class _Request:
         self.variables = variables
         self.ctx = context
         self.db = context.db
+        self.batches: dict[str, tuple[dict[int, None], asyncio.Future[dict[int, Row[Any]]]]] = {}
+        self.tasks: set[asyncio.Task[None]] = set()
 
     # -- selections --------------------------------------------------------------------------
 
@@ -280,6 +283,7 @@ class _Request:
         references = REFERENCES.get(type_name, {})
         connections = CONNECTIONS.get(type_name, {})
         pending = []
+        referenced: dict[str, list[tuple[str, list[FieldNode], str]]] = {}
         for key, nodes in fields.items():
             name = nodes[0].name.value
             if name == "__typename":
@@ -303,7 +307,8 @@ class _Request:
                 for out in outs:
                     out[key] = None  # placeholder keeps the document's key order
                 if name in references:
-                    pending.append(self.references(rows, outs, key, nodes, *references[name]))
+                    column, target = references[name]
+                    referenced.setdefault(target, []).append((key, nodes, column))
                 elif name in connections:
                     pending.append(self.nested_connection(type_name, rows, outs, key, nodes, connections[name]))
                 elif name == "citations" and type_name in CITED:
@@ -315,34 +320,53 @@ class _Request:
                 else:
                     raise Unsupported(f"{type_name}.{name}")
         # Siblings run one after another: the request's connection runs one statement at a time.
-        for step in pending:
-            await step
+        # Sibling fields run concurrently so that loads of one type from different branches
+        # share a statement, as Strawberry's DataLoaders do.
+        steps = [self.references(rows, outs, target, wanted) for target, wanted in referenced.items()]
+        await asyncio.gather(*steps, *pending)
 
     async def nodes_by_id(self, type_name: str, ids: Sequence[int]) -> dict[int, Row[Any]]:
+        """Rows by primary key; every request for a type made in the same turn of the loop is one statement."""
+        batch = self.batches.get(type_name)
+        if batch is None:
+            batch = self.batches[type_name] = ({}, asyncio.get_running_loop().create_future())
+            asyncio.get_running_loop().call_soon(lambda: self.tasks.add(asyncio.create_task(self._load(type_name))))
+        wanted, ready = batch
+        wanted.update(dict.fromkeys(ids))
+        return await asyncio.shield(ready)
+
+    async def _load(self, type_name: str) -> None:
+        wanted, ready = self.batches.pop(type_name)
         table = NODE_TABLES[type_name]
-        unique = list(dict.fromkeys(ids))
-        rows = await queries.rows_by_key(self.db, ("node", type_name), BASE[type_name], table.c.id, unique)
-        return {pk: row for pk, row in zip(unique, rows, strict=True) if row is not None}
+        unique = list(wanted)
+        try:
+            rows = await queries.rows_by_key(self.db, ("node", type_name), BASE[type_name], table.c.id, unique)
+        except Exception as error:  # noqa: BLE001 - handed to every waiter, which re-raises it
+            ready.set_exception(error)
+            return
+        ready.set_result({pk: row for pk, row in zip(unique, rows, strict=True) if row is not None})
 
     async def references(
-        self, rows: list[Row[Any]], outs: list[Out], key: str, nodes: list[FieldNode], column: str, target: str
+        self, rows: list[Row[Any]], outs: list[Out], target: str, wanted: list[tuple[str, list[FieldNode], str]]
     ) -> None:
-        ids = [getattr(row, column) for row in rows]
-        wanted = [pk for pk in ids if pk is not None]
-        if not wanted:
+        """To-one fields of one target type (chair and predecessor), loaded in one statement."""
+        ids = [getattr(row, column) for _key, _nodes, column in wanted for row in rows]
+        if not any(pk is not None for pk in ids):
             return
-        found = await self.nodes_by_id(target, wanted)
-        targets: list[Row[Any]] = []
-        target_outs: list[Out] = []
-        for pk, out in zip(ids, outs, strict=True):
-            row = found.get(pk) if pk is not None else None
-            if row is None:
-                continue
-            child: Out = {}
-            out[key] = child
-            targets.append(row)
-            target_outs.append(child)
-        await self.objects(target, targets, target_outs, self.sub_selections(nodes))
+        found = await self.nodes_by_id(target, [pk for pk in ids if pk is not None])
+        for key, nodes, column in wanted:
+            targets: list[Row[Any]] = []
+            target_outs: list[Out] = []
+            for row, out in zip(rows, outs, strict=True):
+                pk = getattr(row, column)
+                related = found.get(pk) if pk is not None else None
+                if related is None:
+                    continue
+                child: Out = {}
+                out[key] = child
+                targets.append(related)
+                target_outs.append(child)
+            await self.objects(target, targets, target_outs, self.sub_selections(nodes))
 
     async def citations(
         self, rows: list[Row[Any]], outs: list[Out], key: str, nodes: list[FieldNode], column: str

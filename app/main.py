@@ -16,7 +16,7 @@ from starlette.routing import Route
 from app import graphiql, landing
 from app.access_log import AccessLog
 from app.config import Settings, get_settings
-from app.db import create_engine
+from app.db import create_engine, create_sqlite_reader
 from app.guard import RequestGuard
 from app.migrations import head_revision
 from app.schema import schema
@@ -31,16 +31,22 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         view.engine = create_engine(settings.database_url, statement_timeout_ms=settings.statement_timeout_ms)
+        view.sqlite_reader = create_sqlite_reader(
+            settings.database_url, statement_timeout_ms=settings.statement_timeout_ms
+        )
         try:
             yield
         finally:
             await view.engine.dispose()
+            if view.sqlite_reader is not None:
+                view.sqlite_reader.dispose()
 
     async def healthz(_request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
     async def readyz(_request: Request) -> Response:
         try:
+            assert view.engine is not None
             async with view.engine.connect() as conn:
                 current = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
         except Exception as error:  # noqa: BLE001 - any failure means not ready; the reason says which

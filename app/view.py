@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import Response
@@ -11,12 +12,14 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
 from strawberry.http.base import BaseRequestProtocol
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET
 
 from app import graphiql
 from app.access_log import request_record
 from app.apq import PersistedQueries
 from app.config import Settings
 from app.deadlines import within_deadline
+from app.fastpath import FastPath, etag
 from app.queries import RequestDatabase
 from app.schema import schema
 from app.schema.context import Context
@@ -29,11 +32,14 @@ class GraphQLView(GraphQL[Context, None]):
         super().__init__(schema, multipart_uploads_enabled=False, **kwargs)
         self.settings = settings
         self.engine: AsyncEngine | None = None
+        self.sqlite_reader: Engine | None = None  # SQLite: reads in the event loop's thread (app.db)
         self.persisted_queries = PersistedQueries(settings.apq_cache_size)
+        self.fast_path = FastPath(settings)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         assert self.engine is not None, "the app's lifespan has not started"
-        return Context(db=RequestDatabase(self.engine), settings=self.settings, record=request_record(request.scope))
+        database = RequestDatabase(self.engine, self.sqlite_reader)
+        return Context(db=database, settings=self.settings, record=request_record(request.scope))
 
     async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
         context: Context = kwargs["context"]
@@ -55,15 +61,35 @@ class GraphQLView(GraphQL[Context, None]):
         self, *, request_data: GraphQLRequestData, sub_response: Response, **kwargs: Any
     ) -> ExecutionResult:
         execute = super().execute_single
+        context: Context = kwargs["context"]
 
-        async def run(data: GraphQLRequestData) -> ExecutionResult:
+        async def strawberry(data: GraphQLRequestData) -> ExecutionResult:
             return await execute(request_data=data, sub_response=sub_response, **kwargs)
 
+        async def run(data: GraphQLRequestData) -> ExecutionResult:
+            return await self.fast_path.execute(data, context, strawberry)
+
         result = await self.persisted_queries.execute(request_data, sub_response, run)
-        max_age = self.settings.http_cache_max_age_seconds
-        if kwargs["request_adapter"].method == "GET" and not result.errors and max_age:
-            sub_response.headers.setdefault("Cache-Control", f"public, max-age={max_age}")
+        if kwargs["request_adapter"].method == "GET" and not result.errors:
+            max_age = self.settings.http_cache_max_age_seconds
+            if max_age:
+                sub_response.headers.setdefault("Cache-Control", f"public, max-age={max_age}")
+            version = await self.fast_path.data_version(context)
+            sub_response.headers["ETag"] = etag(version, kwargs["request"].url.query)
         return result
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        # A GET whose ETag still matches is answered 304 before anything is parsed or executed.
+        if isinstance(request, Request) and request.method == "GET" and "if-none-match" in request.headers:
+            assert self.engine is not None
+            version = await self.fast_path.version.current(self.engine, self.sqlite_reader)
+            tag = etag(version, request.url.query)
+            if tag in (candidate.strip() for candidate in request.headers["if-none-match"].split(",")):
+                headers = {"ETag": tag}
+                if self.settings.http_cache_max_age_seconds:
+                    headers["Cache-Control"] = f"public, max-age={self.settings.http_cache_max_age_seconds}"
+                return Response(status_code=304, headers=headers)
+        return await super().run(request, context, root_value)
 
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
         # A hashed APQ GET has no `query` either, and some clients accept */*: it wants JSON, not the page.
