@@ -18,8 +18,8 @@ run: install
 	$(BIN)/python -m app serve
 
 lint: install
-	$(BIN)/ruff check app tests migrations
-	$(BIN)/ruff format --check app tests migrations
+	$(BIN)/ruff check app tests migrations scripts
+	$(BIN)/ruff format --check app tests migrations scripts
 	$(BIN)/mypy
 
 test: lint
