@@ -11,10 +11,12 @@ from sqlalchemy import func, or_
 
 from app import queries, search
 from app.schema import filters as f
+from app.schema.conflicts import ConflictQueries
 from app.schema.context import Context, Info
 from app.schema.errors import PageSizeExceeded
 from app.schema.listings import BASE, countries, organizations
 from app.schema.relay import Connection, Node, PageInfo, decode_id, encode_cursor, page_window
+from app.schema.timeline import TimelineQueries
 from app.schema.types import (
     AFTER,
     BEFORE,
@@ -95,8 +97,11 @@ class SearchResultConnection:
 SEARCH_KEYS = [queries.SortKey(search.SearchEntry.__table__.c.id, python_type=t) for t in search.KEY_TYPES]
 
 
-@strawberry.type(description="The root of every query: lists, lookups by natural key, node lookup and search.")
-class Query:
+@strawberry.type(
+    description="The root of every query: lists, lookups by natural key, node lookup, search, the timeline "
+    "aggregate and the conflicts between documents."
+)
+class Query(TimelineQueries, ConflictQueries):
     @strawberry.field(description="Any object by its global ID; null if there is none.")
     async def node(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="A global ID.")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from sqlalchemy import select
@@ -16,6 +16,9 @@ from app.schema.context import Context, Info
 from app.schema.enums import DatePrecision, EventKind, OrganizationKind, TenureStatus
 from app.schema.listings import BASE, ORDERINGS, RELATIONS, citations, co_chairs, countries, documents
 from app.schema.relay import Connection, Edge, Node, PageInfo, encode_cursor, encode_id, page_window
+
+if TYPE_CHECKING:
+    from app.schema.conflicts import Conflict
 
 FIRST = "Return the first n items (1 to 100; 20 when neither `first` nor `last` is given)."
 AFTER = "Return items after this cursor."
@@ -91,6 +94,12 @@ async def _citations(info: Info, column: str, pk: int) -> list[Citation]:
 
     rows = await ctx.loader(("citations", column), load).load(pk)
     return [Citation(quote=r.quote, start=r.start, end=r.end, document_id=r.document_id) for r in rows]
+
+
+async def _conflicts(info: Info, entity_type: str, pk: int) -> list[Any]:
+    from app.schema.conflicts import conflicts_of  # that module builds on this one's types
+
+    return await conflicts_of(info, entity_type, pk)
 
 
 @strawberry.type(description="An organization, body, forum, initiative or group of states.")
@@ -203,6 +212,10 @@ class Organization(Node):
     @strawberry.field(description="Where the documents state this organization's facts.")
     async def citations(self, info: Info) -> list[Citation]:
         return await _citations(info, "organization_id", self.pk)
+
+    @strawberry.field(description="Where documents disagree about this organization: each value with its citation.")
+    async def conflicts(self, info: Info) -> list[Annotated[Conflict, strawberry.lazy("app.schema.conflicts")]]:
+        return await _conflicts(info, "organization", self.pk)
 
 
 @strawberry.type(description="A country the documents name.")
@@ -318,6 +331,10 @@ class Membership(Node):
     async def citations(self, info: Info) -> list[Citation]:
         return await _citations(info, "membership_id", self.pk)
 
+    @strawberry.field(description="Where documents disagree about this membership: each value with its citation.")
+    async def conflicts(self, info: Info) -> list[Annotated[Conflict, strawberry.lazy("app.schema.conflicts")]]:
+        return await _conflicts(info, "membership", self.pk)
+
 
 @strawberry.type(description="A chairmanship, presidency or co-chairmanship of a body.")
 class Chairmanship(Node):
@@ -393,6 +410,10 @@ class Chairmanship(Node):
     async def citations(self, info: Info) -> list[Citation]:
         return await _citations(info, "chairmanship_id", self.pk)
 
+    @strawberry.field(description="Where documents disagree about this chairmanship: each value with its citation.")
+    async def conflicts(self, info: Info) -> list[Annotated[Conflict, strawberry.lazy("app.schema.conflicts")]]:
+        return await _conflicts(info, "chairmanship", self.pk)
+
 
 @strawberry.type(description="Something that took place or was adopted, signed, launched or held.")
 class Event(Node):
@@ -467,6 +488,10 @@ class Event(Node):
     async def citations(self, info: Info) -> list[Citation]:
         return await _citations(info, "event_id", self.pk)
 
+    @strawberry.field(description="Where documents disagree about this event: each value with its citation.")
+    async def conflicts(self, info: Info) -> list[Annotated[Conflict, strawberry.lazy("app.schema.conflicts")]]:
+        return await _conflicts(info, "event", self.pk)
+
 
 @strawberry.type(description='A figure a document gives: "more than 18,139 peacekeepers".')
 class Statistic(Node):
@@ -510,6 +535,10 @@ class Statistic(Node):
     @strawberry.field(description="Where the documents give this figure.")
     async def citations(self, info: Info) -> list[Citation]:
         return await _citations(info, "statistic_id", self.pk)
+
+    @strawberry.field(description="Where documents disagree about this figure: each value with its citation.")
+    async def conflicts(self, info: Info) -> list[Annotated[Conflict, strawberry.lazy("app.schema.conflicts")]]:
+        return await _conflicts(info, "statistic", self.pk)
 
 
 @strawberry.type(description="A source document, kept byte for byte; citation offsets refer to its text.")
