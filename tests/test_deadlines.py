@@ -1,0 +1,85 @@
+"""Deadlines: a statement past statement_timeout is stopped on both engines; a request past its deadline too."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from app.db import create_engine, is_sqlite
+from app.queries import RequestDatabase
+from app.schema.faults import is_statement_timeout
+from tests.conftest import make_api
+
+PATHOLOGICAL = {
+    "sqlite": "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r) SELECT count(*) FROM r",
+    "postgresql": "SELECT pg_sleep(30)",
+}
+
+
+def _pathological(url: str) -> str:
+    return PATHOLOGICAL["sqlite" if is_sqlite(url) else "postgresql"]
+
+
+async def test_a_statement_past_the_timeout_is_stopped_and_the_connection_still_works(seeded_db: str) -> None:
+    engine = create_engine(seeded_db, statement_timeout_ms=200)
+    try:
+        async with engine.connect() as conn:
+            started = time.perf_counter()
+            with pytest.raises(DBAPIError) as stopped:
+                await conn.execute(text(_pathological(seeded_db)))
+            assert time.perf_counter() - started < 2
+            assert is_statement_timeout(stopped.value)
+            await conn.rollback()
+            assert (await conn.execute(text("SELECT count(*) FROM organizations"))).scalar()
+    finally:
+        await engine.dispose()
+
+
+async def test_a_statement_timeout_is_answered_timeout(seeded_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    original = RequestDatabase.all
+
+    async def pathological(self: RequestDatabase, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        return await original(self, text(_pathological(seeded_db)))
+
+    monkeypatch.setattr(RequestDatabase, "all", pathological)
+    async for api in make_api(seeded_db, statement_timeout_ms=200, result_cache_size=0):
+        started = time.perf_counter()
+        errors = await api.errors('{ country(code: "MNG") { name } }')
+        assert time.perf_counter() - started < 2
+        assert errors[0]["extensions"] == {"code": "TIMEOUT", "limit_ms": 200}
+        assert "200 ms" in errors[0]["message"]
+
+
+async def test_a_request_past_its_deadline_is_answered_timeout_and_the_next_one_is_served(
+    seeded_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = RequestDatabase.all
+    stuck = {"on": True}
+
+    async def slow(self: RequestDatabase, *args: Any, **kwargs: Any) -> Any:
+        if stuck["on"]:
+            await asyncio.sleep(30)
+        return await original(self, *args, **kwargs)
+
+    monkeypatch.setattr(RequestDatabase, "all", slow)
+    async for api in make_api(seeded_db, request_timeout_seconds=0.3, result_cache_size=0):
+        started = time.perf_counter()
+        response = await api.post('{ country(code: "MNG") { name } }')
+        assert time.perf_counter() - started < 1.5
+        assert response.json() == {
+            "data": None,
+            "errors": [
+                {
+                    "message": "The request ran past its deadline of 0.3 s and was stopped; ask for less "
+                    "(smaller pages, fewer nested lists, a narrower filter).",
+                    "extensions": {"code": "TIMEOUT", "limit_seconds": 0.3},
+                }
+            ],
+        }
+        stuck["on"] = False
+        assert await api.data('{ country(code: "MNG") { name } }') == {"country": {"name": "Mongolia"}}
