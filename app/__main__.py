@@ -29,6 +29,8 @@ def _migrate(args: argparse.Namespace) -> int:
 def _seed(args: argparse.Namespace) -> int:
     from app.seeding import SeedFailed, seed, validate
 
+    if args.synthetic is not None:
+        return _seed_synthetic(args)
     settings = get_settings()
     url = args.database_url or settings.database_url
     seed_dir = Path(args.seed_dir or settings.seed_dir)
@@ -71,6 +73,25 @@ def _print_conflicts(conflicts: Sequence[Any], label: str) -> None:
         "the value stated first (files are read in name order) and the API lists the others under `conflicts`",
         file=sys.stderr,
     )
+
+
+def _seed_synthetic(args: argparse.Namespace) -> int:
+    from app.seeding.synthetic import SyntheticRefused, seed_synthetic
+
+    url = args.database_url or get_settings().database_url
+
+    def progress(message: str) -> None:
+        if args.verbose:
+            print(f"  {message}", file=sys.stderr, flush=True)
+
+    try:
+        report = asyncio.run(seed_synthetic(url, args.synthetic, reset=args.reset, progress=progress))
+    except SyntheticRefused as refusal:
+        print(f"synthetic seed refused, nothing was written: {refusal}", file=sys.stderr)
+        return 1
+    print(report.table())
+    print(f"{args.synthetic:,} synthetic organizations written; data version {report.data_version}")
+    return 0
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -117,6 +138,12 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--reset", action="store_true", help="delete everything, then load from scratch")
     seed.add_argument("--database-url", help="overrides DATABASE_URL")
     seed.add_argument("--seed-dir", help="folder to load (default: seed/)")
+    seed.add_argument(
+        "--synthetic",
+        type=int,
+        metavar="N",
+        help="instead of seed/, write N synthetic organizations with proportional facts (benchmarks)",
+    )
     seed.add_argument("-v", "--verbose", action="store_true", help="print progress")
     seed.set_defaults(handler=_seed)
 
