@@ -1,4 +1,4 @@
-"""Command line: python -m app serve | migrate | seed | export-schema."""
+"""Command line: python -m app serve | migrate | seed | export-schema | bench."""
 
 from __future__ import annotations
 
@@ -117,6 +117,31 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from app.bench import MODES, Options, benchmark, table
+
+    options = Options(
+        database_url=args.database_url or get_settings().database_url,
+        workers=args.workers,
+        duration=args.duration,
+        warmup=args.warmup,
+        connections=args.connections,
+        threads=args.threads,
+        queries=args.queries.split(",") if args.queries else None,
+        modes=tuple(MODES) if args.mode == "both" else (args.mode,),
+        json_path=Path(args.json) if args.json else None,
+    )
+    try:
+        report = benchmark(options, say=lambda line: print(line, file=sys.stderr, flush=True))
+    except RuntimeError as problem:
+        print(f"bench failed: {problem}", file=sys.stderr)
+        return 1
+    print(table(report))
+    print(f"\nreport written to {report['path']}")
+    failed = [q["name"] for run in report["runs"] for q in run["queries"] if q["error"]]
+    return 1 if failed else 0
+
+
 def _export_schema(_args: argparse.Namespace) -> int:
     from app.schema import schema
 
@@ -156,6 +181,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export-schema", help="print the schema's SDL")
     export.set_defaults(handler=_export_schema)
+
+    bench = commands.add_parser("bench", help="serve a database and load it with wrk: req/s, latency, SQL per query")
+    bench.add_argument("--database-url", help="overrides DATABASE_URL")
+    bench.add_argument("--workers", type=int, default=2, help="server worker processes (default: 2)")
+    bench.add_argument("--duration", type=int, default=5, help="seconds of load per query (default: 5)")
+    bench.add_argument("--warmup", type=int, default=1, help="seconds of unmeasured load before each (default: 1)")
+    bench.add_argument("--connections", type=int, default=16, help="concurrent connections (default: 16)")
+    bench.add_argument("--threads", type=int, default=2, help="wrk threads (default: 2)")
+    bench.add_argument("--queries", help="comma-separated subset of the mix (typename always runs)")
+    bench.add_argument(
+        "--mode", choices=("cold", "warm", "both"), default="both", help="result cache off, on, or both runs"
+    )
+    bench.add_argument("--json", help="report path (default: artifacts/bench-<engine>-<db>-<time>.json)")
+    bench.set_defaults(handler=_bench)
     return parser
 
 
