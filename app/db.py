@@ -120,7 +120,11 @@ def create_sqlite_reader(url: str | URL, *, statement_timeout_ms: int | None = N
     target = async_url(url)
     if target.get_backend_name() != "sqlite":
         return None
-    engine = create_sync_engine(target.set(drivername="sqlite+pysqlite"), connect_args={"timeout": 30})
+    # A request keeps its connection (and snapshot) across awaits, so waiting for a free one would
+    # block the event loop that would free it: the pool grows instead (SQLite connections are cheap).
+    engine = create_sync_engine(
+        target.set(drivername="sqlite+pysqlite"), connect_args={"timeout": 30}, pool_size=16, max_overflow=-1
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -135,7 +139,7 @@ def create_sqlite_reader(url: str | URL, *, statement_timeout_ms: int | None = N
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        conn.connection.driver_connection.execute("BEGIN")  # the driver's own call: no statement overhead
 
     return engine
 

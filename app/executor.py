@@ -170,8 +170,7 @@ DOCUMENT_TEXT = select(documents.c.id, documents.c.text)
 
 
 def _partial_date(row: Row[Any], prefix: str, fields: list[tuple[str, str]]) -> Out | None:
-    m = row._mapping
-    edtf = m[f"{prefix}_edtf"]
+    edtf = getattr(row, f"{prefix}_edtf")
     if edtf is None:
         return None
     out: Out = {}
@@ -179,12 +178,12 @@ def _partial_date(row: Row[Any], prefix: str, fields: list[tuple[str, str]]) -> 
         if name == "edtf":
             out[key] = edtf
         elif name in ("earliest", "latest"):
-            value: dt.date = m[f"{prefix}_{name}"]
+            value: dt.date = getattr(row, f"{prefix}_{name}")
             out[key] = value.isoformat()
         elif name == "__typename":
             out[key] = "PartialDate"
         else:
-            out[key] = m[f"{prefix}_{name}"]
+            out[key] = getattr(row, f"{prefix}_{name}")
     return out
 
 

@@ -98,6 +98,7 @@ class FastPath:
         self.results = LRU(settings.result_cache_size)
         self.documents = LRU(max(settings.result_cache_size, 256))
         self.version = DataVersion(settings.data_version_check_seconds)
+        self.checked = LRU(1024)  # (query, operation, variables) -> (cost, within the limits)
 
     async def data_version(self, context: Context) -> int:
         return await self.version.current(context.db.engine, context.db.sync_engine)
@@ -114,10 +115,11 @@ class FastPath:
             return await run(data)
         variables = data.variables or {}
         document_key = (query, data.operation_name)
+        request_key = (document_key, orjson.dumps(variables, option=orjson.OPT_SORT_KEYS))
         result_key: Hashable | None = None
         if self.results.size > 0:
             version = await self.data_version(context)
-            result_key = (document_key, orjson.dumps(variables, option=orjson.OPT_SORT_KEYS), version)
+            result_key = (request_key, version)
             cached = self.results.get(result_key)
             if cached is not None:
                 context.record.served_by = "cache"
@@ -126,7 +128,7 @@ class FastPath:
 
         document = self.documents.get(document_key)
         if isinstance(document, DocumentNode):
-            answered = await self._executor(document, data, variables, context)
+            answered = await self._executor(document, data, variables, request_key, context)
             if answered is not None:
                 if result_key is not None:
                     self.results.put(result_key, (context.record.operation, answered))
@@ -142,11 +144,21 @@ class FastPath:
         return result
 
     async def _executor(
-        self, document: DocumentNode, data: GraphQLRequestData, variables: dict[str, Any], context: Context
+        self,
+        document: DocumentNode,
+        data: GraphQLRequestData,
+        variables: dict[str, Any],
+        request_key: Hashable,
+        context: Context,
     ) -> dict[str, Any] | None:
         """The data from the batch executor, or None to let Strawberry answer (and report any error)."""
-        cost, error = check_document(schema._schema, document, variables, data.operation_name, self.settings)
-        if error is not None:
+        checked = self.checked.get(request_key)
+        if checked is None:
+            cost, error = check_document(schema._schema, document, variables, data.operation_name, self.settings)
+            checked = (cost, error is None)
+            self.checked.put(request_key, checked)
+        cost, allowed = checked
+        if not allowed:
             return None
         try:
             answered = await executor.execute(schema, document, data.operation_name, variables, context)

@@ -193,8 +193,7 @@ def order_clauses(keys: Sequence[SortKey], reverse: bool = False) -> list[Any]:
 
 def cursor_values(row: Row[Any], keys: Sequence[SortKey]) -> tuple[Any, ...]:
     """The sort key values of a row, as the cursor stores them."""
-    mapping = row._mapping
-    return tuple(mapping[f"_k{index}"] for index in range(len(keys)))
+    return tuple(getattr(row, f"_k{index}") for index in range(len(keys)))
 
 
 def _with_keys(statement: Select[Any], keys: Sequence[SortKey]) -> Select[Any]:
@@ -271,7 +270,7 @@ async def fetch_pages(
     prepared_statement = prepared.get(("pages", name, _window_shape(window)), build)
     grouped: dict[Any, list[Row[Any]]] = {parent_id: [] for parent_id in parent_ids}
     for row in await db.all(prepared_statement, {"parent_ids": list(parent_ids), **_window_parameters(window)}):
-        grouped[row._mapping["parent_key"]].append(row)
+        grouped[row.parent_key].append(row)
     return [_page(grouped[parent_id], window) for parent_id in parent_ids]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
@@ -90,6 +91,9 @@ class GraphQLView(GraphQL[Context, None]):
                     headers["Cache-Control"] = f"public, max-age={self.settings.http_cache_max_age_seconds}"
                 return Response(status_code=304, headers=headers)
         return await super().run(request, context, root_value)
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
 
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
         # A hashed APQ GET has no `query` either, and some clients accept */*: it wants JSON, not the page.
