@@ -251,7 +251,8 @@ class Event(Base):
         *_date_checks("end"),
         Index(None, "date_earliest", "date_latest", "id"),
         Index(None, "organization_id", "date_earliest", "date_latest", "id"),
-        Index(None, "kind", "date_earliest", "date_latest", "id"),
+        # end_latest last: a kind-and-dates filter (`from` compares the end) counts from the index alone.
+        Index(None, "kind", "date_earliest", "date_latest", "id", "end_latest"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
