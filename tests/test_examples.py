@@ -22,8 +22,9 @@ COMMITTED_SDL = PROJECT_ROOT / "schema.graphql"
 
 def test_there_are_the_readmes_examples() -> None:
     assert {path.stem for path in EXAMPLES} >= {"organization", "timeline", "chairmanships", "search", "nested"}
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     for path in EXAMPLES:
-        assert f"app/examples/{path.name}" in (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+        assert f"app/examples/{path.name}" in readme, f"add {path.name} to the README's table of example queries"
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda path: path.stem)
