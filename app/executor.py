@@ -388,7 +388,7 @@ class _Request:
         all_rows: list[Row[Any]] = []
         all_outs: list[Out] = []
         for group, out in zip(grouped, outs, strict=True):
-            children = [{} for _ in group]
+            children: list[Out] = [{} for _ in group]
             out[key] = children
             all_rows.extend(group)
             all_outs.extend(children)
@@ -461,7 +461,7 @@ class _Request:
                 rows: list[Row[Any]] = []
                 outs: list[Out] = []
                 for out, page, _count in connection_outs:
-                    items = [{} for _ in page.rows]
+                    items: list[Out] = [{} for _ in page.rows]
                     out[key] = items
                     rows.extend(page.rows)
                     outs.extend(items)
