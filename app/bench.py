@@ -487,7 +487,10 @@ def table(report: dict[str, Any]) -> str:
         lines.append(
             f"\n{run['mode']} (RESULT_CACHE_SIZE={run['result_cache_size']}); RSS per worker after the run: {rss} MiB"
         )
-        lines.append(f"{'query':<17}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'SQL':>5}{'bytes':>9}{'×typename':>11}")
+        lines.append(
+            f"{'query':<17}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'SQL':>5}{'again':>6}{'bytes':>9}{'×typename':>11}"
+            f"{'load':>6}"
+        )
         lines.extend(_line(Measurement(**query)) for query in run["queries"])
     return "\n".join(lines)
 
@@ -496,9 +499,14 @@ def _line(m: Measurement) -> str:
     if m.error:
         return f"{m.name:<17} ERROR {m.error}"
     statements = "-" if m.statements is None else str(m.statements)
+    again = "-" if m.statements_repeat is None else str(m.statements_repeat)
     ratio = "" if m.ratio is None else f"{m.ratio:.3f}"
+    load = f"{m.loadavg[0]:.1f}" if m.loadavg else "-"
     trouble = f"  ({m.non_2xx} non-2xx, {m.socket_errors} socket errors)" if m.non_2xx or m.socket_errors else ""
-    return f"{m.name:<17}{m.rps:>9,.1f}{_ms(m.p50_ms):>9}{_ms(m.p99_ms):>9}{statements:>5}{m.bytes:>9,}{ratio:>11}{trouble}"
+    return (
+        f"{m.name:<17}{m.rps:>9,.1f}{_ms(m.p50_ms):>9}{_ms(m.p99_ms):>9}{statements:>5}{again:>6}{m.bytes:>9,}"
+        f"{ratio:>11}{load:>6}{trouble}"
+    )
 
 
 def _ms(value: float | None) -> str:
