@@ -84,7 +84,7 @@ async def test_one_access_log_line_per_request(api: Api, caplog: pytest.LogCaptu
     lines = [r.event for r in caplog.records if r.name == "app.access"]
     assert len(lines) == 2
     first, second = lines
-    assert first["operation"] == "Three" and first["status"] == 200 and first["cost"] == 3
+    assert first["operation"] == "Three" and first["status"] == 200 and first["cost"] == 4
     assert first["sqlStatements"] >= 1 and first["durationMs"] > 0 and first["errorCodes"] == []
     assert second["errorCodes"] == ["PAGE_SIZE_EXCEEDED"] and second["errorIds"] == []
     formatted = json.loads(JsonFormatter().format(caplog.records[-1]))

@@ -86,15 +86,15 @@ async def test_batches_are_refused_by_default(api: Api) -> None:
 
 
 async def test_batches_can_be_allowed_up_to_a_cap_and_share_one_cost_budget(seeded_db: str) -> None:
-    async for api in make_api(seeded_db, max_batch_size=2, max_query_cost=4):
+    async for api in make_api(seeded_db, max_batch_size=2, max_query_cost=8):
         response = await api.client.post("/graphql", json=[QUERY, QUERY])
         assert [item.get("errors") for item in response.json()] == [None, None]
         _refusal(await api.client.post("/graphql", json=[QUERY, QUERY, QUERY]), 400, "BAD_REQUEST")
-        first = {"query": "{ organizations(first: 3) { nodes { id } } }"}
-        second = {"query": "{ countries(first: 3) { nodes { id } } }"}
+        first = {"query": "{ organizations(first: 4) { nodes { id } } }"}  # 5 objects
+        second = {"query": "{ countries(first: 4) { nodes { id } } }"}
         answers = (await api.client.post("/graphql", json=[first, second])).json()
         codes = [error["extensions"]["code"] for item in answers for error in item.get("errors", [])]
-        assert codes == ["QUERY_TOO_COMPLEX"]  # 3 + 3 > 4: the second is refused
+        assert codes == ["QUERY_TOO_COMPLEX"]  # 5 + 5 > 8: the second is refused
 
 
 async def test_get_runs_queries_with_cache_control(api: Api) -> None:

@@ -21,7 +21,7 @@ async def tight(seeded_db: str) -> AsyncIterator[Api]:
     """The app with small limits, so each boundary is quick to reach."""
     async for made in make_api(
         seeded_db,
-        max_query_cost=1_010,
+        max_query_cost=1_021,
         max_query_depth=5,
         max_aliases=3,
         max_tokens=60,
@@ -42,53 +42,55 @@ NESTED = "query($n: Int) { organizations(first: 10) { nodes { children(first: $n
 
 
 async def test_cost_at_the_limit_runs_and_one_past_is_refused_through_variables(tight: Api) -> None:
-    # 10 organizations + 10 x n children: n = 100 costs exactly 1,010
-    assert "organizations" in await tight.data(NESTED, {"n": 100})
-    tight_by_one = "query($n: Int) { organizations(first: 11) { nodes { children(first: $n) { nodes { id } } } } }"
-    errors = await tight.errors(tight_by_one, {"n": 91})  # 11 + 11 x 91 = 1,012
+    # the connection, 10 organizations, and for each a connection and n children: 21 + 10 n
+    assert "organizations" in await tight.data(NESTED, {"n": 100})  # 1,021
+    one_more = NESTED.replace("nodes { children", "pageInfo { hasNextPage } nodes { children")
+    errors = await tight.errors(one_more, {"n": 100})  # and the page info: 1,022
     assert _code(errors) == "QUERY_TOO_COMPLEX"
-    assert errors[0]["extensions"]["cost"] == 1_012
-    assert errors[0]["extensions"]["limit"] == 1_010
-    assert "1,012" in errors[0]["message"] and "1,010" in errors[0]["message"]
+    assert errors[0]["extensions"]["cost"] == 1_022
+    assert errors[0]["extensions"]["limit"] == 1_021
+    assert "1,022" in errors[0]["message"] and "1,021" in errors[0]["message"]
 
 
 async def test_cost_at_the_limit_runs_and_one_past_is_refused_through_literals(tight: Api) -> None:
     at_limit = "{ organizations(first: 10) { nodes { children(first: 100) { nodes { id } } } } }"
     assert "organizations" in await tight.data(at_limit)
-    past = "{ organizations(first: 10) { nodes { children(first: 100) { nodes { id } } } } a: countries(first: 1) { nodes { id } } }"
+    past = at_limit.replace("nodes { children", "pageInfo { hasNextPage } nodes { children")
     errors = await tight.errors(past)
     assert _code(errors) == "QUERY_TOO_COMPLEX"
-    assert errors[0]["extensions"]["cost"] == 1_011
+    assert errors[0]["extensions"]["cost"] == 1_022
 
 
 async def test_variable_defaults_and_the_default_page_size_are_costed(seeded_db: str) -> None:
-    async for api in make_api(seeded_db, max_query_cost=20):
-        assert await api.data("{ organizations { nodes { id } } }")  # 20 by default
+    async for api in make_api(seeded_db, max_query_cost=21):
+        assert await api.data("{ organizations { nodes { id } } }")  # the connection and 20 by default
         assert await api.data("query($n: Int = 20) { organizations(first: $n) { nodes { id } } }")
         errors = await api.errors("query($n: Int = 21) { organizations(first: $n) { nodes { id } } }")
-        assert errors[0]["extensions"]["cost"] == 21
+        assert errors[0]["extensions"]["cost"] == 22
         errors = await api.errors("{ organizations { nodes { id } } countries(last: 1) { nodes { id } } }")
-        assert errors[0]["extensions"]["cost"] == 21
+        assert errors[0]["extensions"]["cost"] == 23
 
 
 @pytest.mark.parametrize(
     ("query", "variables", "cost"),
     [
-        ("{ organizations(first: 10) { nodes { id } edges { node { id } } } }", None, 20),  # both count
-        ("{ organizations(first: 7) { totalCount } }", None, 7),  # the page is read anyway
-        ("{ organizations(first: 2) { nodes { citations { quote } } } }", None, 2 + 2 * 10),
-        ('{ organization(slug: "escap") { parent { name } } }', None, 0),  # single objects
+        ("{ organizations(first: 10) { nodes { id } edges { node { id } } } }", None, 31),  # both count
+        ("{ organizations(first: 7) { totalCount } }", None, 8),  # the page is read anyway
+        ("{ organizations(first: 2) { nodes { citations { quote } } } }", None, 1 + 2 + 2 * 10),
+        ('{ organization(slug: "escap") { parent { parent { name } } } }', None, 3),  # single objects too
         ("query($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": ["a", "b", "c"]}, 3),
-        ("{ organizations(first: 1000) { nodes { id } } }", None, 100),  # more than 100 is refused anyway
+        ("{ organizations(first: 1000) { nodes { id } } }", None, 101),  # more than 100 is refused anyway
+        ("{ documents(first: 2) { nodes { title text } } }", None, 1 + 2 + 2 * 50),  # whole texts weigh more
         (
-            "fragment F on Organization { children(first: 5) { nodes { id } } } { organizations(first: 3) { nodes { ...F } } }",
+            "fragment F on Organization { children(first: 5) { nodes { id } } }"
+            " { organizations(first: 3) { nodes { ...F } } }",
             None,
-            3 + 3 * 5,
+            1 + 3 + 3 * (1 + 5),
         ),
         (
             '{ search(query: "ESCAP", first: 4) { nodes { ... on Organization { events(first: 5) { nodes { id } } } } } }',
             None,
-            4 + 4 * 5,
+            1 + 4 + 4 * (1 + 5),
         ),
     ],
 )
@@ -117,7 +119,7 @@ async def test_the_node_bomb_is_refused_in_under_50_ms(api: Api) -> None:
         errors = await api.errors(NODE_BOMB)
         timings.append(time.perf_counter() - started)
         assert _code(errors) == "QUERY_TOO_COMPLEX"
-        assert errors[0]["extensions"]["cost"] == 10_101_010_100
+        assert errors[0]["extensions"]["cost"] == 10_202_020_201
         assert api.last_statements == 0
     assert statistics.median(timings) < 0.050, timings
 

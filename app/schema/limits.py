@@ -6,20 +6,26 @@ a cycle, which validation then reports) costs time in proportion to its length, 
 its expansion. The numbers themselves are those of the expanded query: an alias inside a
 fragment spread five times counts five times.
 
-Cost is the most objects a query can return, as GitHub computes its node limit: each list
-of objects counts its items, multiplied by the number of parents along the path. A
-connection's page is its `first` or `last` (variables resolved; the default page size when
-neither is given); a page selected through both `nodes` and `edges` counts twice, because
-both appear in the response; a connection selected for `totalCount` or `pageInfo` alone
-counts one page, because the page is read anyway. `nodes(ids:)` counts its IDs. Any other
-list of objects (`citations`, `coChairs`) counts `OTHER_LIST_ITEMS`; introspection is
-counted exactly, from the schema. Page sizes above the maximum count as the maximum, since the
-resolver refuses them. Fragments on an abstract type count every branch.
+Cost is the most objects the response can hold: GitHub's node count (each list's size
+multiplied along its path) extended to single objects, because an object costs its fields
+whether it sits in a list or not, and a chain of single objects (`organization { parent {
+parent ... } }`) would otherwise come free under every item. So each object field counts
+once per parent instance, and a list field counts its items. A connection's page is its
+`first` or `last` (variables resolved; the default page size when neither is given); a
+page selected through both `nodes` and `edges` counts twice, since both appear in the
+response, and `edges { node }` counts the edge and the node; a connection selected for
+`totalCount` or `pageInfo` alone counts one page, because the page is read anyway.
+`nodes(ids:)` counts its IDs; any other list of objects (`citations`, `coChairs`) counts
+`OTHER_LIST_ITEMS`. Introspection is counted exactly, from the schema. Page sizes above
+the maximum count as the maximum, since the resolver refuses them. Fragments on an
+abstract type count every branch. Scalars count nothing, except the few in
+`SCALAR_WEIGHTS` whose values are whole documents.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import asyncio
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,6 +77,9 @@ from app.schema.errors import (
 
 OTHER_LIST_ITEMS = 10
 """How many items a list of objects other than a page counts as: a fact has a few citations."""
+
+SCALAR_WEIGHTS = {("Document", "text"): 50}
+"""Scalars that cost like many objects: a document's whole text (10-25 KB) each time it is selected."""
 
 INTROSPECTION_ROOTS = frozenset({"__schema", "__type"})
 
@@ -163,7 +172,7 @@ class QueryMeasure:
         name = node.name.value
         definition = _field_definition(self.schema, parent, name)
         if definition is None or node.selection_set is None:
-            return Measure(aliases=aliases, depth=1)
+            return Measure(cost=SCALAR_WEIGHTS.get((parent.name, name), 0), aliases=aliases, depth=1)
         target = get_named_type(definition.type)
         if not is_composite_type(target):
             return Measure(aliases=aliases, depth=1)
@@ -176,13 +185,14 @@ class QueryMeasure:
             return Measure(cost=cost, depth=0, aliases=aliases + inner.aliases)
         items = self._items(parent, name, node, definition, page)
         depth = inner.depth + 1
-        cost = items + items * inner.cost if items else inner.cost
+        count = items or 1  # objects this field returns per parent
+        cost = count + count * inner.cost
         return Measure(cost=cost, depth=depth, aliases=aliases + inner.aliases)
 
     def _items(
         self, parent: GraphQLNamedType, name: str, node: FieldNode, definition: GraphQLField, page: int | None
     ) -> int:
-        """How many objects this field returns per parent; 0 for a single object."""
+        """How many items this list field returns per parent; 0 for a single object."""
         if not is_list_type(get_nullable_type(definition.type)):
             return 0
         if page is not None and name in ("nodes", "edges"):
@@ -206,7 +216,7 @@ class QueryMeasure:
 
 
 class IntrospectionCount:
-    """Exactly how many list items an introspection selection returns from this schema.
+    """Exactly how many objects an introspection selection returns from this schema.
 
     Introspection answers come from the schema, never the database, so they can be counted
     exactly rather than bounded; each (selection set, schema element) pair is counted once,
@@ -240,9 +250,8 @@ class IntrospectionCount:
         total = 0
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode) and selection.selection_set is not None:
-                children, is_list = self._children(kind, selection.name.value, element)
-                for child, child_kind in children:
-                    total += int(is_list) + self._count(selection.selection_set, child, child_kind)
+                for child, child_kind in self._children(kind, selection.name.value, element):
+                    total += 1 + self._count(selection.selection_set, child, child_kind)
             elif isinstance(selection, InlineFragmentNode):
                 total += self._count(selection.selection_set, element, kind)
             elif isinstance(selection, FragmentSpreadNode) and selection.name.value in self.fragments:
@@ -251,39 +260,39 @@ class IntrospectionCount:
         self._known[key] = total
         return total
 
-    def _children(self, kind: str, field: str, element: Any) -> tuple[list[tuple[Any, str]], bool]:
-        """The schema elements a field of an introspection object returns, and whether as a list."""
+    def _children(self, kind: str, field: str, element: Any) -> list[tuple[Any, str]]:
+        """The schema elements a field of an introspection object returns (none, one or many)."""
         if kind == "__Schema":
             if field == "types":
-                return [(named, "__Type") for named in self.schema.type_map.values()], True
+                return [(named, "__Type") for named in self.schema.type_map.values()]
             if field == "directives":
-                return [(directive, "__Directive") for directive in self.schema.directives], True
+                return [(directive, "__Directive") for directive in self.schema.directives]
             root = {"queryType": "query", "mutationType": "mutation", "subscriptionType": "subscription"}.get(field)
             found = getattr(self.schema, f"{root}_type", None) if root else None
-            return ([(found, "__Type")] if found is not None else []), False
+            return [(found, "__Type")] if found is not None else []
         if kind == "__Type":
             return self._type_children(field, element)
         if kind in ("__Field", "__Directive") and field == "args":
-            return [(argument, "__InputValue") for argument in element.args.values()], True
+            return [(argument, "__InputValue") for argument in element.args.values()]
         if kind in ("__Field", "__InputValue") and field == "type":
-            return [(element.type, "__Type")], False
-        return [], False
+            return [(element.type, "__Type")]
+        return []
 
-    def _type_children(self, field: str, element: Any) -> tuple[list[tuple[Any, str]], bool]:
+    def _type_children(self, field: str, element: Any) -> list[tuple[Any, str]]:
         if field == "ofType":
             of_type = getattr(element, "of_type", None)
-            return ([(of_type, "__Type")] if of_type is not None else []), False
+            return [(of_type, "__Type")] if of_type is not None else []
         if field == "fields" and isinstance(element, GraphQLObjectType | GraphQLInterfaceType):
-            return [(value, "__Field") for value in element.fields.values()], True
+            return [(value, "__Field") for value in element.fields.values()]
         if field == "inputFields" and isinstance(element, GraphQLInputObjectType):
-            return [(value, "__InputValue") for value in element.fields.values()], True
+            return [(value, "__InputValue") for value in element.fields.values()]
         if field == "interfaces" and isinstance(element, GraphQLObjectType | GraphQLInterfaceType):
-            return [(value, "__Type") for value in element.interfaces], True
+            return [(value, "__Type") for value in element.interfaces]
         if field == "possibleTypes" and is_abstract_type(element):
-            return [(value, "__Type") for value in self.schema.get_possible_types(element)], True
+            return [(value, "__Type") for value in self.schema.get_possible_types(element)]
         if field == "enumValues" and isinstance(element, GraphQLEnumType):
-            return [(value, "__EnumValue") for value in element.values.values()], True
-        return [], False
+            return [(value, "__EnumValue") for value in element.values.values()]
+        return []
 
 
 def _is_int(value: Any) -> bool:
@@ -422,12 +431,28 @@ def _batch_too_complex(total: int, limit: int) -> QueryTooComplex:
     )
 
 
+_HEAVY_SLOTS: dict[int, asyncio.Semaphore] = {}
+
+
+def heavy_slots(size: int) -> asyncio.Semaphore:
+    """This process's slots for heavy operations (one event loop per worker process)."""
+    slots = _HEAVY_SLOTS.get(size)
+    if slots is None:
+        slots = _HEAVY_SLOTS[size] = asyncio.Semaphore(size)
+    return slots
+
+
 class QueryLimits(SchemaExtension):
-    """Refuses a query that breaks a limit, before validation and execution.
+    """Refuses a query that breaks a limit, before validation and execution; queues heavy ones.
 
     The limits come from the request's settings (`info.context.settings`), so each app
-    built by `create_app(settings)` enforces its own.
+    built by `create_app(settings)` enforces its own. An operation costing `heavy_query_cost`
+    or more waits for one of the worker's `max_heavy_operations` slots before it executes:
+    one worker's event loop then interleaves cheap requests with one or two big answers
+    instead of sixteen, and the wait counts against the request's deadline.
     """
+
+    cost = 0
 
     def on_parse(self) -> Iterator[None]:
         settings = self._settings()
@@ -455,6 +480,7 @@ class QueryLimits(SchemaExtension):
             operation_name = context.operation_name
             operations = selected_operations(document, operation_name)
             cost, error = check_document(context.schema._schema, document, context.variables, operation_name, settings)
+            self.cost = cost
             if record is not None:
                 if len(operations) == 1 and operations[0].name is not None:
                     record.operation = operations[0].name.value
@@ -467,6 +493,14 @@ class QueryLimits(SchemaExtension):
         for reported in context.pre_execution_errors or ():
             if not (reported.extensions or {}).get("code"):
                 reported.extensions = {**(reported.extensions or {}), "code": VALIDATION_FAILED_CODE}
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        settings = self._settings()
+        if settings is None or self.cost < settings.heavy_query_cost:
+            yield
+            return
+        async with heavy_slots(settings.max_heavy_operations):
+            yield
 
     def _settings(self) -> Settings | None:
         return getattr(self.execution_context.context, "settings", None)
