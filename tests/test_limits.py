@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 import time
 from collections.abc import AsyncIterator
@@ -11,6 +12,7 @@ import pytest
 from graphql import get_introspection_query
 
 from app.config import Settings
+from app.queries import RequestDatabase
 from tests.conftest import Api, make_api
 
 DEFAULTS = Settings()
@@ -268,3 +270,36 @@ async def test_introspection_can_be_turned_off(seeded_db: str) -> None:
         assert _code(await api.errors('{ __type(name: "Organization") { name } }')) == "INTROSPECTION_DISABLED"
         assert await api.data("{ __typename }") == {"__typename": "Query"}
         assert (await api.client.get("/schema.graphql")).status_code == 404
+
+
+# --- heavy operations -----------------------------------------------------------------------------
+
+
+async def test_heavy_operations_take_turns_while_cheap_ones_go_ahead(
+    seeded_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = RequestDatabase.all
+
+    async def slow(self: RequestDatabase, *args: Any, **kwargs: Any) -> Any:
+        await asyncio.sleep(0.3)
+        return await original(self, *args, **kwargs)
+
+    monkeypatch.setattr(RequestDatabase, "all", slow)
+    async for api in make_api(seeded_db, heavy_query_cost=10, max_heavy_operations=1, result_cache_size=0):
+        started = time.perf_counter()
+        queries = {
+            "heavy 1": "{ organizations(first: 20) { nodes { id } } }",  # 21 objects
+            "heavy 2": "{ countries(first: 20) { nodes { id } } }",
+            "cheap": '{ country(code: "MNG") { name } }',  # 1 object
+        }
+        finished = dict(
+            zip(queries, await asyncio.gather(*(_finish(api, q, started) for q in queries.values())), strict=True)
+        )
+        assert finished["cheap"] < 0.5
+        first, second = sorted((finished["heavy 1"], finished["heavy 2"]))
+        assert first >= 0.3 and second - first >= 0.25  # one after the other
+
+
+async def _finish(api: Api, query: str, started: float) -> float:
+    await api.data(query)
+    return time.perf_counter() - started
