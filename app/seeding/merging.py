@@ -186,6 +186,7 @@ class Merger:
             current = roles.get(code)
             if current is None or current == DEFAULT_ROLE:
                 roles[code] = role
+                self._stated_by[(existing.type, existing.key, f"participants[{code}]")] = incoming.citations
             elif role not in (current, DEFAULT_ROLE):
                 self._conflict(existing, incoming, f"participants[{code}]", current, role)
         return frozenset(roles.items())
