@@ -124,6 +124,7 @@ class Run:
     typename_rps: float = 0.0
     rss_mb: list[float] = field(default_factory=list)
     queries: list[Measurement] = field(default_factory=list)
+    server_log_tail: str | None = None  # kept when a query failed
 
 
 @dataclass
@@ -323,7 +324,10 @@ class Probe:
 
 
 def probe(port: int, query: BenchQuery) -> Probe:
-    status, headers, body = request(port, "POST", "/graphql", query.body())
+    try:
+        status, headers, body = request(port, "POST", "/graphql", query.body())
+    except (OSError, http.client.HTTPException) as failure:  # a worker killed mid-request, a timeout
+        return Probe(None, 0, f"no answer: {failure!r}")
     match = _STATEMENTS.search(headers.get("server-timing", ""))
     statements = int(match.group(1)) if match else None
     error = None
@@ -427,6 +431,8 @@ def run_mode(mode: str, mix: Sequence[BenchQuery], options: Options, workdir: Pa
             run.queries.append(measured)
             say(f"{mode:>5} {_line(measured)}")
         run.rss_mb = server.rss_mb()
+        if any(query.error for query in run.queries):
+            run.server_log_tail = server.log_tail(40)
     return run
 
 
