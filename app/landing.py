@@ -1,11 +1,13 @@
 """The landing page at `/`: what this API is, and links to the explorer, the SDL, health and the examples.
 
-The page is one self-contained template (app/templates/landing.html: no CDN, no script); a new part is a
-new <section> there, with any values it needs added to `render`.
+The page is one template (app/templates/landing.html, no CDN); a new part is a new <section> there, with any
+values it needs added to `render`. Its one script, app/static/timeline.js, draws the timeline chart from the
+query of app/examples/timeline-chart.graphql, which the page carries.
 """
 
 from __future__ import annotations
 
+import functools
 import html
 from collections.abc import Awaitable, Callable
 from string import Template
@@ -15,12 +17,15 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from app.config import Settings
-from app.graphiql import TEMPLATES_DIR, TITLE, examples
+from app.graphiql import EXAMPLES_DIR, HERE, TEMPLATES_DIR, TITLE, examples
 
 CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
+TIMELINE_SCRIPT = HERE / "static" / "timeline.js"
+TIMELINE_SCRIPT_URL = "/static/timeline.js"
+TIMELINE_QUERY = EXAMPLES_DIR / "timeline-chart.graphql"
 
 
 def render(settings: Settings) -> str:
@@ -36,6 +41,8 @@ def render(settings: Settings) -> str:
     return Template((TEMPLATES_DIR / "landing.html").read_text(encoding="utf-8")).substitute(
         title=html.escape(TITLE),
         examples="\n".join(items),
+        timeline_query=html.escape(TIMELINE_QUERY.read_text(encoding="utf-8")),
+        timeline_script=TIMELINE_SCRIPT_URL,
         default_page_size=settings.default_page_size,
         max_page_size=settings.max_page_size,
     )
@@ -51,3 +58,17 @@ def endpoint(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
         )
 
     return landing
+
+
+@functools.cache
+def _timeline_script() -> bytes:
+    return TIMELINE_SCRIPT.read_bytes()
+
+
+async def timeline_script(_request: Request) -> Response:
+    """GET /static/timeline.js: the script that draws the landing page's timeline chart."""
+    return Response(
+        _timeline_script(),
+        media_type="text/javascript; charset=utf-8",
+        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
+    )

@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     return Starlette(
         routes=[
             Route("/", landing.endpoint(settings)),
+            Route(landing.TIMELINE_SCRIPT_URL, landing.timeline_script),
             Route("/graphql", view, methods=["GET", "POST"]),
             Route(graphiql.ASSET_PREFIX + "{path:path}", graphiql.asset),
             Route("/healthz", healthz),

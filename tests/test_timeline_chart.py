@@ -1,0 +1,114 @@
+"""The landing page's timeline chart: served from this app alone, and drawn by a real browser with one mark per item."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from app.config import SEED_DIR
+from tests.conftest import Api, make_api
+from tests.test_graphiql import ARTIFACTS, BROWSER, CHROMIUM, CHROMIUM_ARGS, PROJECT_ROOT, _require_chromium, _Server
+from tests.test_timeline import fixture_items, key_of, selected
+
+CHART_QUERY = PROJECT_ROOT / "app" / "examples" / "timeline-chart.graphql"
+
+
+@pytest.fixture
+async def site(tmp_path: Path) -> AsyncIterator[Api]:
+    """The app over HTTP, for pages that need no data."""
+    async for made in make_api(f"sqlite:///{tmp_path / 'unused.sqlite3'}"):
+        yield made
+
+
+async def test_the_page_carries_the_chart_query_and_loads_only_our_script(site: Api) -> None:
+    response = await site.client.get("/", headers=BROWSER)
+    assert re.findall(r"<script\b[^>]*>", response.text) == ['<script src="/static/timeline.js" defer>']
+    figure = re.search(r'<figure id="timeline-chart" data-query="([^"]*)"', response.text)
+    assert figure is not None
+    assert html.unescape(figure.group(1)) == CHART_QUERY.read_text(encoding="utf-8")
+    policy = dict(part.strip().split(" ", 1) for part in response.headers["content-security-policy"].split(";"))
+    assert (policy["default-src"], policy["script-src"], policy["connect-src"]) == ("'none'", "'self'", "'self'")
+
+    script = await site.client.get("/static/timeline.js")
+    assert script.status_code == 200
+    assert script.headers["content-type"] == "text/javascript; charset=utf-8"
+    assert script.headers["x-content-type-options"] == "nosniff"
+    assert "https://" not in script.text and "http://" not in script.text.replace("http://www.w3.org/2000/svg", "")
+    assert (await site.client.get("/static/other.js")).status_code == 404
+
+
+@pytest.fixture
+def chart_server(seeded_db: str) -> Iterator[str]:
+    """The app served over real HTTP against the seeded database."""
+    with _Server(seeded_db) as base:
+        yield base
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("seeded_db", ["sqlite"], indirect=True)
+def test_the_chart_draws_one_mark_per_engagement(chart_server: str) -> None:
+    _require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    items = [item for item in fixture_items(SEED_DIR) if selected(item, {"country": "MNG"})]
+    by_type = Counter(item.type.capitalize() for item in items)
+    by_key = Counter(key_of(item, "YEAR") or "" for item in items)
+    ARTIFACTS.mkdir(exist_ok=True)
+    requested: list[str] = []
+    problems: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 900})
+            page.on("request", lambda request: requested.append(request.url))
+            page.on("console", lambda message: message.type == "error" and problems.append(message.text))
+            page.on("pageerror", lambda error: problems.append(str(error)))
+
+            page.goto(chart_server + "/")
+            chart = page.locator("#timeline-chart")
+            page.locator('#timeline-chart[data-state="drawn"]').wait_for(timeout=30_000)
+            marks = chart.locator("svg a.timeline-mark")
+            assert marks.count() == len(items)
+            assert Counter(marks.evaluate_all("marks => marks.map(m => m.dataset.type)")) == by_type
+            assert Counter(marks.evaluate_all("marks => marks.map(m => m.dataset.key)")) == by_key
+            assert by_key["198X"] == 1 and by_key[""] > 0  # a decade-only item; undated ones
+            legend = chart.locator(".timeline-legend").all_text_contents()
+            assert legend == [f"{by_type['Event']} events", f"{by_type['Membership']} memberships",
+                              f"{by_type['Chairmanship']} chairmanships"]  # fmt: skip
+            assert chart.locator("figcaption").inner_text().startswith(f"{len(items)} engagements")
+            chart.locator("svg").scroll_into_view_if_needed()
+            page.locator("#timeline").screenshot(path=str(ARTIFACTS / "timeline.png"))
+
+            # A mark opens its item in the explorer, with the node query (citations and conflicts) filled in.
+            mark = chart.locator('a.timeline-mark[data-type="Event"][data-key="1961"]')
+            tooltip = mark.locator("title").text_content() or ""
+            assert tooltip.startswith(
+                "1961-10-27 \u00b7 accession: Mongolia becomes a full member of the United Nations"
+            )
+            assert "\u201cSince its fully-fledged membership on 27 October 1961\u201d" in tooltip
+            href = mark.get_attribute("href")
+            assert href is not None
+            query = parse_qs(urlsplit(href).query)["q"][0]
+            assert "node(id: " in query and "citations {" in query and "conflicts {" in query
+            mark.click()
+            page.wait_for_url(lambda url: url.startswith(chart_server + "/graphql?q="))
+            page.locator(".graphiql-execute-button").wait_for(timeout=30_000)
+            with page.expect_response(
+                lambda r: r.request.method == "POST" and "query Item" in (r.request.post_data or "")
+            ) as answer:
+                page.locator(".graphiql-execute-button").click()
+            node = answer.value.json()["data"]["node"]
+            assert node["title"] == "Mongolia becomes a full member of the United Nations"
+            assert node["citations"][0]["quote"] == "Since its fully-fledged membership on 27 October 1961"
+        finally:
+            browser.close()
+
+    assert not problems, problems
+    outside = [url for url in requested if not url.startswith(chart_server + "/")]
+    assert not outside, f"requests left {chart_server}: {outside}"
