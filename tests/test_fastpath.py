@@ -94,7 +94,7 @@ async def both_paths(url: str, query: str, variables: dict[str, Any] | None) -> 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 async def test_executor_answers_the_examples_like_strawberry(seeded_db: str, path: Path) -> None:
     query = path.read_text(encoding="utf-8")
-    if "search(" in query:
+    if "search(" in query or "timeline(" in query:  # not the executor's: Strawberry answers them
         with pytest.raises(executor.Unsupported):
             await both_paths(seeded_db, query, None)
         return
