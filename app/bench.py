@@ -363,6 +363,8 @@ def parse_wrk(output: str) -> WrkResult:
     latency = {f"p{p}": round(float(value) * _UNIT_MS[unit], 3) for p, value, unit in _LATENCY.findall(output)}
     if rps is None or total is None:
         raise RuntimeError(f"unexpected wrk output:\n{output}")
+    if int(total.group(1)) == 0:
+        latency = {}  # wrk prints zeros when no request finished
     return WrkResult(
         rps=float(rps.group(1)),
         requests=int(total.group(1)),
@@ -509,6 +511,8 @@ def _line(m: Measurement) -> str:
     ratio = "" if m.ratio is None else f"{m.ratio:.3f}"
     load = f"{m.loadavg[0]:.1f}" if m.loadavg else "-"
     trouble = f"  ({m.non_2xx} non-2xx, {m.socket_errors} socket errors)" if m.non_2xx or m.socket_errors else ""
+    if m.requests == 0:
+        trouble += "  (no request finished within the run)"
     return (
         f"{m.name:<17}{m.rps:>9,.1f}{_ms(m.p50_ms):>9}{_ms(m.p99_ms):>9}{statements:>5}{again:>6}{m.bytes:>9,}"
         f"{ratio:>11}{load:>6}{trouble}"
