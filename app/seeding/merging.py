@@ -43,7 +43,7 @@ def display(value: Any) -> str:
     if isinstance(value, PartialDate):
         return value.edtf
     if isinstance(value, float):
-        return f"{value:g}" if value.is_integer() and abs(value) < 1e15 else repr(value)
+        return str(int(value)) if value.is_integer() else repr(value)
     return str(value)
 
 
