@@ -107,15 +107,19 @@ async def heavy_clients(base: str, clients: int, seconds: float) -> dict[str, An
         async with httpx.AsyncClient(base_url=base, timeout=30) as http:
             while time.monotonic() < end:
                 started = time.perf_counter()
+                code = None
                 try:
                     response = await http.post("/graphql", json={"query": HEAVIEST.format(n=next(counter))})
                     body = await response.aread()
-                    failed = response.status_code != 200 or b'"errors"' in body[:200] or b'"errors"' in body[-2000:]
-                    if failed:
-                        code = response.json()["errors"][0].get("extensions", {}).get("code", "?")
-                        outcome["codes"][code] = outcome["codes"].get(code, 0) + 1
-                except (httpx.HTTPError, ValueError, KeyError):
-                    failed = True
+                    if b'"errors"' in body[:200] or b'"errors"' in body[-2000:]:
+                        code = response.json()["errors"][0].get("extensions", {}).get("code", "no code")
+                    elif response.status_code != 200:
+                        code = f"HTTP {response.status_code}"
+                except httpx.HTTPError as error:
+                    code = type(error).__name__
+                failed = code is not None
+                if code is not None:
+                    outcome["codes"][code] = outcome["codes"].get(code, 0) + 1
                 outcome["requests"] += 1
                 outcome["errors"] += int(failed)
                 outcome["latencies"].append(time.perf_counter() - started)

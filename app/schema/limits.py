@@ -448,8 +448,9 @@ class QueryLimits(SchemaExtension):
     The limits come from the request's settings (`info.context.settings`), so each app
     built by `create_app(settings)` enforces its own. An operation costing `heavy_query_cost`
     or more waits for one of the worker's `max_heavy_operations` slots before it executes:
-    one worker's event loop then interleaves cheap requests with one or two big answers
-    instead of sixteen, and the wait counts against the request's deadline.
+    one worker's event loop then interleaves cheap requests with one big answer instead of
+    sixteen, and the wait counts against the request's deadline. A heavy operation's SQLite
+    reads go through aiosqlite's thread, so they do not hold the event loop either.
     """
 
     cost = 0
@@ -499,6 +500,11 @@ class QueryLimits(SchemaExtension):
         if settings is None or self.cost < settings.heavy_query_cost:
             yield
             return
+        db = getattr(self.execution_context.context, "db", None)
+        if db is not None:
+            # SQLite: read through aiosqlite's thread, not in the event loop's own thread, so the
+            # loop answers other requests while a big page is read (app.db.create_sqlite_reader).
+            db.sync_engine = None
         async with heavy_slots(settings.max_heavy_operations):
             yield
 
