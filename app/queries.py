@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, false, func, or_, select
 from sqlalchemy.engine import Connection, Engine, Row
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -70,7 +71,13 @@ class RequestDatabase:
             sync_conn.close()
         if self._conn is not None:
             conn, self._conn = self._conn, None
-            await conn.close()
+            try:
+                await conn.close()
+            except DBAPIError:
+                # The request's deadline cancelled a statement mid-way and left the connection
+                # unusable ("Cannot operate on a closed database"): drop it from the pool.
+                await conn.invalidate()
+                await conn.close()
 
 
 class _Prepared:

@@ -23,6 +23,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -55,16 +56,28 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(database_url: str, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(database_url: str, workers: int, log: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "warning"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve", "--workers", str(workers), "--host", "127.0.0.1", "--port", str(port)],
-        cwd=PROJECT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "app",
+                "serve",
+                "--workers",
+                str(workers),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            cwd=PROJECT,
+            env=env,
+            stdout=sink,
+            stderr=sink,
+        )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -144,12 +157,13 @@ def main() -> int:
 
     server = None
     base = args.url
+    log = Path(tempfile.gettempdir()) / f"load-server-{os.getpid()}.log"
     if base is None:
         if not args.database_url:
             from app.config import get_settings
 
             args.database_url = get_settings().database_url
-        server, base = start_server(args.database_url, args.workers)
+        server, base = start_server(args.database_url, args.workers, log)
     try:
         check = httpx.post(base + "/graphql", json={"query": HEAVIEST.format(n="Check")}, timeout=30)
         if b'"errors"' in check.content[:200]:
@@ -173,6 +187,12 @@ def main() -> int:
         f"  {heavy['requests']} requests, {heavy['errors']} errors {heavy['codes'] or ''}; "
         f"median {_ms(statistics.median(heavy['latencies']))}, worst {_ms(max(heavy['latencies']))}"
     )
+    if server is not None:
+        lines = log.read_text(errors="replace").splitlines()
+        problems = [line for line in lines if '"level": "ERROR"' in line or "[CRITICAL]" in line or "[ERROR]" in line]
+        print(f"server log: {len(problems)} error lines ({log})")
+        for line in problems[-3:]:
+            print(f"  {line[:300]}")
     print(f"probe {{ __typename }} every {args.probe_interval * 1000:.0f} ms:")
     print(
         f"  {len(latencies)} requests, {probe_errors} errors; median {_ms(statistics.median(latencies))}, "

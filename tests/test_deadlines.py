@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db import create_engine, is_sqlite
 from app.queries import RequestDatabase
@@ -83,3 +84,31 @@ async def test_a_request_past_its_deadline_is_answered_timeout_and_the_next_one_
         }
         stuck["on"] = False
         assert await api.data('{ country(code: "MNG") { name } }') == {"country": {"name": "Mongolia"}}
+
+
+async def test_a_connection_a_deadline_left_broken_is_dropped_not_raised(
+    seeded_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = create_engine(seeded_db)
+    try:
+        database = RequestDatabase(engine)
+        await database.all(text("SELECT 1"))
+
+        close = AsyncConnection.close
+        calls = []
+
+        async def broken_once(self: AsyncConnection) -> None:
+            calls.append(self)
+            if len(calls) == 1:  # the rollback of a connection whose statement was cancelled
+                raise DBAPIError("ROLLBACK", {}, Exception("Cannot operate on a closed database."))
+            await close(self)
+
+        with monkeypatch.context() as patched:
+            patched.setattr(AsyncConnection, "close", broken_once)
+            await database.close()  # invalidated instead: the request still gets its TIMEOUT answer
+        assert len(calls) == 2
+        again = RequestDatabase(engine)
+        assert await again.all(text("SELECT 1"))
+        await again.close()
+    finally:
+        await engine.dispose()
