@@ -77,6 +77,7 @@ def start_server(database_url: str, workers: int, log: Path) -> tuple[subprocess
             env=env,
             stdout=sink,
             stderr=sink,
+            start_new_session=True,  # its own process group, so a failed start takes the workers down too
         )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -88,8 +89,9 @@ def start_server(database_url: str, workers: int, log: Path) -> tuple[subprocess
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    process.kill()
-    raise SystemExit("the server did not become ready in 30 s")
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    raise SystemExit(f"the server did not become ready in 30 s (its log: {log})")
 
 
 def probe(base: str, seconds: float, interval: float, results: Any) -> None:
