@@ -443,6 +443,10 @@ class _Generator:
     # -- one organization and its facts ----------------------------------------------------------
 
     def _organization(self, index: int) -> None:
+        # Each organization draws from its own stream, so organization i has the same number of
+        # memberships, events, ... whatever N is: a query over the first organizations has the
+        # same shape at N = 10 and N = 10,000.
+        self.rng = random.Random(f"{RANDOM_SEED}:{index}")
         rng, writer = self.rng, self.writer
         org_id = writer.new_id("organizations")
         topic = rng.choice(TOPICS)
