@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     )
     graceful_timeout_seconds: int = Field(10, ge=1, description="on SIGTERM, how long running requests may finish")
     result_cache_size: int = Field(1_000, ge=0, description="cached results per worker (0: off)")
+    result_cache_bytes: int = Field(
+        64_000_000, ge=0, description="most bytes of JSON the result cache holds per worker (oldest dropped first)"
+    )
     data_version_check_seconds: float = Field(
         1.0, ge=0, description="how often a worker re-reads the data version that result caches and ETags key on"
     )

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 from collections import OrderedDict
@@ -20,7 +21,7 @@ from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
 import orjson
-from graphql import DocumentNode, GraphQLError, parse
+from graphql import DocumentNode, parse
 from sqlalchemy import Engine, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.http import GraphQLRequestData
@@ -31,31 +32,41 @@ from app.config import Settings
 from app.models import DatasetState
 from app.schema import schema
 from app.schema.context import Context
-from app.schema.limits import check_document
+from app.schema.limits import check_document, heavy_slots
 
 _UNSUPPORTED = object()
 
 
 class LRU:
-    """A bounded mapping that forgets the least recently used entry (size 0: keeps nothing)."""
+    """A bounded mapping that forgets the least recently used entries (size 0: keeps nothing).
 
-    def __init__(self, size: int) -> None:
+    Bounded by entry count and, where entries are given a weight, by total weight (bytes).
+    """
+
+    def __init__(self, size: int, max_weight: int | None = None) -> None:
         self.size = size
-        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self.max_weight = max_weight
+        self.weight = 0
+        self._items: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
 
     def get(self, key: Hashable) -> Any:
         found = self._items.get(key)
-        if found is not None:
-            self._items.move_to_end(key)
-        return found
-
-    def put(self, key: Hashable, value: Any) -> None:
-        if self.size <= 0:
-            return
-        self._items[key] = value
+        if found is None:
+            return None
         self._items.move_to_end(key)
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
+        return found[0]
+
+    def put(self, key: Hashable, value: Any, weight: int = 0) -> None:
+        if self.size <= 0 or (self.max_weight is not None and weight > self.max_weight):
+            return
+        previous = self._items.pop(key, None)
+        if previous is not None:
+            self.weight -= previous[1]
+        self._items[key] = (value, weight)
+        self.weight += weight
+        while len(self._items) > self.size or (self.max_weight is not None and self.weight > self.max_weight):
+            _key, (_value, dropped) = self._items.popitem(last=False)
+            self.weight -= dropped
 
     def __len__(self) -> int:
         return len(self._items)
@@ -95,7 +106,8 @@ class FastPath:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.results = LRU(settings.result_cache_size)
+        self.results = LRU(settings.result_cache_size, settings.result_cache_bytes)
+        self.inflight: dict[Hashable, asyncio.Future[tuple[str | None, Any] | None]] = {}
         self.documents = LRU(max(settings.result_cache_size, 256))
         self.version = DataVersion(settings.data_version_check_seconds)
         self.checked = LRU(1024)  # (query, operation, variables) -> (cost, within the limits)
@@ -121,26 +133,46 @@ class FastPath:
             version = await self.data_version(context)
             result_key = (request_key, version)
             cached = self.results.get(result_key)
+            if cached is None and result_key in self.inflight:
+                # The same request is being answered: wait for it rather than ask the database again.
+                cached = await asyncio.shield(self.inflight[result_key])
             if cached is not None:
                 context.record.served_by = "cache"
                 context.record.operation, answer = cached
                 return ExecutionResult(data=answer, errors=None)
+            self.inflight[result_key] = asyncio.get_running_loop().create_future()
+            try:
+                result = await self._answer(data, variables, document_key, request_key, context, run)
+                answered = None if result.errors or result.data is None else (context.record.operation, result.data)
+                if answered is not None:
+                    self.results.put(result_key, answered, len(orjson.dumps(result.data)))
+                self.inflight.pop(result_key).set_result(answered)
+            except BaseException:
+                self.inflight.pop(result_key).set_result(None)
+                raise
+            return result
+        return await self._answer(data, variables, document_key, request_key, context, run)
 
+    async def _answer(
+        self,
+        data: GraphQLRequestData,
+        variables: dict[str, Any],
+        document_key: Hashable,
+        request_key: Hashable,
+        context: Context,
+        run: Callable[[GraphQLRequestData], Awaitable[ExecutionResult]],
+    ) -> ExecutionResult:
+        """Not cached: the batch executor for a hot document, else Strawberry (which marks it hot)."""
         document = self.documents.get(document_key)
         if isinstance(document, DocumentNode):
             answered = await self._executor(document, data, variables, request_key, context)
             if answered is not None:
-                if result_key is not None:
-                    self.results.put(result_key, (context.record.operation, answered))
                 return ExecutionResult(data=answered, errors=None)
 
         result = await run(data)
-        if result.errors or result.data is None:
-            return result
-        if document is None:
-            self.documents.put(document_key, parse(query))
-        if result_key is not None:
-            self.results.put(result_key, (context.record.operation, result.data))
+        if not result.errors and result.data is not None and document is None:
+            assert data.query is not None
+            self.documents.put(document_key, parse(data.query))
         return result
 
     async def _executor(
@@ -161,11 +193,18 @@ class FastPath:
         if not allowed:
             return None
         try:
-            answered = await executor.execute(schema, document, data.operation_name, variables, context)
+            if cost < self.settings.heavy_query_cost:
+                answered = await executor.execute(schema, document, data.operation_name, variables, context)
+            else:
+                # Heavy operations take turns and read SQLite off the loop, as on Strawberry's path.
+                context.db.sync_engine = None
+                async with heavy_slots(self.settings.max_heavy_operations):
+                    answered = await executor.execute(schema, document, data.operation_name, variables, context)
         except executor.Unsupported:
             self.documents.put((data.query, data.operation_name), _UNSUPPORTED)
             return None
-        except GraphQLError:
+        except Exception:  # noqa: BLE001 - any failure (a limit, a statement timeout): Strawberry's path reports it
+            await context.db.close()  # a failed statement may leave its transaction unusable
             return None
         context.record.cost += cost
         context.record.served_by = "executor"

@@ -202,3 +202,25 @@ async def test_hot_query_still_checks_limits_with_new_variables(small_api: tuple
     errors = await api.errors(query, {"n": 101})
     assert errors[0]["extensions"]["code"] == "PAGE_SIZE_EXCEEDED"
     assert errors[0]["path"] == ["events"]
+
+
+async def test_concurrent_misses_are_answered_once(api: Api, caplog: pytest.LogCaptureFixture) -> None:
+    query = "query Together { chairmanships { nodes { slug chair { code } } } }"
+    with caplog.at_level(logging.INFO, logger="app.access"):
+        answers = await asyncio.gather(*(api.data(query) for _ in range(8)))
+    assert all(answer == answers[0] for answer in answers)
+    served = [r.event["servedBy"] for r in caplog.records if r.name == "app.access"]  # type: ignore[attr-defined]
+    assert served.count("cache") == 7
+    assert len(served) == 8
+
+
+def test_result_cache_is_bounded_by_bytes() -> None:
+    from app.fastpath import LRU
+
+    cache = LRU(size=100, max_weight=1_000)
+    for key in range(10):
+        cache.put(key, f"answer {key}", weight=300)
+    assert cache.weight <= 1_000
+    assert cache.get(9) == "answer 9" and cache.get(0) is None
+    cache.put("huge", "x", weight=5_000)  # larger than the whole budget: not kept
+    assert cache.get("huge") is None
