@@ -15,7 +15,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, false, func, or_, select
+from sqlalchemy import Select, and_, bindparam, false, func, or_, select, tuple_, union_all
 from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -245,11 +245,64 @@ async def fetch_page(
     """
 
     def build() -> Select[Any]:
-        windowed = _windowed(_with_keys(statement, keys), keys, window)
-        return windowed.order_by(*order_clauses(keys, reverse=window.backwards)).limit(bindparam("page_size"))
+        cursor = window.before if window.backwards else window.after
+        if cursor is None or (window.after is not None and window.before is not None):
+            windowed = _windowed(_with_keys(statement, keys), keys, window)
+            return windowed.order_by(*order_clauses(keys, reverse=window.backwards)).limit(bindparam("page_size"))
+        prefix = "before" if window.backwards else "after"
+        branches = [
+            _with_keys(statement, keys)
+            .where(condition)
+            .order_by(*order_clauses(keys, reverse=window.backwards))
+            .limit(bindparam("page_size"))
+            for condition in seek_conditions(keys, cursor, reverse=window.backwards, prefix=prefix)
+        ]
+        if len(branches) == 1:
+            return branches[0]
+        union = union_all(*(select(branch.subquery()) for branch in branches)).subquery("seek")
+        outer_keys = [SortKey(union.c[f"_k{i}"], k.descending, k.nullable, k.python_type) for i, k in enumerate(keys)]
+        return (
+            select(union).order_by(*order_clauses(outer_keys, reverse=window.backwards)).limit(bindparam("page_size"))
+        )
 
     prepared_statement = prepared.get(("page", name, _window_shape(window)), build)
     return _page(await db.all(prepared_statement, _window_parameters(window)), window)
+
+
+def seek_conditions(
+    keys: Sequence[SortKey], values: Sequence[Any], reverse: bool = False, prefix: str = "cursor"
+) -> list[ColumnElement[bool]]:
+    """Rows after the cursor, as conditions an index can seek to (row-value comparisons).
+
+    Each condition selects a run of rows that is contiguous in the order, the runs in order,
+    so a page is the first rows of their union. Nullable keys lead an ordering and are NULL
+    together (a date's first and last day); NULL sorts after every value. So after a dated
+    row come the later dated rows, then the undated ones: two runs, each an index range.
+    The OR-form of `keyset_condition` expresses the same set, but no index can seek to it.
+    """
+    nullable = [key for key in keys if key.nullable]
+    rest = [index for index, key in enumerate(keys) if not key.nullable]
+    ascending = keys[0].descending == reverse
+    assert all(key.descending == keys[0].descending for key in keys), "one direction per ordering"
+
+    def bound(index: int) -> Any:
+        return bindparam(f"{prefix}{index}", type_=keys[index].expression.type)
+
+    def beyond(indexes: Sequence[int]) -> ColumnElement[bool]:
+        left = tuple_(*(keys[i].expression for i in indexes))
+        right = tuple_(*(bound(i) for i in indexes))
+        return left > right if ascending else left < right
+
+    everything = list(range(len(keys)))
+    if not nullable:
+        return [beyond(everything)]
+    first_nullable = nullable[0].expression
+    if values[0] is None:  # the cursor is on an undated row: only undated rows follow (ascending)
+        after_undated = and_(first_nullable.is_(None), beyond(rest))
+        return [after_undated] if ascending else [after_undated, first_nullable.is_not(None)]
+    if ascending:
+        return [beyond(everything), first_nullable.is_(None)]
+    return [beyond(everything)]
 
 
 async def fetch_pages(
