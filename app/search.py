@@ -20,7 +20,8 @@ from app.queries import RequestDatabase, SortKey, keyset_condition, keyset_param
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Sentinels mark the highlighted words inside the engine's snippet; the rest is escaped.
 _OPEN, _CLOSE = "\x02", "\x03"
-PG_DOCUMENT = "(setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', body), 'B'))"
+# PostgreSQL: the weighted document (titles A, bodies B), stored and GIN-indexed by migration 0005.
+PG_VECTOR = "search_entries.search_vector"
 
 
 @dataclass(frozen=True)
@@ -76,8 +77,8 @@ def _ranked(dialect: str, terms: list[str]) -> Select[Any]:
     entries = SearchEntry.__table__
     if dialect == "postgresql":
         query = func.plainto_tsquery("english", " ".join(terms))
-        document: Any = literal_column(PG_DOCUMENT)
-        title_hit = func.to_tsvector("english", entries.c.title).op("@@")(query)
+        document: Any = literal_column(PG_VECTOR)
+        title_hit = func.ts_filter(document, literal_column("'{a}'::\"char\"[]")).op("@@")(query)  # weight A: title
         ranks = _rank_columns(func.ts_rank(document, query), title_hit, terms)
         return select(entries.c.id, *ranks).where(document.op("@@")(query))
     title_hits: Any = (
@@ -176,9 +177,19 @@ KEY_TYPES = (int, int, float, int)
 
 
 async def count(db: RequestDatabase, query: str) -> int:
+    """How many entries match: the index alone, no ranking."""
     terms = words(query)
     if not terms:
         return 0
-    ranked = _ranked(db.engine.dialect.name, terms).subquery()
-    rows = await db.all(select(func.count()).select_from(ranked))
+    if db.engine.dialect.name == "postgresql":
+        query_vector = func.plainto_tsquery("english", " ".join(terms))
+        matches: Any = select(func.count()).where(literal_column(PG_VECTOR).op("@@")(query_vector))
+        matches = matches.select_from(SearchEntry.__table__)
+    else:
+        matches = (
+            select(func.count())
+            .select_from(text("search_fts"))
+            .where(text("search_fts MATCH :match").bindparams(match=_fts_match(terms)))
+        )
+    rows = await db.all(matches)
     return int(rows[0][0])

@@ -20,8 +20,8 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
 target_metadata = Base.metadata
 
 # Engine-specific full-text objects made by migrations, outside the models: SQLite's FTS5
-# table and its shadow tables, PostgreSQL's expression index.
-FULL_TEXT_OBJECTS = ("search_fts", "ix_search_entries_fts")
+# table and its shadow tables; PostgreSQL's stored tsvector column and its GIN index.
+FULL_TEXT_OBJECTS = ("search_fts", "ix_search_entries_fts", "search_vector")
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
