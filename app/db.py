@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -71,13 +72,9 @@ def _install_sqlite_recipe(engine: AsyncEngine, statement_timeout_ms: int | None
 
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")
-        cursor.execute("PRAGMA busy_timeout = 30000")
-        cursor.close()
+        _set_pragmas(
+            dbapi_connection, "foreign_keys = ON", "journal_mode = WAL", "synchronous = NORMAL", "busy_timeout = 30000"
+        )
         if statement_timeout_ms:
             install_sqlite_deadline(dbapi_connection, statement_timeout_ms)
 
@@ -86,13 +83,12 @@ def _install_sqlite_recipe(engine: AsyncEngine, statement_timeout_ms: int | None
         conn.exec_driver_sql("BEGIN")
 
 
-def install_sqlite_deadline(dbapi_connection: Any, timeout_ms: int) -> None:
-    """SQLite's equivalent of statement_timeout: a progress handler that interrupts a long statement.
+def _deadline_callbacks(timeout_ms: int) -> tuple[Callable[[str], None], Callable[[], int]]:
+    """SQLite's equivalent of statement_timeout: a trace callback and a progress handler.
 
     The trace callback marks when each statement starts; every 10,000 virtual-machine steps the
     progress handler compares the clock with the deadline and, past it, makes SQLite abort the
-    statement ("interrupted"). Both are installed through aiosqlite, in the thread that owns the
-    sqlite3 connection, and they run there too.
+    statement ("interrupted").
     """
     started = [time.monotonic()]
     limit = timeout_ms / 1000
@@ -103,11 +99,31 @@ def install_sqlite_deadline(dbapi_connection: Any, timeout_ms: int) -> None:
     def _progress() -> int:
         return 1 if time.monotonic() - started[0] > limit else 0
 
+    return _trace, _progress
+
+
+def install_sqlite_deadline(dbapi_connection: Any, timeout_ms: int) -> None:
+    """The statement deadline on an aiosqlite connection.
+
+    Both callbacks are installed through aiosqlite, in the thread that owns the sqlite3
+    connection, and they run there too.
+    """
+    trace, progress = _deadline_callbacks(timeout_ms)
+
     async def install(connection: Any) -> None:  # an aiosqlite.Connection
-        await connection.set_trace_callback(_trace)
-        await connection.set_progress_handler(_progress, SQLITE_PROGRESS_STEPS)
+        await connection.set_trace_callback(trace)
+        await connection.set_progress_handler(progress, SQLITE_PROGRESS_STEPS)
 
     dbapi_connection.run_async(install)
+
+
+def _set_pragmas(dbapi_connection: Any, *pragmas: str) -> None:
+    """Leave transactions to SQLAlchemy (the transactional-DDL recipe) and set the connection's pragmas."""
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    for pragma in pragmas:
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
 
 
 def create_sqlite_reader(url: str | URL, *, statement_timeout_ms: int | None = None) -> Engine | None:
@@ -128,12 +144,7 @@ def create_sqlite_reader(url: str | URL, *, statement_timeout_ms: int | None = N
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA query_only = ON")
-        cursor.execute("PRAGMA busy_timeout = 30000")
-        cursor.close()
+        _set_pragmas(dbapi_connection, "foreign_keys = ON", "query_only = ON", "busy_timeout = 30000")
         if statement_timeout_ms:
             _install_progress_deadline(dbapi_connection, statement_timeout_ms)
 
@@ -145,15 +156,7 @@ def create_sqlite_reader(url: str | URL, *, statement_timeout_ms: int | None = N
 
 
 def _install_progress_deadline(raw: Any, timeout_ms: int) -> None:
-    """statement_timeout for a plain sqlite3 connection: abort a statement running past the deadline."""
-    started = [time.monotonic()]
-    limit = timeout_ms / 1000
-
-    def _trace(_statement: str) -> None:
-        started[0] = time.monotonic()
-
-    def _progress() -> int:
-        return 1 if time.monotonic() - started[0] > limit else 0
-
-    raw.set_trace_callback(_trace)
-    raw.set_progress_handler(_progress, SQLITE_PROGRESS_STEPS)
+    """The statement deadline on a plain sqlite3 connection."""
+    trace, progress = _deadline_callbacks(timeout_ms)
+    raw.set_trace_callback(trace)
+    raw.set_progress_handler(progress, SQLITE_PROGRESS_STEPS)

@@ -18,7 +18,7 @@ from app import dates, models, queries
 from app.schema.context import Context, Info
 from app.schema.enums import DatePrecision
 from app.schema.relay import Connection, Edge, Node, PageInfo, encode_cursor, page_window
-from app.schema.types import AFTER, BEFORE, FIRST, LAST, Citation, PartialDate, load_node
+from app.schema.types import After, Before, Citation, First, Last, PartialDate, load_node
 
 conflicts: Table = models.Conflict.__table__  # type: ignore[assignment]
 conflict_values: Table = models.ConflictValue.__table__  # type: ignore[assignment]
@@ -168,10 +168,10 @@ class ConflictQueries:
     async def conflicts(
         self,
         info: Info,
-        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
-        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
-        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
-        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: Annotated[ConflictFilter | None, strawberry.argument(description="Which to list.")] = None,
     ) -> Connection[Conflict]:
         ctx: Context = info.context

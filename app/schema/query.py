@@ -18,15 +18,15 @@ from app.schema.listings import BASE, countries, organizations
 from app.schema.relay import Connection, Node, PageInfo, decode_id, encode_cursor, page_window
 from app.schema.timeline import TimelineQueries
 from app.schema.types import (
-    AFTER,
-    BEFORE,
-    FIRST,
-    LAST,
     NODE_TYPES,
+    After,
+    Before,
     Chairmanship,
     Country,
     Document,
     Event,
+    First,
+    Last,
     Membership,
     Organization,
     Statistic,
@@ -128,10 +128,10 @@ class Query(TimelineQueries, ConflictQueries):
     async def organizations(
         self,
         info: Info,
-        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
-        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
-        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
-        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: Annotated[f.OrganizationFilter | None, strawberry.argument(description="Which to list.")] = None,
         order_by: Annotated[f.OrganizationOrder | None, strawberry.argument(description="How to order.")] = None,
     ) -> Connection[Organization]:
@@ -149,10 +149,10 @@ class Query(TimelineQueries, ConflictQueries):
     async def countries(
         self,
         info: Info,
-        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
-        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
-        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
-        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: Annotated[f.CountryFilter | None, strawberry.argument(description="Which to list.")] = None,
         order_by: Annotated[f.CountryOrder | None, strawberry.argument(description="How to order.")] = None,
     ) -> Connection[Country]:
@@ -169,10 +169,10 @@ class Query(TimelineQueries, ConflictQueries):
     async def memberships(
         self,
         info: Info,
-        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
-        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
-        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
-        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: Annotated[f.MembershipFilter | None, strawberry.argument(description="Which to list.")] = None,
         order_by: Annotated[f.MembershipOrder | None, strawberry.argument(description="How to order.")] = None,
     ) -> Connection[Membership]:
@@ -182,10 +182,10 @@ class Query(TimelineQueries, ConflictQueries):
     async def chairmanships(
         self,
         info: Info,
-        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
-        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
-        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
-        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: Annotated[f.ChairmanshipFilter | None, strawberry.argument(description="Which to list.")] = None,
         order_by: Annotated[f.ChairmanshipOrder | None, strawberry.argument(description="How to order.")] = None,
     ) -> Connection[Chairmanship]:
@@ -195,10 +195,10 @@ class Query(TimelineQueries, ConflictQueries):
     async def events(
         self,
         info: Info,
-        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
-        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
-        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
-        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: Annotated[f.EventFilter | None, strawberry.argument(description="Which to list.")] = None,
         order_by: Annotated[f.EventOrder | None, strawberry.argument(description="How to order.")] = None,
     ) -> Connection[Event]:
@@ -208,10 +208,10 @@ class Query(TimelineQueries, ConflictQueries):
     async def statistics(
         self,
         info: Info,
-        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
-        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
-        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
-        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: Annotated[f.StatisticFilter | None, strawberry.argument(description="Which to list.")] = None,
         order_by: Annotated[f.StatisticOrder | None, strawberry.argument(description="How to order.")] = None,
     ) -> Connection[Statistic]:
@@ -221,10 +221,10 @@ class Query(TimelineQueries, ConflictQueries):
     async def documents(
         self,
         info: Info,
-        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
-        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
-        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
-        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         order_by: Annotated[f.DocumentOrder | None, strawberry.argument(description="How to order.")] = None,
     ) -> Connection[Document]:
         return await root_connection(info, "Document", locals())
@@ -237,8 +237,8 @@ class Query(TimelineQueries, ConflictQueries):
         self,
         info: Info,
         query: Annotated[str, strawberry.argument(description="Words to look for; punctuation is ignored.")],
-        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
-        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        first: First = None,
+        after: After = None,
     ) -> SearchResultConnection:
         ctx: Context = info.context
         tag = "search:" + " ".join(search.words(query))

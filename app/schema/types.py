@@ -25,6 +25,12 @@ AFTER = "Return items after this cursor."
 LAST = "Return the last n items (1 to 100)."
 BEFORE = "Return items before this cursor."
 
+# The paging arguments every connection field takes.
+First = Annotated[int | None, strawberry.argument(description=FIRST)]
+After = Annotated[str | None, strawberry.argument(description=AFTER)]
+Last = Annotated[int | None, strawberry.argument(description=LAST)]
+Before = Annotated[str | None, strawberry.argument(description=BEFORE)]
+
 
 # -- values ----------------------------------------------------------------------------------
 
@@ -137,10 +143,10 @@ class Organization(Node):
     async def children(
         self,
         info: Info,
-        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
-        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
-        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
-        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: Annotated[f.OrganizationFilter | None, strawberry.argument(description="Which to list.")] = None,
         order_by: Annotated[f.OrganizationOrder | None, strawberry.argument(description="How to order.")] = None,
     ) -> Connection[Organization]:
@@ -150,10 +156,10 @@ class Organization(Node):
     async def memberships(
         self,
         info: Info,
-        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
-        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
-        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
-        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: Annotated[f.MembershipFilter | None, strawberry.argument(description="Which to list.")] = None,
         order_by: Annotated[f.MembershipOrder | None, strawberry.argument(description="How to order.")] = None,
     ) -> Connection[Membership]:
@@ -163,10 +169,10 @@ class Organization(Node):
     async def chairmanships(
         self,
         info: Info,
-        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
-        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
-        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
-        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: Annotated[f.ChairmanshipFilter | None, strawberry.argument(description="Which to list.")] = None,
         order_by: Annotated[f.ChairmanshipOrder | None, strawberry.argument(description="How to order.")] = None,
     ) -> Connection[Chairmanship]:
@@ -176,10 +182,10 @@ class Organization(Node):
     async def events(
         self,
         info: Info,
-        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
-        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
-        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
-        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: Annotated[f.EventFilter | None, strawberry.argument(description="Which to list.")] = None,
         order_by: Annotated[f.EventOrder | None, strawberry.argument(description="How to order.")] = None,
     ) -> Connection[Event]:
@@ -189,10 +195,10 @@ class Organization(Node):
     async def statistics(
         self,
         info: Info,
-        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
-        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
-        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
-        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: Annotated[f.StatisticFilter | None, strawberry.argument(description="Which to list.")] = None,
         order_by: Annotated[f.StatisticOrder | None, strawberry.argument(description="How to order.")] = None,
     ) -> Connection[Statistic]:
@@ -202,10 +208,10 @@ class Organization(Node):
     async def mentions(
         self,
         info: Info,
-        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
-        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
-        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
-        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Mention]:
         return await nested_connection(info, "organization.mentions", self.pk, locals())
 
@@ -239,10 +245,10 @@ class Country(Node):
     async def memberships(
         self,
         info: Info,
-        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
-        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
-        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
-        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: Annotated[f.MembershipFilter | None, strawberry.argument(description="Which to list.")] = None,
         order_by: Annotated[f.MembershipOrder | None, strawberry.argument(description="How to order.")] = None,
     ) -> Connection[Membership]:
@@ -252,10 +258,10 @@ class Country(Node):
     async def chairmanships(
         self,
         info: Info,
-        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
-        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
-        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
-        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: Annotated[f.ChairmanshipFilter | None, strawberry.argument(description="Which to list.")] = None,
         order_by: Annotated[f.ChairmanshipOrder | None, strawberry.argument(description="How to order.")] = None,
     ) -> Connection[Chairmanship]:
@@ -265,10 +271,10 @@ class Country(Node):
     async def events(
         self,
         info: Info,
-        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
-        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
-        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
-        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: Annotated[f.EventFilter | None, strawberry.argument(description="Which to list.")] = None,
         order_by: Annotated[f.EventOrder | None, strawberry.argument(description="How to order.")] = None,
     ) -> Connection[Event]:
@@ -278,10 +284,10 @@ class Country(Node):
     async def statistics(
         self,
         info: Info,
-        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
-        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
-        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
-        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: Annotated[f.StatisticFilter | None, strawberry.argument(description="Which to list.")] = None,
         order_by: Annotated[f.StatisticOrder | None, strawberry.argument(description="How to order.")] = None,
     ) -> Connection[Statistic]:
@@ -397,10 +403,10 @@ class Chairmanship(Node):
     async def events(
         self,
         info: Info,
-        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
-        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
-        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
-        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: Annotated[f.EventFilter | None, strawberry.argument(description="Which to list.")] = None,
         order_by: Annotated[f.EventOrder | None, strawberry.argument(description="How to order.")] = None,
     ) -> Connection[Event]:
@@ -462,10 +468,10 @@ class Event(Node):
     async def participants(
         self,
         info: Info,
-        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
-        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
-        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
-        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: Annotated[f.CountryFilter | None, strawberry.argument(description="Which to list.")] = None,
         order_by: Annotated[f.CountryOrder | None, strawberry.argument(description="How to order.")] = None,
     ) -> Connection[Country]:
@@ -475,10 +481,10 @@ class Event(Node):
     async def partner_organizations(
         self,
         info: Info,
-        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
-        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
-        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
-        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: Annotated[f.OrganizationFilter | None, strawberry.argument(description="Which to list.")] = None,
         order_by: Annotated[f.OrganizationOrder | None, strawberry.argument(description="How to order.")] = None,
     ) -> Connection[Organization]:
