@@ -55,6 +55,17 @@ EVENTS_PAGE = f"""query EventsPage($after: String) {{
     nodes {{ {EVENT_FIELDS} }}
   }}
 }}"""
+# The shape the performance targets were measured with: 20 organizations with 10 memberships and
+# 20 events each (620 objects, about 1,900 fields and 25 KB on full pages), no citations.
+REFERENCE = """query Reference {
+  organizations(first: 20) {
+    nodes {
+      id name acronym
+      memberships(first: 10) { nodes { id role status } }
+      events(first: 20) { nodes { id title kind } }
+    }
+  }
+}"""
 EVENTS_FILTERED = f"""query SummitsOfTheDecade {{
   events(first: 20, filter: {{ kind: SUMMIT, from: "2000", to: "2009" }}) {{
     totalCount
@@ -148,6 +159,9 @@ def query_mix(dataset: Dataset) -> list[BenchQuery]:
 
     return [
         BenchQuery("typename", "{ __typename }", None, "the baseline: parse, validate, no data"),
+        BenchQuery(
+            "reference", REFERENCE, None, "20 organizations, 10 memberships and 20 events each: the targets' shape"
+        ),
         example("nested", "20 organizations, 10 memberships and 20 events each, with citations"),
         example("organization", "one organization with its lists (README example)"),
         example("timeline", "Mongolia's events, oldest first (README example)"),
