@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -131,6 +132,8 @@ def _bench(args: argparse.Namespace) -> int:
         modes=tuple(MODES) if args.mode == "both" else (args.mode,),
         json_path=Path(args.json) if args.json else None,
     )
+    # The server runs in its own session: on SIGTERM, unwind so that it is stopped too.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(128 + signal.SIGTERM))
     try:
         report = benchmark(options, say=lambda line: print(line, file=sys.stderr, flush=True))
     except RuntimeError as problem:

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -70,3 +75,50 @@ def test_a_one_second_run_writes_the_report(databases: Databases, tmp_path: Path
     nested = run["queries"][1]
     assert nested["statements"] == 5
     assert "nested" in table(report)
+
+
+def _servers_of(parent: int) -> list[int]:
+    """The `app serve` processes started by a process."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and b"serve" in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.bench
+def test_a_terminated_run_stops_its_server(databases: Databases) -> None:
+    if shutil.which("wrk") is None:
+        pytest.skip("wrk is not installed (apt-get install -y wrk)")
+    url = databases.new("sqlite")
+    upgrade(url)
+    asyncio.run(seed_synthetic(url, 3))
+    command = [sys.executable, "-m", "app", "bench", "--database-url", url, "--workers", "1"]
+    bench = subprocess.Popen([*command, "--duration", "60", "--queries", "nested", "--mode", "cold"])
+    try:
+        deadline = time.monotonic() + 60
+        while not (servers := _servers_of(bench.pid)):
+            assert bench.poll() is None and time.monotonic() < deadline, "the bench started no server"
+            time.sleep(0.2)
+        [server] = servers
+        bench.send_signal(signal.SIGTERM)
+        assert bench.wait(timeout=30) == 128 + signal.SIGTERM
+        assert not _alive(server), "the server outlived its bench"
+    finally:
+        if bench.poll() is None:
+            bench.kill()
