@@ -12,7 +12,7 @@ import datetime as dt
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, false, func, or_, select, tuple_, union_all
@@ -246,16 +246,25 @@ async def fetch_page(
 
     def build() -> Select[Any]:
         cursor = window.before if window.backwards else window.after
-        if cursor is None or (window.after is not None and window.before is not None):
+        if cursor is None:
+            conditions = start_conditions(keys)
+        elif window.after is None or window.before is None:
+            prefix = "before" if window.backwards else "after"
+            conditions = seek_conditions(keys, cursor, reverse=window.backwards, prefix=prefix)
+        else:
+            conditions = []
+        if not conditions:
             windowed = _windowed(_with_keys(statement, keys), keys, window)
             return windowed.order_by(*order_clauses(keys, reverse=window.backwards)).limit(bindparam("page_size"))
-        prefix = "before" if window.backwards else "after"
+        # Within a run the nullable keys are all NULL or all known: ordered without NULLS FIRST/LAST,
+        # the run is read straight off the index, with no sort.
+        uniform = [replace(key, nullable=False) for key in keys]
         branches = [
             _with_keys(statement, keys)
             .where(condition)
-            .order_by(*order_clauses(keys, reverse=window.backwards))
+            .order_by(*order_clauses(uniform, reverse=window.backwards))
             .limit(bindparam("page_size"))
-            for condition in seek_conditions(keys, cursor, reverse=window.backwards, prefix=prefix)
+            for condition in conditions
         ]
         if len(branches) == 1:
             return branches[0]
@@ -267,6 +276,18 @@ async def fetch_page(
 
     prepared_statement = prepared.get(("page", name, _window_shape(window)), build)
     return _page(await db.all(prepared_statement, _window_parameters(window)), window)
+
+
+def start_conditions(keys: Sequence[SortKey]) -> list[ColumnElement[bool]]:
+    """A first (or last) page's runs: the dated rows, then the undated ones, each an index range.
+
+    An index keeps NULLs on one side (SQLite: first), while the order puts them last: read as one
+    run, a first page would step over every undated row before the first dated one.
+    """
+    nullable = [key for key in keys if key.nullable]
+    if not nullable:
+        return []
+    return [nullable[0].expression.is_not(None), nullable[0].expression.is_(None)]
 
 
 def seek_conditions(
