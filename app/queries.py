@@ -15,7 +15,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, false, func, or_, select, tuple_, union_all
+from sqlalchemy import Select, Table, and_, bindparam, false, func, or_, select, tuple_, union_all
 from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -338,10 +338,26 @@ async def fetch_pages(
     """One page of children for each parent, in one statement; pages in `parent_ids` order."""
 
     def build() -> Select[Any]:
-        windowed = _windowed(_with_keys(statement, keys), keys, window)
-        windowed = windowed.where(parent.in_(bindparam("parent_ids", expanding=True)))
+        windowed = _windowed(statement, keys, window).where(parent.in_(bindparam("parent_ids", expanding=True)))
         number = func.row_number().over(partition_by=parent, order_by=order_clauses(keys, reverse=window.backwards))
-        inner = windowed.add_columns(parent.label("parent_key"), number.label("row_number")).subquery()
+        key_columns = [key.expression.label(f"_k{index}") for index, key in enumerate(keys)]
+        identity = keys[-1].expression  # the tie-breaker that ends every ordering: the row's primary key
+        table = getattr(identity, "table", None)
+        if isinstance(table, Table) and list(table.primary_key.columns) == [identity]:
+            # Number the children on the sort keys alone (an index can answer that), then read whole
+            # rows for the numbered ones that make the pages only.
+            numbered = windowed.with_only_columns(
+                *key_columns, parent.label("parent_key"), number.label("row_number")
+            ).subquery("numbered")
+            return (
+                select(*statement.selected_columns, *numbered.c)
+                .select_from(numbered.join(table, identity == numbered.c[f"_k{len(keys) - 1}"]))
+                .where(numbered.c["row_number"] <= bindparam("page_size"))
+                .order_by(numbered.c["parent_key"], numbered.c["row_number"])
+            )
+        inner = (
+            _with_keys(windowed, keys).add_columns(parent.label("parent_key"), number.label("row_number")).subquery()
+        )
         return (
             select(inner)
             .where(inner.c["row_number"] <= bindparam("page_size"))
