@@ -335,6 +335,7 @@ class _Request:
         return await asyncio.shield(ready)
 
     async def _load(self, type_name: str) -> None:
+        await self.db.idle()
         wanted, ready = self.batches.pop(type_name)
         table = NODE_TABLES[type_name]
         unique = list(wanted)

@@ -55,6 +55,17 @@ class RequestDatabase:
             self.seconds += time.perf_counter() - started
             return rows
 
+    async def idle(self) -> None:
+        """Until the statements running or queued now have finished.
+
+        A batched load that waits for this before it collects its keys also gathers the keys its
+        siblings ask for as their own statements return, so a query's statement count does not
+        depend on which of them the database answers first.
+        """
+        while self._lock.locked():
+            async with self._lock:
+                await asyncio.sleep(0)  # the statement just finished hands its rows on first
+
     def _all_sync(self, statement: Any, params: dict[str, Any] | None) -> list[Row[Any]]:
         assert self.sync_engine is not None
         if self._sync_conn is None:

@@ -102,3 +102,22 @@ async def test_the_server_counts_real_statements(api: Api, seeded_db: str) -> No
     await engine.dispose()
     assert result.errors is None
     assert len(seen) == context.db.statements == THREE_LEVELS_STATEMENTS
+
+
+@pytest.fixture
+async def uncached_api(seeded_db: str) -> AsyncIterator[Api]:
+    """The app with no result cache: every request executes."""
+    async for made in make_api(seeded_db, result_cache_size=0):
+        yield made
+
+
+@pytest.mark.parametrize("example", sorted(p.stem for p in (PROJECT_ROOT / "app" / "examples").glob("*.graphql")))
+async def test_an_examples_statement_count_is_the_same_on_every_run(uncached_api: Api, example: str) -> None:
+    """Strawberry answers a query first, then the batch executor; whichever statement the database
+    answers first, loads of one type at one level share a statement: the count never varies."""
+    query = (PROJECT_ROOT / "app" / "examples" / f"{example}.graphql").read_text(encoding="utf-8")
+    counts = []
+    for _ in range(5):
+        await uncached_api.data(query)
+        counts.append(uncached_api.last_statements)
+    assert len(set(counts)) == 1, counts
