@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 from sqlalchemy import create_engine as create_sync_engine
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -58,13 +58,27 @@ def create_engine(
         if statement_timeout_ms:
             kwargs["connect_args"] = {"server_settings": {"statement_timeout": str(statement_timeout_ms)}}
         kwargs.setdefault("pool_pre_ping", True)
-        return create_async_engine(target, **kwargs)
+        engine = create_async_engine(target, **kwargs)
+        event.listen(engine.sync_engine, "handle_error", _replace_connections_failing_their_ping)
+        return engine
 
     ensure_sqlite_folder(target)
     kwargs["connect_args"] = {"timeout": 30}
     engine = create_async_engine(target, **kwargs)
     _install_sqlite_recipe(engine, statement_timeout_ms)
     return engine
+
+
+def _replace_connections_failing_their_ping(context: ExceptionContext) -> None:
+    """A pooled connection that fails its ping, for whatever reason, is replaced, not raised.
+
+    asyncpg pings inside a transaction of its own; a connection left inside one it does not
+    track (a statement cancelled mid-way) refuses that with an InterfaceError, which is not a
+    "disconnect" to SQLAlchemy, so the request would fail. Only that connection is discarded.
+    """
+    if context.is_pre_ping:
+        context.is_disconnect = True
+        context.invalidate_pool_on_disconnect = False
 
 
 def _install_sqlite_recipe(engine: AsyncEngine, statement_timeout_ms: int | None) -> None:

@@ -39,32 +39,53 @@ class RequestDatabase:
         self._conn: AsyncConnection | None = None
         self._sync_conn: Connection | None = None
         self._lock = asyncio.Lock()
+        self._broken = False
+        self._busy = 0  # statements running or waiting for the connection
+        self._idle = asyncio.Event()
+        self._idle.set()
         self.statements = 0
         self.seconds = 0.0
 
     async def all(self, statement: Any, params: dict[str, Any] | None = None) -> list[Row[Any]]:
         if self.sync_engine is not None:
             return self._all_sync(statement, params)
+        self._busy += 1
+        self._idle.clear()
+        try:
+            return await self._all_async(statement, params)
+        finally:
+            self._busy -= 1
+            if self._busy == 0:
+                self._idle.set()
+
+    async def _all_async(self, statement: Any, params: dict[str, Any] | None) -> list[Row[Any]]:
         async with self._lock:
             if self._conn is None:
                 self._conn = await self.engine.connect()
             started = time.perf_counter()
-            result = await self._conn.execute(statement, params)
-            rows = list(result.all())
+            try:
+                result = await self._conn.execute(statement, params)
+                rows = list(result.all())
+            except BaseException:
+                self._broken = True  # failed or cancelled mid-way: the connection's state is unknown
+                raise
             self.statements += 1
             self.seconds += time.perf_counter() - started
             return rows
 
     async def idle(self) -> None:
-        """Until the statements running or queued now have finished.
+        """Until no statement of this request is running or waiting for the connection.
 
         A batched load that waits for this before it collects its keys also gathers the keys its
         siblings ask for as their own statements return, so a query's statement count does not
-        depend on which of them the database answers first.
+        depend on which of them the database answers first. Waiting never holds the connection's
+        lock, so any number of loads can wait at once.
         """
-        while self._lock.locked():
-            async with self._lock:
-                await asyncio.sleep(0)  # the statement just finished hands its rows on first
+        while True:
+            await self._idle.wait()
+            await asyncio.sleep(0)  # rows just returned are handed on; siblings reach the database
+            if self._busy == 0:
+                return
 
     def _all_sync(self, statement: Any, params: dict[str, Any] | None) -> list[Row[Any]]:
         assert self.sync_engine is not None
@@ -82,13 +103,17 @@ class RequestDatabase:
             sync_conn.close()
         if self._conn is not None:
             conn, self._conn = self._conn, None
+            if self._broken:
+                # A statement failed or was cancelled (the request's deadline) mid-way: rather than
+                # roll back a connection in an unknown state and pool it again, drop it.
+                await conn.invalidate()
             try:
                 await conn.close()
             except DBAPIError:
-                # The request's deadline cancelled a statement mid-way and left the connection
-                # unusable ("Cannot operate on a closed database"): drop it from the pool.
-                await conn.invalidate()
-                await conn.close()
+                # The rollback failed ("Cannot operate on a closed database"): drop it from the pool.
+                if not conn.closed:
+                    await conn.invalidate()
+                    await conn.close()
 
 
 class _Prepared:

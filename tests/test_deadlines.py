@@ -112,3 +112,44 @@ async def test_a_connection_a_deadline_left_broken_is_dropped_not_raised(
         await again.close()
     finally:
         await engine.dispose()
+
+
+async def test_a_statement_cancelled_by_the_deadline_never_reaches_the_next_request(
+    seeded_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The request's deadline cancels a statement while the database runs it; its connection, in an
+    unknown state, must leave the pool rather than fail whoever checks it out next."""
+    if is_sqlite(seeded_db):
+        pytest.skip("SQLite reads run in the event loop's thread: the statement deadline stops them, nothing cancels")
+    original = RequestDatabase.all
+    stuck = {"on": True}
+
+    async def pathological(self: RequestDatabase, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        if stuck["on"]:
+            return await original(self, text(_pathological(seeded_db)))
+        return await original(self, statement, *args, **kwargs)
+
+    monkeypatch.setattr(RequestDatabase, "all", pathological)
+    async for api in make_api(seeded_db, request_timeout_seconds=0.3, statement_timeout_ms=20_000, result_cache_size=0):
+        for _ in range(3):  # several connections of the pool, each cancelled mid-statement
+            errors = await asyncio.gather(*(api.errors('{ country(code: "MNG") { name } }') for _ in range(3)))
+            assert {error[0]["extensions"]["code"] for error in errors} == {"TIMEOUT"}
+        stuck["on"] = False
+        answers = await asyncio.gather(*(api.data('{ country(code: "MNG") { name } }') for _ in range(12)))
+        assert answers == [{"country": {"name": "Mongolia"}}] * 12
+
+
+async def test_a_pooled_connection_that_fails_its_ping_is_replaced(seeded_db: str) -> None:
+    """A connection back in the pool inside a transaction nobody tracks (what a statement cancelled
+    mid-way can leave) fails asyncpg's ping; the pool replaces it instead of failing the request."""
+    if is_sqlite(seeded_db):
+        pytest.skip("SQLite connections are not pinged")
+    engine = create_engine(seeded_db)
+    try:
+        async with engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            await raw.driver_connection.execute("BEGIN")  # behind SQLAlchemy's back
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT count(*) FROM organizations"))).scalar()
+    finally:
+        await engine.dispose()

@@ -121,3 +121,29 @@ async def test_an_examples_statement_count_is_the_same_on_every_run(uncached_api
         await uncached_api.data(query)
         counts.append(uncached_api.last_statements)
     assert len(set(counts)) == 1, counts
+
+
+async def test_loads_waiting_for_the_connection_all_get_their_turn(seeded_db: str) -> None:
+    """Many batched loads waiting for the connection to be free at once neither deadlock nor starve."""
+    import asyncio
+
+    from sqlalchemy import text
+
+    from app.db import create_engine
+    from app.queries import RequestDatabase
+
+    engine = create_engine(seeded_db)
+    database = RequestDatabase(engine)  # the async path, as heavy operations and PostgreSQL use
+    try:
+
+        async def load(n: int) -> int:
+            await database.idle()
+            rows = await database.all(text("SELECT count(*) FROM organizations WHERE id > :n"), {"n": n})
+            return int(rows[0][0])
+
+        counts = await asyncio.wait_for(asyncio.gather(*(load(n) for n in range(40))), timeout=20)
+        assert counts == sorted(counts, reverse=True) and counts[0] > counts[-1]
+        assert database.statements == 40
+    finally:
+        await database.close()
+        await engine.dispose()
