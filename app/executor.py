@@ -320,7 +320,7 @@ class _Request:
                     raise Unsupported(f"{type_name}.{name}")
         # Siblings run one after another: the request's connection runs one statement at a time.
         # Sibling fields run concurrently so that loads of one type from different branches
-        # share a statement, as Strawberry's DataLoaders do.
+        # share a statement, as the request's loaders (app.schema.context.Loader) do.
         steps = [self.references(rows, outs, target, wanted) for target, wanted in referenced.items()]
         await asyncio.gather(*steps, *pending)
 
