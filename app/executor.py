@@ -41,7 +41,7 @@ from app.schema.context import Context
 from app.schema.listings import BASE, RELATIONS, citations, co_chairs, countries, documents
 from app.schema.query import organization_lookup
 from app.schema.relay import decode_id, encode_cursor, encode_id
-from app.schema.types import NODE_TABLES, NODE_TYPES, _ordering, _window
+from app.schema.types import CITATIONS_IN_ORDER, NODE_TABLES, NODE_TYPES, _ordering, _window
 
 Out = dict[str, Any]
 
@@ -160,7 +160,6 @@ ROOT_CONNECTIONS = {
     "documents": "Document",
 }
 
-CITATIONS_STATEMENT = select(citations).order_by(citations.c.document_id, citations.c.start, citations.c.id)
 CO_CHAIRS_STATEMENT = (
     BASE["Country"]
     .join_from(countries, co_chairs, co_chairs.c.country_id == countries.c.id)
@@ -372,7 +371,7 @@ class _Request:
         self, rows: list[Row[Any]], outs: list[Out], key: str, nodes: list[FieldNode], column: str
     ) -> None:
         grouped = await queries.rows_grouped_by(
-            self.db, ("citations", column), CITATIONS_STATEMENT, citations.c[column], [row.id for row in rows]
+            self.db, ("citations", column), CITATIONS_IN_ORDER, citations.c[column], [row.id for row in rows]
         )
         await self.lists("Citation", grouped, outs, key, nodes)
 

@@ -91,12 +91,16 @@ class Mention:
 # -- nodes -----------------------------------------------------------------------------------
 
 
+CITATIONS_IN_ORDER = select(citations).order_by(citations.c.document_id, citations.c.start, citations.c.id)
+
+
 async def _citations(info: Info, column: str, pk: int) -> list[Citation]:
     ctx: Context = info.context
-    statement = select(citations).order_by(citations.c.document_id, citations.c.start, citations.c.id)
 
     async def load(keys: Sequence[int]) -> list[list[Row[Any]]]:
-        return await queries.rows_grouped_by(ctx.db, ("citations", column), statement, citations.c[column], keys)
+        return await queries.rows_grouped_by(
+            ctx.db, ("citations", column), CITATIONS_IN_ORDER, citations.c[column], keys
+        )
 
     rows = await ctx.loader(("citations", column), load).load(pk)
     return [Citation(quote=r.quote, start=r.start, end=r.end, document_id=r.document_id) for r in rows]
