@@ -265,18 +265,7 @@ class Server:
 
     def worker_pids(self) -> list[int]:
         """The worker processes: the server's children (itself when it serves alone)."""
-        children = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text()
-                cmdline = (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            parent = int(stat.rsplit(")", 1)[1].split()[1])
-            if parent == self.process.pid and b"resource_tracker" not in cmdline:
-                children.append(int(entry.name))
+        children = [pid for pid, cmdline in child_processes(self.process.pid) if b"resource_tracker" not in cmdline]
         return sorted(children) or [self.process.pid]
 
     def rss_mb(self) -> list[float]:
@@ -303,6 +292,22 @@ class Server:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
+
+
+def child_processes(parent: int) -> list[tuple[int, bytes]]:
+    """The processes whose parent is `parent`, each with its command line (from /proc)."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
+            children.append((int(entry.name), cmdline))
+    return children
 
 
 @contextmanager

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from app.bench import Options, benchmark, parse_wrk, table
+from app.bench import Options, benchmark, child_processes, parse_wrk, table
 from app.migrations import upgrade
 from app.seeding.synthetic import seed_synthetic
 from tests.conftest import Databases
@@ -79,18 +79,7 @@ def test_a_one_second_run_writes_the_report(databases: Databases, tmp_path: Path
 
 def _servers_of(parent: int) -> list[int]:
     """The `app serve` processes started by a process."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and b"serve" in cmdline:
-            found.append(int(entry.name))
-    return found
+    return [pid for pid, cmdline in child_processes(parent) if b"serve" in cmdline]
 
 
 def _alive(pid: int) -> bool:
