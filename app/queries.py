@@ -273,11 +273,17 @@ def _page(rows: list[Row[Any]], window: Window) -> Page:
 
 
 async def fetch_page(
-    db: RequestDatabase, name: Hashable, statement: Select[Any], keys: Sequence[SortKey], window: Window
+    db: RequestDatabase,
+    name: Hashable,
+    statement: Select[Any],
+    keys: Sequence[SortKey],
+    window: Window,
+    params: dict[str, Any] | None = None,
 ) -> Page:
     """One page of a root listing, read by keyset.
 
-    `name` identifies `statement` and `keys` (its filters and ordering) in the statement cache.
+    `name` identifies `statement` and `keys` (its filters and ordering) in the statement cache;
+    `params` binds any parameters of `statement` itself.
     """
 
     def build() -> Select[Any]:
@@ -311,7 +317,7 @@ async def fetch_page(
         )
 
     prepared_statement = prepared.get(("page", name, _window_shape(window)), build)
-    return _page(await db.all(prepared_statement, _window_parameters(window)), window)
+    return _page(await db.all(prepared_statement, {**_window_parameters(window), **(params or {})}), window)
 
 
 def start_conditions(keys: Sequence[SortKey]) -> list[ColumnElement[bool]]:
@@ -371,7 +377,18 @@ async def fetch_pages(
     keys: Sequence[SortKey],
     window: Window,
 ) -> list[Page]:
-    """One page of children for each parent, in one statement; pages in `parent_ids` order."""
+    """One page of children for each parent, in one statement; pages in `parent_ids` order.
+
+    A single parent's page is read as a root listing's is (ORDER BY ... LIMIT, by keyset), which
+    the planner can answer by walking an index in order and stopping at the page's end; numbering
+    every child of every parent cannot stop early (the timeline example, Mongolia's first page among
+    its 55,597 events of a million: 237 ms on SQLite and 361 on PostgreSQL numbered, 142 and 83 ms
+    this way, most of it now the count).
+    """
+    if len(parent_ids) == 1:
+        single = statement.where(parent == bindparam("parent_id"))
+        page = await fetch_page(db, ("one", name), single, keys, window, {"parent_id": parent_ids[0]})
+        return [page]
 
     def build() -> Select[Any]:
         windowed = _windowed(statement, keys, window).where(parent.in_(bindparam("parent_ids", expanding=True)))

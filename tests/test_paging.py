@@ -174,3 +174,36 @@ async def test_total_count_is_only_computed_when_asked(api: Api) -> None:
     without = api.last_statements
     await api.data("{ events(first: 5) { totalCount nodes { slug } } }")
     assert api.last_statements == without + 1
+
+
+FORWARD = """query($o: EventOrder, $after: String) { country(code: "MNG") {
+    events(first: 3, after: $after, orderBy: $o) { pageInfo { hasNextPage endCursor } nodes { slug } } } }"""
+BACKWARD = """query($o: EventOrder, $before: String) { country(code: "MNG") {
+    events(last: 3, before: $before, orderBy: $o) { pageInfo { hasPreviousPage startCursor } nodes { slug } } } }"""
+
+
+@pytest.mark.parametrize("direction", ["ASC", "DESC"])
+@pytest.mark.parametrize("backwards", [False, True], ids=["forwards", "backwards"])
+async def test_one_parents_pages_match_the_pages_numbered_for_many(api: Api, direction: str, backwards: bool) -> None:
+    """One parent's page is read by ORDER BY ... LIMIT, several parents' by numbering: same rows, same order."""
+    order = {"field": "DATE", "direction": direction}
+    many = await api.data(
+        "query($o: EventOrder) { countries(first: 50) { nodes { code events(first: 100, orderBy: $o) { nodes { slug } } } } }",
+        {"o": order},
+    )
+    expected = [n["slug"] for c in many["countries"]["nodes"] if c["code"] == "MNG" for n in c["events"]["nodes"]]
+    assert len(expected) > 9, "Mongolia takes part in many events, undated ones among them"
+    seen: list[str] = []
+    cursor = None
+    while True:
+        if backwards:
+            events = (await api.data(BACKWARD, {"o": order, "before": cursor}))["country"]["events"]
+            seen = [n["slug"] for n in events["nodes"]] + seen
+            more, cursor = events["pageInfo"]["hasPreviousPage"], events["pageInfo"]["startCursor"]
+        else:
+            events = (await api.data(FORWARD, {"o": order, "after": cursor}))["country"]["events"]
+            seen += [n["slug"] for n in events["nodes"]]
+            more, cursor = events["pageInfo"]["hasNextPage"], events["pageInfo"]["endCursor"]
+        if not more:
+            break
+    assert seen == expected
