@@ -425,7 +425,8 @@ class _Request:
         fields = self.collect(f"{relation.entity}Connection", self.sub_selections(nodes))
         counts: list[int] | None = None
         if any(n[0].name.value == "totalCount" for n in fields.values()):
-            counts = await queries.count_by_parent(self.db, name, statement, relation.parent, parent_ids)
+            counted = relation.counted(statement, args.get("filter") is not None)
+            counts = await queries.count_by_parent(self.db, name, counted, relation.parent, parent_ids)
         by_parent = dict(zip(parent_ids, range(len(parent_ids)), strict=True))
         connection_outs = []
         for row, out in zip(rows, outs, strict=True):

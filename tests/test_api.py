@@ -279,3 +279,31 @@ async def test_everything_has_a_description(api: Api) -> None:
             enumValues { name description } } } }"""
     )
     assert _descriptions_missing(data["__schema"]) == []
+
+
+async def test_counts_through_link_tables_match_the_lists(api: Api) -> None:
+    """totalCount of a relation through a link table counts the links when unfiltered, the children when filtered."""
+    countries = (
+        await api.data(
+            """{ countries(first: 30) { nodes { code
+                all: events(first: 100) { totalCount nodes { id kind } }
+                summits: events(first: 100, filter: { kind: SUMMIT }) { totalCount nodes { id } } } } }"""
+        )
+    )["countries"]["nodes"]
+    assert sum(c["all"]["totalCount"] for c in countries) > 50
+    for country in countries:
+        assert country["all"]["totalCount"] == len(country["all"]["nodes"])
+        summits = [n for n in country["all"]["nodes"] if n["kind"] == "SUMMIT"]
+        assert country["summits"]["totalCount"] == len(country["summits"]["nodes"]) == len(summits)
+    events = (
+        await api.data(
+            """{ events(first: 49) { nodes {
+                participants(first: 100) { totalCount nodes { code } }
+                partnerOrganizations(first: 50) { totalCount nodes { slug } } } } }"""
+        )
+    )["events"]["nodes"]
+    assert any(e["participants"]["totalCount"] > 1 for e in events)
+    assert any(e["partnerOrganizations"]["totalCount"] for e in events)
+    for event in events:
+        assert event["participants"]["totalCount"] == len(event["participants"]["nodes"])
+        assert event["partnerOrganizations"]["totalCount"] == len(event["partnerOrganizations"]["nodes"])

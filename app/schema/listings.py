@@ -106,6 +106,13 @@ class Relation:
     entity: str
     statement: Select[Any]
     parent: ColumnElement[Any]
+    # For a relation through a link table: the link rows alone. With no filter they count the
+    # children (each link row has its child, by foreign key) without joining them.
+    links: Select[Any] | None = None
+
+    def counted(self, statement: Select[Any], filtered: bool) -> Select[Any]:
+        """What `totalCount` counts: `statement` (the children, filters applied), or the links."""
+        return statement if filtered or self.links is None else self.links
 
 
 # Both the chair and its co-chairs hold a chairmanship.
@@ -140,6 +147,7 @@ RELATIONS = {
             "Event",
             BASE["Event"].join_from(events, participants, participants.c.event_id == events.c.id),
             participants.c.country_id,
+            links=select(participants),
         ),
         Relation("country.statistics", "Statistic", BASE["Statistic"], statistics.c.country_id),
         Relation("chairmanship.events", "Event", BASE["Event"], events.c.chairmanship_id),
@@ -148,12 +156,14 @@ RELATIONS = {
             "Country",
             BASE["Country"].join_from(countries, participants, participants.c.country_id == countries.c.id),
             participants.c.event_id,
+            links=select(participants),
         ),
         Relation(
             "event.partnerOrganizations",
             "Organization",
             BASE["Organization"].join_from(organizations, partners, partners.c.organization_id == organizations.c.id),
             partners.c.event_id,
+            links=select(partners),
         ),
     )
 }

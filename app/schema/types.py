@@ -692,7 +692,8 @@ async def nested_connection(info: Info, relation_name: str, parent_id: int, args
         return await queries.fetch_pages(ctx.db, statement_name, statement, relation.parent, parent_ids, keys, window)
 
     async def load_counts(parent_ids: Sequence[int]) -> list[int]:
-        return await queries.count_by_parent(ctx.db, statement_name, statement, relation.parent, parent_ids)
+        counted = relation.counted(statement, filter_input is not None)
+        return await queries.count_by_parent(ctx.db, statement_name, counted, relation.parent, parent_ids)
 
     page = await ctx.loader(("page", *identity), load_pages).load(parent_id)
 
