@@ -399,27 +399,21 @@ async def fetch_pages(
         windowed = _windowed(statement, keys, window).where(parent.in_(bindparam("parent_ids", expanding=True)))
         number = func.row_number().over(partition_by=parent, order_by=order_clauses(keys, reverse=window.backwards))
         key_columns = [key.expression.label(f"_k{index}") for index, key in enumerate(keys)]
-        identity = keys[-1].expression  # the tie-breaker that ends every ordering: the row's primary key
+        identity = keys[-1].expression
         table = getattr(identity, "table", None)
-        if isinstance(table, Table) and list(table.primary_key.columns) == [identity]:
-            # Number the children on the sort keys alone (an index can answer that), then read whole
-            # rows for the numbered ones that make the pages only.
-            numbered = windowed.with_only_columns(
-                *key_columns, parent.label("parent_key"), number.label("row_number")
-            ).subquery("numbered")
-            return (
-                select(*statement.selected_columns, *numbered.c)
-                .select_from(numbered.join(table, identity == numbered.c[f"_k{len(keys) - 1}"]))
-                .where(numbered.c["row_number"] <= bindparam("page_size"))
-                .order_by(numbered.c["parent_key"], numbered.c["row_number"])
-            )
-        inner = (
-            _with_keys(windowed, keys).add_columns(parent.label("parent_key"), number.label("row_number")).subquery()
+        assert isinstance(table, Table) and list(table.primary_key.columns) == [identity], (
+            "every ordering ends with the row's primary key, its tie-breaker"
         )
+        # Number the children on the sort keys alone (an index can answer that), then read whole
+        # rows for the numbered ones that make the pages only.
+        numbered = windowed.with_only_columns(
+            *key_columns, parent.label("parent_key"), number.label("row_number")
+        ).subquery("numbered")
         return (
-            select(inner)
-            .where(inner.c["row_number"] <= bindparam("page_size"))
-            .order_by(inner.c["parent_key"], inner.c["row_number"])
+            select(*statement.selected_columns, *numbered.c)
+            .select_from(numbered.join(table, identity == numbered.c[f"_k{len(keys) - 1}"]))
+            .where(numbered.c["row_number"] <= bindparam("page_size"))
+            .order_by(numbered.c["parent_key"], numbered.c["row_number"])
         )
 
     prepared_statement = prepared.get(("pages", name, _window_shape(window)), build)
