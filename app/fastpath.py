@@ -136,7 +136,9 @@ class FastPath:
         request_key = (document_key, orjson.dumps(variables, option=orjson.OPT_SORT_KEYS))
         if self.results.size > 0:
             version = await self.data_version(context)
-            return await self._coalesced((request_key, version), data, variables, document_key, request_key, context, run)
+            return await self._coalesced(
+                (request_key, version), data, variables, document_key, request_key, context, run
+            )
         return await self._answer(data, variables, document_key, request_key, context, run)
 
     async def _coalesced(
