@@ -71,7 +71,8 @@ def _print_conflicts(conflicts: Sequence[Any], label: str) -> None:
         print(f"{label}: {conflict}", file=sys.stderr)
     print(
         f"{len(conflicts)} conflict{'s' if len(conflicts) != 1 else ''} between documents: each record keeps "
-        "the value stated first (files are read in name order) and the API lists the others under `conflicts`",
+        "the value of the document with precedence (highest priority, then most recent publication, then name "
+        "order) and the API lists every document's value under `conflicts`",
         file=sys.stderr,
     )
 

@@ -24,6 +24,7 @@ from app.fastpath import FastPath, etag
 from app.queries import RequestDatabase
 from app.schema import schema
 from app.schema.context import Context
+from app.schema.inputs import check_variables
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -70,6 +71,10 @@ class GraphQLView(GraphQL[Context, None]):
         async def run(data: GraphQLRequestData) -> ExecutionResult:
             return await self.fast_path.execute(data, context, strawberry)
 
+        refused = check_variables(request_data.variables)
+        if refused is not None:
+            context.record.error_codes.append(refused.code)
+            return ExecutionResult(data=None, errors=[refused])
         result = await self.persisted_queries.execute(request_data, sub_response, run)
         if kwargs["request_adapter"].method == "GET" and not result.errors:
             max_age = self.settings.http_cache_max_age_seconds

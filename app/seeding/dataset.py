@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.dates import DateParseError, PartialDate, parse_date, parse_span
+from app.dates import DateParseError, PartialDate, parse_span, single_date
 from app.seeding.files import (
     SECTIONS,
     Quote,
@@ -22,7 +22,7 @@ from app.seeding.files import (
 )
 from app.seeding.identity import Organizations
 from app.seeding.locate import Passage, find_mentions, find_quote, passages
-from app.seeding.merging import Conflict, Merger
+from app.seeding.merging import Conflict, Merger, Statement
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,7 @@ class _Builder:
                 continue
             try:
                 if range_end is None:
-                    values[prefix] = parse_date(str(text))
+                    values[prefix] = single_date(str(text))
                     continue
                 start, end = parse_span(str(text))
             except DateParseError as error:
@@ -148,36 +148,49 @@ class _Builder:
 
     # -- records -------------------------------------------------------------------------------
 
-    def add(self, section: str, fact: Fact, file: str, record: str, seen: set[tuple[str, str]]) -> None:
-        if (section, fact.key) in seen:
-            self.error(file, record, "slug" if section != "countries" else "code", f"duplicate key {fact.key!r}")
-            return
-        seen.add((section, fact.key))
-        existing = self.facts[section].get(fact.key)
-        if existing is None:
-            self.facts[section][fact.key] = fact
-            return
-        self.merge(existing, fact)
-
-    def merge(self, existing: Fact, incoming: Fact) -> None:
-        """One fact stated by several documents: app.seeding.merging's rules, conflicts collected."""
-        self.merger.merge(existing, incoming)
+    def standing(self, document: SourceDocument) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        """(precedence, seniority) of a document: see app.seeding.merging."""
+        meta = document.meta
+        file = display_path(document.path.with_suffix(".yaml"), self.root)
+        dates: dict[str, PartialDate | None] = {}
+        for name in ("published", "added"):
+            raw = getattr(meta, name)
+            try:
+                dates[name] = None if raw is None else single_date(str(raw))
+            except DateParseError as error:
+                self.error(file, "", name, f"date does not parse: {error}")
+                dates[name] = None
+        published, added = dates["published"], dates["added"]
+        precedence = (
+            -meta.priority,
+            published is None,
+            -published.earliest.toordinal() if published else 0,
+            -published.latest.toordinal() if published else 0,
+            document.slug,
+        )
+        seniority = (added is not None, added.sort_key() if added else (), document.slug)
+        return precedence, seniority
 
     def build(self, facts_files: list[SourceFacts]) -> None:
+        standings = {slug: self.standing(document) for slug, document in self.documents.items()}
         seen_per_file: dict[str, set[tuple[str, str]]] = {}
         records: list[tuple[str, Any, str, str, str]] = []
+        overrides: dict[str, bool] = {}
         for source in facts_files:
             file = display_path(source.path, self.root)
             document = source.facts.document
             if document not in self.documents:
                 self.error(file, "", "document", f"unknown document {document!r}: no documents/{document}.txt")
                 continue
+            overrides[file] = source.facts.override
             for section in SECTIONS:
                 for index, raw in enumerate(getattr(source.facts, section)):
                     key = raw.code if section == "countries" else raw.slug
                     label = f"{section}[{index}] ({'code' if section == 'countries' else 'slug'} {key!r})"
                     records.append((section, raw, file, label, document))
             seen_per_file[file] = set()
+        # The senior documents first: their slugs are kept where records of several files are one.
+        records.sort(key=lambda record: standings[record[4]][1])
 
         for section, raw, file, label, _document in records:
             if section == "organizations":
@@ -185,6 +198,7 @@ class _Builder:
         for clash in self.organizations.clashes:
             self.error(clash.file, clash.record, clash.field, clash.message)
 
+        statements: dict[str, dict[str, list[Statement]]] = {section: {} for section in SECTIONS}
         for section, raw, file, label, document in records:
             spans = self.cite(file, label, document, raw.citations)
             values = self.values(section, raw, file, label)
@@ -193,9 +207,42 @@ class _Builder:
                 key = self.organizations.of_record.get((file, raw.slug), key)
             fact = Fact(section, key, values, self.links(section, raw), spans, [file])
             self.resolve(fact)
-            self.add(section, fact, file, label, seen_per_file[file])
+            if (section, fact.key) in seen_per_file[file]:
+                self.error(file, label, "slug" if section != "countries" else "code", f"duplicate key {fact.key!r}")
+                continue
+            seen_per_file[file].add((section, fact.key))
+            precedence, seniority = standings[document]
+            statements[section].setdefault(fact.key, []).append(
+                Statement(fact, document, precedence, seniority, overrides[file])
+            )
+
+        for section in SECTIONS:
+            if section == "organizations":  # after the countries: places compare by their names
+                self.merger.use_countries(self.country_of, self.country_names)
+            for key, stated in statements[section].items():
+                self.facts[section][key] = (
+                    self.merger.merge(stated) if all(s.fact.citations for s in stated) else stated[0].fact
+                )
 
         self.check_references(records)
+
+    def country_of(self, name: str) -> str | None:
+        """The code of the country a name names (its code, name or an alias, any case), or None."""
+        folded = name.casefold()
+        for code in self.facts["countries"]:
+            if folded in self.country_names(code):
+                return code
+        return None
+
+    def country_names(self, code: str) -> set[str]:
+        fact = self.facts["countries"].get(code)
+        if fact is None:
+            return set()
+        return {
+            code.casefold(),
+            fact.values["name"].casefold(),
+            *(alias.casefold() for alias in fact.values["aliases"]),
+        }
 
     def values(self, section: str, raw: Any, file: str, label: str) -> dict[str, Any]:
         exclude = {"citations", "slug", "code", "co_chairs", "participants", "partner_organizations"}

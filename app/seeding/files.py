@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from app.models import EventKind, OrganizationKind, TenureStatus
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=160)]
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
-DateText = str | int
+# YAML reads an unquoted 2026-12-01 as a date: take it as the EDTF text it is.
+DateText = Annotated[
+    str | int, BeforeValidator(lambda value: value.isoformat() if isinstance(value, dt.date) else value)
+]
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,12 @@ class DocumentMeta(Strict):
     title: Text
     language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(?:-[A-Za-z0-9]+)*$")]
     origin: str | None = None
+    # Precedence between documents (app/seeding/merging.py): the higher priority wins a conflict,
+    # then the more recent publication; `added` (when the document joined the knowledge base)
+    # decides which document defined a record first, whose titles and descriptions stand.
+    published: DateText | None = None
+    priority: int = 0
+    added: DateText | None = None
 
 
 class CountryRecord(Cited):
@@ -158,6 +168,9 @@ class StatisticRecord(Cited):
 
 class FactsFile(Strict):
     document: Slug
+    # True: this file's titles, labels and descriptions replace those of the document that
+    # defined the records first.
+    override: bool = False
     countries: list[CountryRecord] = []
     organizations: list[OrganizationRecord] = []
     memberships: list[MembershipRecord] = []
