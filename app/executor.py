@@ -33,6 +33,7 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    get_named_type,
     get_nullable_type,
 )
 from graphql.execution.values import VariableValues, get_argument_values, get_directive_values, get_variable_values
@@ -511,6 +512,71 @@ class _Request:
         return results
 
 
+def unsupported(schema: Any, document: DocumentNode, operation_name: str | None) -> str | None:
+    """Why the fast path cannot answer this document (a field it does not cover), or None.
+
+    Decided from the document alone, before any SQL: every field of every branch (whatever
+    the directives and type conditions) must be declared for the compiler, and not marked
+    Strawberry-only (app/schema/fields.py).
+    """
+    try:
+        operation = operation_of(document, operation_name)
+    except Unsupported as reason:
+        return str(reason)
+    if operation.operation is not OperationType.QUERY:
+        return "only queries"
+    graphql_schema = schema._schema
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    seen: set[tuple[str, str]] = set()
+
+    def walk(type_name: str, selection_set: SelectionSetNode) -> str | None:
+        graphql_type = graphql_schema.get_type(type_name)
+        if graphql_type is None:
+            return f"unknown type {type_name}"
+        concrete = (
+            [graphql_type]
+            if isinstance(graphql_type, GraphQLObjectType)
+            else list(graphql_schema.get_possible_types(graphql_type))
+        )
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                name = selection.name.value
+                if name == "__typename":
+                    continue
+                if name.startswith("__") or not any(name in t.fields for t in concrete):
+                    return f"{type_name}.{name}"  # introspection, or a field validation will refuse
+                for object_type in concrete:
+                    if name not in object_type.fields:
+                        continue  # a field of another branch of an abstract type
+                    _field, spec = _declared(schema, object_type.name).get(name, (None, None))
+                    if spec is None or isinstance(spec, StrawberryOnly):
+                        return f"{object_type.name}.{name}"
+                    if selection.selection_set is not None:
+                        target = get_named_type(object_type.fields[name].type).name
+                        problem = walk(target, selection.selection_set)
+                        if problem is not None:
+                            return problem
+            elif isinstance(selection, InlineFragmentNode):
+                target = selection.type_condition.name.value if selection.type_condition else type_name
+                problem = walk(target, selection.selection_set)
+                if problem is not None:
+                    return problem
+            elif isinstance(selection, FragmentSpreadNode):
+                key = (type_name, selection.name.value)
+                fragment = fragments.get(selection.name.value)
+                if fragment is None:
+                    return f"unknown fragment {selection.name.value}"
+                if key in seen:
+                    continue
+                seen.add(key)
+                problem = walk(fragment.type_condition.name.value, fragment.selection_set)
+                if problem is not None:
+                    return problem
+        return None
+
+    return walk("Query", operation.selection_set)
+
+
 def operation_of(document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode:
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if operation_name is None:
@@ -537,4 +603,4 @@ async def execute(
     return await request.root(operation)
 
 
-__all__ = ["Unsupported", "execute"]
+__all__ = ["Unsupported", "execute", "unsupported"]
