@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -60,6 +61,11 @@ class Settings(BaseSettings):
     max_header_bytes: int = Field(65_536, ge=1_024, description="longest request head, all headers (431 past it)")
     header_timeout_seconds: float = Field(
         10.0, gt=0, description="a request head not complete this long after it began is answered 408"
+    )
+    execution: Literal["compiled", "strawberry", "verify"] = Field(
+        "compiled",
+        description="how repeated queries run: compiled (the fast path), strawberry (no fast path), or verify "
+        "(both, answering INTERNAL_SERVER_ERROR and logging the difference when they disagree; the tests' mode)",
     )
     seed_dir: Path = Field(SEED_DIR, description="folder of documents and facts `seed` loads")
 
