@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     http_cache_max_age_seconds: int = Field(
         60, ge=0, description="max-age of successful GET /graphql answers, for HTTP caches (0: no Cache-Control)"
     )
+    max_request_line_bytes: int = Field(16_384, ge=256, description="longest request line (414 past it)")
+    max_header_line_bytes: int = Field(16_384, ge=256, description="longest header line (431 past it)")
+    max_header_bytes: int = Field(65_536, ge=1_024, description="longest request head, all headers (431 past it)")
+    header_timeout_seconds: float = Field(
+        10.0, gt=0, description="a request head not complete this long after it began is answered 408"
+    )
     execution: Literal["compiled", "strawberry", "verify"] = Field(
         "compiled",
         description="how repeated queries run: compiled (the fast path), strawberry (no fast path), or verify "
