@@ -18,6 +18,7 @@ from app.access_log import AccessLog
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sqlite_reader
 from app.guard import RequestGuard
+from app.hotpath import HotPath
 from app.migrations import head_revision
 from app.schema import schema
 from app.view import GraphQLView
@@ -75,11 +76,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/schema.graphql", sdl),
         ],
         lifespan=lifespan,
-        middleware=_middleware(settings),
+        middleware=_middleware(settings, view),
     )
 
 
-def _middleware(settings: Settings) -> list[Middleware]:
+def _middleware(settings: Settings, view: GraphQLView) -> list[Middleware]:
     """Outermost first: the access log sees every answer, CORS headers reach the guard's refusals too."""
     cors = [
         Middleware(
@@ -99,6 +100,8 @@ def _middleware(settings: Settings) -> list[Middleware]:
             max_body_bytes=settings.max_body_bytes,
             max_batch_size=settings.max_batch_size,
         ),
+        # Innermost: a repeated POST skips routing and Strawberry's request scaffolding (app.hotpath).
+        Middleware(HotPath, path="/graphql", view=view),
     ]
 
 
