@@ -86,6 +86,9 @@ class GraphQLView(GraphQL[Context, None]):
             sub_response.headers["ETag"] = etag(version, kwargs["request"].url.query)
         return result
 
+    # A repeated POST does not come through `run` (app.hotpath calls get_sub_response, get_context,
+    # execute_operation, process_result and create_response itself): per-request behaviour belongs
+    # in those steps or in a middleware, not in `run`/`_run`.
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         try:
             return await self._run(request, context, root_value)
