@@ -67,6 +67,7 @@ class Settings(BaseSettings):
         description="how repeated queries run: compiled (the fast path), strawberry (no fast path), or verify "
         "(both, answering INTERNAL_SERVER_ERROR and logging the difference when they disagree; the tests' mode)",
     )
+    seed_max_file_bytes: int = Field(10_000_000, ge=1, description="largest seed file `seed` reads (refused past it)")
     seed_dir: Path = Field(SEED_DIR, description="folder of documents and facts `seed` loads")
 
 
