@@ -14,7 +14,7 @@ def _join(*parts: Any, title: str = "") -> str:
     """The parts that say something new, in order: a part whose every word the title or another part
     already says is left out, so a snippet does not repeat words ("the UN" beside "The UN ...")."""
     texts = [str(part) for part in parts if part]
-    kept = []
+    kept: list[str] = []
     for index, part in enumerate(texts):
         said = _WORDS.findall(" ".join([title, *kept, *texts[index + 1 :]]).casefold())
         if set(_WORDS.findall(part.casefold())) <= set(said):
