@@ -25,6 +25,12 @@ class Settings(BaseSettings):
     workers: int = Field(1, ge=1, description="worker processes for `serve`")
     log_level: str = Field("info", description="log level: debug, info, warning, error")
     cors_origins: list[str] = Field(default_factory=list, description="origins allowed by CORS")
+    cors_allow_headers: list[str] = Field(
+        default_factory=list, description="request headers CORS allows besides the default list (app/cors.py)"
+    )
+    compress_min_bytes: int = Field(
+        1_024, ge=0, description="answers this large or larger are sent with brotli or gzip when accepted (0: never)"
+    )
     production: bool = Field(False, description="production mode: no field suggestions in errors")
     introspection: bool = Field(True, description="allow schema introspection")
     default_page_size: int = Field(20, ge=1, description="page size when first/last is omitted")
