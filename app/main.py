@@ -21,6 +21,7 @@ from app.db import create_engine, create_sqlite_reader
 from app.guard import RequestGuard
 from app.hotpath import HotPath
 from app.migrations import head_revision
+from app.production import PersistedGetOnly
 from app.schema import schema
 from app.view import GraphQLView
 
@@ -71,7 +72,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/", landing.endpoint(settings)),
             Route(landing.TIMELINE_SCRIPT_URL, landing.timeline_script),
             Route("/graphql", view, methods=["GET", "POST"]),
-            Route(graphiql.ASSET_PREFIX + "{path:path}", graphiql.asset),
+            *([Route(graphiql.ASSET_PREFIX + "{path:path}", graphiql.asset)] if settings.graphiql else []),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/schema.graphql", sdl),
@@ -92,6 +93,11 @@ def _middleware(settings: Settings, view: GraphQLView) -> list[Middleware]:
             path="/graphql",
             max_body_bytes=settings.max_body_bytes,
             max_batch_size=settings.max_batch_size,
+        ),
+        *(
+            [Middleware(PersistedGetOnly, path="/graphql", graphiql=bool(settings.graphiql))]
+            if settings.production
+            else []
         ),
         # Innermost: a repeated POST skips routing and Strawberry's request scaffolding (app.hotpath).
         Middleware(HotPath, path="/graphql", view=view),
