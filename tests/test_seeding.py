@@ -107,7 +107,7 @@ def test_changed_fact_is_updated_in_place(migrated_db: str, small_seed: Path) ->
     edit(small_seed / "small.yaml", "title: ESCAP meeting", "title: ESCAP ministerial meeting")
     edit(
         small_seed / "small.yaml",
-        "participants: [MNG, {country: FJI, role: predecessor}]",
+        "participants: [MNG, {country: FJI, role: predecessor, kind: OTHER}]",
         "participants: [MNG]",
     )
     counts = seeded(migrated_db, small_seed)
@@ -117,7 +117,7 @@ def test_changed_fact_is_updated_in_place(migrated_db: str, small_seed: Path) ->
     assert after["escap-meeting"][2] == "ESCAP ministerial meeting"
     participants = snapshot(migrated_db)["event_participants"]
     assert [row for row in participants if row[0] == before["escap-meeting"][0]] == [
-        (before["escap-meeting"][0], 1, "participant")
+        (before["escap-meeting"][0], 1, "participant", "PARTICIPANT", "STATED", None)
     ]
 
 
