@@ -94,7 +94,8 @@ def _print_conflicts(conflicts: Sequence[Any], label: str) -> None:
         print(f"{label}: {conflict}", file=sys.stderr)
     print(
         f"{len(conflicts)} conflict{'s' if len(conflicts) != 1 else ''} between documents: each record keeps "
-        "the value stated first (files are read in name order) and the API lists the others under `conflicts`",
+        "the value of the document with precedence (highest priority, then most recent publication, then name "
+        "order) and the API lists every document's value under `conflicts`",
         file=sys.stderr,
     )
 
@@ -144,6 +145,9 @@ def _serve(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from app.bench import MODES, Options, benchmark, table
 
+    if args.compare:
+        return _bench_compare(args)
+
     options = Options(
         database_url=args.database_url or get_settings().database_url,
         workers=args.workers,
@@ -165,6 +169,36 @@ def _bench(args: argparse.Namespace) -> int:
     print(table(report))
     print(f"\nreport written to {report['path']}")
     failed = [q["name"] for run in report["runs"] for q in run["queries"] if q["error"]]
+    return 1 if failed else 0
+
+
+def _bench_compare(args: argparse.Namespace) -> int:
+    from app.bench import MODES, Options
+    from app.bench_compare import compare
+
+    options = Options(
+        database_url=args.database_url or get_settings().database_url,
+        workers=args.workers,
+        duration=args.duration,
+        warmup=args.warmup,
+        connections=args.connections,
+        threads=args.threads,
+        queries=args.queries.split(",") if args.queries else None,
+        modes=tuple(MODES) if args.mode == "both" else (args.mode,),
+        json_path=Path(args.json) if args.json else None,
+        compare=args.compare,
+        rounds=args.rounds,
+        cache_dir=Path(args.cache_dir) if args.cache_dir else None,
+    )
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(128 + signal.SIGTERM))
+    try:
+        report = compare(options, say=lambda line: print(line, file=sys.stderr, flush=True))
+    except RuntimeError as problem:
+        print(f"bench failed: {problem}", file=sys.stderr)
+        return 1
+    print(report["markdown"])
+    print(f"\nreport written to {report['path']} ({report['seconds']:.0f} s)")
+    failed = [entry for entry in report["entries"] if entry["error"]]
     return 1 if failed else 0
 
 
@@ -226,6 +260,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--mode", choices=("cold", "warm", "both"), default="both", help="result cache off, on, or both runs"
     )
     bench.add_argument("--json", help="report path (default: artifacts/bench-<engine>-<db>-<time>.json)")
+    bench.add_argument(
+        "--compare",
+        choices=("postgraphile",),
+        help="side by side with PostGraphile 5 and 4 on the same PostgreSQL database (npm installs them);"
+        " measures typename and reference, prints a markdown table",
+    )
+    bench.add_argument("--rounds", type=int, default=2, help="--compare: interleaved rounds (default: 2)")
+    bench.add_argument(
+        "--cache-dir", help="--compare: where npm installs PostGraphile (default: ~/.cache/kb/postgraphile)"
+    )
     bench.set_defaults(handler=_bench)
     return parser
 

@@ -150,6 +150,11 @@ class Options:
     queries: list[str] | None = None
     modes: tuple[str, ...] = ("cold", "warm")
     json_path: Path | None = None
+    # --compare postgraphile (app.bench_compare): interleaved rounds, where npm installs PostGraphile.
+    compare: str | None = None
+    rounds: int = 2
+    cache_dir: Path | None = None
+    artifacts: Path = PROJECT_ROOT / "artifacts"
 
 
 def query_mix(dataset: Dataset) -> list[BenchQuery]:

@@ -210,6 +210,17 @@ def parse_span(text: str) -> tuple[PartialDate, PartialDate | None]:
     return parse_date(cleaned), None
 
 
+def single_date(text: str) -> PartialDate:
+    """Parse one date where a range is not allowed, saying so when given one."""
+    start, end = parse_span(text)
+    if end is not None:
+        raise DateParseError(
+            f"{text!r} is a range ({start.edtf} to {end.edtf}); this field takes a single date "
+            f"(e.g. {start.edtf!r}), and a record with a span has start and end fields for it"
+        )
+    return start
+
+
 def _ordered(text: str, start: PartialDate, end: PartialDate) -> tuple[PartialDate, PartialDate]:
     if end.latest < start.earliest:
         raise DateParseError(f"{text!r}: the range ends before it starts")

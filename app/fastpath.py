@@ -95,6 +95,12 @@ class DataVersion:
         return self._value
 
 
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    """Mark a future's exception as seen: its followers re-raise it, and with none it is no loss."""
+    if not future.cancelled():
+        future.exception()
+
+
 def etag(version: int, url_query: str) -> str:
     """The ETag of a GET answer: changes with the data and with the request, nothing else."""
     digest = hashlib.sha256(url_query.encode()).hexdigest()[:24]
@@ -107,7 +113,7 @@ class FastPath:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.results = LRU(settings.result_cache_size, settings.result_cache_bytes)
-        self.inflight: dict[Hashable, asyncio.Future[tuple[str | None, Any] | None]] = {}
+        self.inflight: dict[Hashable, asyncio.Future[ExecutionResult]] = {}
         self.documents = LRU(max(settings.result_cache_size, 256))
         self.version = DataVersion(settings.data_version_check_seconds)
         self.checked = LRU(1024)  # (query, operation, variables) -> (cost, within the limits)
@@ -128,30 +134,69 @@ class FastPath:
         variables = data.variables or {}
         document_key = (query, data.operation_name)
         request_key = (document_key, orjson.dumps(variables, option=orjson.OPT_SORT_KEYS))
-        result_key: Hashable | None = None
         if self.results.size > 0:
             version = await self.data_version(context)
-            result_key = (request_key, version)
+            return await self._coalesced(
+                (request_key, version), data, variables, document_key, request_key, context, run
+            )
+        return await self._answer(data, variables, document_key, request_key, context, run)
+
+    async def _coalesced(
+        self,
+        result_key: Hashable,
+        data: GraphQLRequestData,
+        variables: dict[str, Any],
+        document_key: Hashable,
+        request_key: Hashable,
+        context: Context,
+        run: Callable[[GraphQLRequestData], Awaitable[ExecutionResult]],
+    ) -> ExecutionResult:
+        """From the cache; or the answer of the same request in flight; or answered here, once.
+
+        Identical requests arriving while one is answered wait for it and get its very result,
+        errors included, or its exception: a follower never re-registers the key (which would
+        orphan the owner's future). Only an owner that was cancelled (its client went away)
+        leaves its followers to try again, one of them becoming the owner.
+        """
+        while True:
             cached = self.results.get(result_key)
-            if cached is None and result_key in self.inflight:
-                # The same request is being answered: wait for it rather than ask the database again.
-                cached = await asyncio.shield(self.inflight[result_key])
             if cached is not None:
                 context.record.served_by = "cache"
                 context.record.operation, answer = cached
                 return ExecutionResult(data=answer, errors=None)
-            self.inflight[result_key] = asyncio.get_running_loop().create_future()
+            pending = self.inflight.get(result_key)
+            if pending is None:
+                break
             try:
-                result = await self._answer(data, variables, document_key, request_key, context, run)
-                answered = None if result.errors or result.data is None else (context.record.operation, result.data)
-                if answered is not None:
-                    self.results.put(result_key, answered, len(orjson.dumps(result.data)))
-                self.inflight.pop(result_key).set_result(answered)
-            except BaseException:
-                self.inflight.pop(result_key).set_result(None)
+                result = await asyncio.shield(pending)
+            except asyncio.CancelledError:
+                current = asyncio.current_task()
+                if pending.cancelled() and not (current is not None and current.cancelling()):
+                    continue  # the owner was cancelled, not this request: answer it afresh
                 raise
+            context.record.served_by = "cache"  # the same answer, shared while it was made
+            for error in result.errors or ():
+                context.record.error_codes.append(str((error.extensions or {}).get("code")))
             return result
-        return await self._answer(data, variables, document_key, request_key, context, run)
+
+        owned: asyncio.Future[ExecutionResult] = asyncio.get_running_loop().create_future()
+        owned.add_done_callback(_retrieve)
+        self.inflight[result_key] = owned
+        try:
+            result = await self._answer(data, variables, document_key, request_key, context, run)
+        except Exception as error:
+            owned.set_exception(error)
+            raise
+        except BaseException:
+            owned.cancel()
+            raise
+        finally:
+            if self.inflight.get(result_key) is owned:
+                del self.inflight[result_key]
+        if not result.errors and result.data is not None:
+            self.results.put(result_key, (context.record.operation, result.data), len(orjson.dumps(result.data)))
+        owned.set_result(result)
+        return result
 
     async def _answer(
         self,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
@@ -478,16 +479,35 @@ async def rows_grouped_by(
     return [grouped[parent_id] for parent_id in parent_ids]
 
 
+CURSOR_INT_RANGE = (-(2**31), 2**31 - 1)
+"""The integers a cursor may hold: every integer sort key is an INTEGER column (or a small count)."""
+
+
 def decode_key_value(key: SortKey, value: Any) -> Any:
-    """A cursor's JSON value back to the key's Python type (dates travel as ISO strings)."""
+    """A cursor's JSON value back to the key's Python type (dates travel as ISO strings).
+
+    Anything a cursor of this ordering cannot hold raises TypeError or ValueError: a null for a
+    key that is never null, a boolean or an integer past the column's range, a non-finite or
+    non-numeric float, text with a control character (PostgreSQL refuses NUL).
+    """
     if value is None:
+        if not key.nullable:
+            raise TypeError("null for a key that is never null")
         return None
     if key.python_type is dt.date:
+        if not isinstance(value, str) or not value.isascii():
+            raise TypeError("expected an ISO date")
         return dt.date.fromisoformat(value)
     if key.python_type is float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise TypeError("expected a finite number")
         return float(value)
-    if not isinstance(value, key.python_type):
+    if not isinstance(value, key.python_type) or isinstance(value, bool):
         raise TypeError(f"expected {key.python_type.__name__}")
+    if isinstance(value, int) and not CURSOR_INT_RANGE[0] <= value <= CURSOR_INT_RANGE[1]:
+        raise ValueError("an integer past the column's range")
+    if isinstance(value, str) and any(ord(char) < 32 or char == "\x7f" for char in value):
+        raise ValueError("text with a control character")
     return value
 
 

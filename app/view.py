@@ -5,17 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from cross_web import HTTPException
 from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLRequestData
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.base import BaseRequestProtocol
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
-from app import graphiql
+from app import graphiql, http_spec
 from app.access_log import request_record
 from app.apq import PersistedQueries
 from app.config import Settings
@@ -24,6 +25,8 @@ from app.fastpath import FastPath, etag
 from app.queries import RequestDatabase
 from app.schema import schema
 from app.schema.context import Context
+from app.schema.errors import BadRequest
+from app.schema.inputs import check_variables
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -70,6 +73,10 @@ class GraphQLView(GraphQL[Context, None]):
         async def run(data: GraphQLRequestData) -> ExecutionResult:
             return await self.fast_path.execute(data, context, strawberry)
 
+        refused = check_variables(request_data.variables)
+        if refused is not None:
+            context.record.error_codes.append(refused.code)
+            return ExecutionResult(data=None, errors=[refused])
         result = await self.persisted_queries.execute(request_data, sub_response, run)
         if kwargs["request_adapter"].method == "GET" and not result.errors:
             max_age = self.settings.http_cache_max_age_seconds
@@ -80,6 +87,18 @@ class GraphQLView(GraphQL[Context, None]):
         return result
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        try:
+            return await self._run(request, context, root_value)
+        except HTTPException as refusal:
+            # Strawberry's refusals (a non-string query, a mutation by GET...) as GraphQL errors, not plain text.
+            request_record(request.scope).error_codes.append(BadRequest.code)
+            return JSONResponse(
+                {"errors": [{"message": refusal.reason, "extensions": {"code": BadRequest.code}}]},
+                status_code=refusal.status_code,
+                media_type=_media_type(request),
+            )
+
+    async def _run(self, request: Any, context: Any, root_value: Any) -> Any:
         # A GET whose ETag still matches is answered 304 before anything is parsed or executed.
         if isinstance(request, Request) and request.method == "GET" and "if-none-match" in request.headers:
             assert self.engine is not None
@@ -92,6 +111,38 @@ class GraphQLView(GraphQL[Context, None]):
                 return Response(status_code=304, headers=headers)
         return await super().run(request, context, root_value)
 
+    async def get_sub_response(self, request: Any) -> Response:
+        sub_response = await super().get_sub_response(request)
+        sub_response.graphql_response = http_spec.prefers_graphql_response(  # type: ignore[attr-defined]
+            request.headers.get("accept")
+        )
+        return sub_response
+
+    async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
+        parsed = await super().parse_http_body(request)
+        for data in parsed if isinstance(parsed, list) else [parsed]:
+            if not isinstance(data.operation_name, str | None):
+                raise HTTPException(
+                    400, "The GraphQL operation's `operationName` must be a string or null, if provided."
+                )
+        return parsed
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
+        response = await super().process_result(request, result)
+        if http_spec.is_request_error(result) and http_spec.prefers_graphql_response(request.headers.get("accept")):
+            response.pop("data", None)  # the spec: a request error has no `data` entry
+        return response
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        response = super().create_response(response_data, sub_response)
+        if getattr(sub_response, "graphql_response", False):
+            response.headers["content-type"] = http_spec.GRAPHQL_RESPONSE
+            if isinstance(response_data, dict) and "data" not in response_data and not sub_response.status_code:
+                response.status_code = 400
+        return response
+
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
@@ -101,3 +152,8 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return graphiql.ide_response()
+
+
+def _media_type(request: Any) -> str:
+    accept = request.headers.get("accept") if isinstance(request, Request) else None
+    return http_spec.GRAPHQL_RESPONSE if http_spec.prefers_graphql_response(accept) else http_spec.JSON

@@ -37,7 +37,8 @@ async def test_an_unknown_hash_answers_persisted_query_not_found(api: Api) -> No
     response = await _get(api, extensions=_extensions(), variables={"slug": "escap"})
     assert response.status_code == 200
     body = response.json()
-    assert body["data"] is None
+    assert "data" not in body  # a request error: graphql-response+json answers it without `data`
+    assert response.headers["content-type"] == "application/graphql-response+json"
     assert body["errors"][0]["message"] == "PersistedQueryNotFound"
     assert _error_code(response) == "PERSISTED_QUERY_NOT_FOUND"
     assert response.headers["cache-control"] == MISS

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import os
 import shutil
@@ -15,6 +16,15 @@ from pathlib import Path
 import pytest
 
 from app.bench import Options, benchmark, child_processes, parse_wrk, table
+from app.bench_compare import (
+    NotInstalled,
+    _processes,
+    compare,
+    compare_answers,
+    count_objects,
+    install_postgraphile,
+    tree_cpu,
+)
 from app.migrations import upgrade
 from app.seeding.synthetic import seed_synthetic
 from tests.conftest import Databases
@@ -111,3 +121,121 @@ def test_a_terminated_run_stops_its_server(databases: Databases) -> None:
     finally:
         if bench.poll() is None:
             bench.kill()
+
+
+# -- --compare postgraphile ---------------------------------------------------------------------
+
+OURS = {
+    "data": {
+        "organizations": {
+            "nodes": [
+                {
+                    "id": "T3JnYW5pemF0aW9uOjEy",  # Organization:12
+                    "name": "Asia-Europe Meeting",
+                    "acronym": "ASEM",
+                    "memberships": {"nodes": [{"id": "TWVtYmVyc2hpcDoz", "role": "member", "status": "UNKNOWN"}]},
+                    "events": {"nodes": []},
+                }
+            ]
+        }
+    }
+}
+THEIRS = {
+    "data": {
+        "allOrganizations": {
+            "nodes": [
+                {
+                    "id": 12,
+                    "name": "Asia-Europe Meeting",
+                    "acronym": "ASEM",
+                    "membershipsByOrganizationId": {"nodes": [{"id": 3, "role": "member", "status": "UNKNOWN"}]},
+                    "eventsByOrganizationId": {"nodes": []},
+                }
+            ]
+        }
+    }
+}
+
+
+def test_answers_compare_by_items_and_order() -> None:
+    assert compare_answers(OURS, THEIRS) is None
+    assert count_objects(OURS) == 2
+    assert compare_answers({"data": {"__typename": "Query"}}, {"data": {"__typename": "Query"}}) is None
+
+    other = copy.deepcopy(THEIRS)
+    other["data"]["allOrganizations"]["nodes"][0]["membershipsByOrganizationId"]["nodes"][0]["id"] = 4
+    assert compare_answers(OURS, other) == "data[0][3][0][0]: 3 here, 4 there"
+    longer = copy.deepcopy(THEIRS)
+    longer["data"]["allOrganizations"]["nodes"].append(longer["data"]["allOrganizations"]["nodes"][0])
+    assert compare_answers(OURS, longer) == "data: 1 items here, 2 there"
+    failed = compare_answers(OURS, {"errors": [{"message": "Cannot query field"}]})
+    assert failed is not None and "not a successful answer" in failed
+
+
+def test_without_npm_postgraphile_is_not_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(NotInstalled, match="npm is not installed"):
+        install_postgraphile(tmp_path / "cache", say=lambda _line: None)
+    assert not (tmp_path / "cache").exists()
+
+
+def test_process_cpu_is_read_from_proc() -> None:
+    table = _processes()
+    burn = time.process_time() + 0.05
+    while time.process_time() < burn:
+        pass
+    after = _processes()
+    mine = tree_cpu(os.getpid(), after)
+    assert mine[os.getpid()] >= table[os.getpid()][1] + 0.04
+
+
+@pytest.mark.bench
+@pytest.mark.postgres
+def test_compare_without_npm_runs_ours_alone(
+    databases: Databases, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if shutil.which("wrk") is None:
+        pytest.skip("wrk is not installed (apt-get install -y wrk)")
+    url = databases.new("postgresql")
+    upgrade(url)
+    asyncio.run(seed_synthetic(url, 3))
+    which = shutil.which
+    monkeypatch.setattr(shutil, "which", lambda name: None if name in {"npm", "node"} else which(name))
+    options = Options(url, workers=1, duration=1, warmup=0, connections=2, threads=1, json_path=tmp_path / "r.json")
+    options.modes, options.rounds, options.cache_dir = ("cold",), 1, tmp_path / "cache"
+    report = compare(options, say=lambda _line: None)
+
+    assert [server["key"] for server in report["servers"]] == ["ours-cold"]
+    assert "npm is not installed" in report["markdown"]
+    for entry in report["entries"]:
+        assert entry["error"] is None
+        [sample] = entry["samples"]
+        assert sample["rps"] > 0 and sample["server_cpu_ms"] > 0 and sample["database_cpu_ms"] is not None
+    assert not (tmp_path / "cache").exists()
+
+
+@pytest.mark.bench
+@pytest.mark.postgres
+def test_compare_with_postgraphile(databases: Databases, tmp_path: Path) -> None:
+    """A tiny side-by-side run: npm installs PostGraphile (once, into the cache), answers agree."""
+    if shutil.which("wrk") is None or shutil.which("npm") is None:
+        pytest.skip("needs wrk and npm (apt-get install -y wrk npm)")
+    url = databases.new("postgresql")
+    upgrade(url)
+    asyncio.run(seed_synthetic(url, 3))
+    options = Options(url, workers=1, duration=1, warmup=0, connections=2, threads=1, json_path=tmp_path / "r.json")
+    options.modes, options.rounds = ("cold",), 1
+    report = compare(options, say=lambda _line: None)
+
+    assert [server["key"] for server in report["servers"]] == ["ours-cold", "v5", "v4"]
+    assert report["answers"]["reference/v5"] is None and report["answers"]["reference/v4"] is None
+    assert report["answers"]["reference/objects"] > 3
+    for entry in report["entries"]:
+        assert entry["error"] is None, entry
+        [sample] = entry["samples"]
+        assert sample["rps"] > 0 and sample["server_cpu_ms"] > 0
+        if entry["query"] == "reference":
+            assert sample["database_cpu_ms"] > 0, entry  # the backends serving the database are counted
+    markdown = report["markdown"]
+    assert "| ours cold (1 workers, RESULT_CACHE_SIZE=0) |" in markdown
+    assert "the same" in markdown and "in the same order as PostGraphile 5" in markdown

@@ -24,7 +24,7 @@ from app.dates import PartialDate, parse_date
 from app.migrations import upgrade
 from app.seeding import SeedFailed, seed, validate
 from app.seeding.dataset import CitationSpan, Fact
-from app.seeding.merging import Merger
+from app.seeding.merging import Merger, Statement, place_refines
 from tests.conftest import ENGINES, FIXTURES, Api, Databases, make_api
 from tests.test_seeding import edit, run_cli, seeded, snapshot
 
@@ -268,36 +268,47 @@ def fact(section: str, document: str, quote: str, links: dict[str, Any] | None =
     return Fact(section, "k", values, dict(links or {}), [span(document, quote)], [document])
 
 
-def test_unstated_values_never_conflict() -> None:
+def merged(*facts: Fact, override: tuple[str, ...] = ()) -> tuple[Fact, Merger]:
+    """The record the facts make, each stated by its own document; earlier ones have precedence and seniority."""
     merger = Merger()
-    first = fact("memberships", "a", "joined in 2012", status="ONGOING", role=None, start=parse_date("2012"))
-    merger.merge(first, fact("memberships", "b", "a member", status="UNKNOWN", role="member", start=None))
+    statements = [
+        Statement(f, f.sources[0], (index,), (index,), f.sources[0] in override) for index, f in enumerate(facts)
+    ]
+    return merger.merge(statements), merger
+
+
+def test_unstated_values_never_conflict() -> None:
+    first, merger = merged(
+        fact("memberships", "a", "joined in 2012", status="ONGOING", role=None, start=parse_date("2012")),
+        fact("memberships", "b", "a member", status="UNKNOWN", role="member", start=None),
+    )
     assert first.values == {"status": "ONGOING", "role": "member", "start": parse_date("2012")}
     assert merger.conflicts == {}
 
 
 def test_names_become_aliases_and_editorial_words_stay() -> None:
-    merger = Merger()
-    first = fact("organizations", "a", "the CD", name="Community of Democracies", acronym="CD", aliases=[])
-    first.values["description"] = "A coalition."
-    merger.merge(
-        first,
-        fact(
-            "organizations", "b", "CoD", name="the Community", acronym="CoD", aliases=["cd"], description="Other words."
-        ),
+    senior = fact("organizations", "a", "the CD", name="Community of Democracies", acronym="CD", aliases=[])
+    senior.values["description"] = "A coalition."
+    other = fact(
+        "organizations", "b", "CoD", name="the Community", acronym="CoD", aliases=["cd"], description="Other words."
     )
+    first, merger = merged(senior, other)
     assert first.values["aliases"] == ["the Community", "CoD"]
     assert first.values["description"] == "A coalition."
     assert merger.conflicts == {}
 
 
+def test_an_overriding_file_replaces_the_editorial_words() -> None:
+    senior = fact("events", "a", "the conference", title="Conference", description="Old words.")
+    newer = fact("events", "b", "the 7th conference", title="7th Conference", description=None)
+    record, _merger = merged(senior, newer, override=("b",))
+    assert (record.values["title"], record.values["description"]) == ("7th Conference", "Old words.")
+
+
 def test_participants_unite_a_specific_role_wins_two_specific_roles_conflict() -> None:
-    merger = Merger()
-    first = fact("events", "a", "Mongolia hosted", links={"participants": frozenset({("MNG", "participant")})})
-    merger.merge(first, fact("events", "b", "hosted by Mongolia", links={"participants": frozenset({("MNG", "host")})}))
-    assert first.links["participants"] == frozenset({("MNG", "host")})
-    merger.merge(
-        first,
+    first, merger = merged(
+        fact("events", "a", "Mongolia hosted", links={"participants": frozenset({("MNG", "participant")})}),
+        fact("events", "b", "hosted by Mongolia", links={"participants": frozenset({("MNG", "host")})}),
         fact(
             "events",
             "c",
@@ -311,27 +322,50 @@ def test_participants_unite_a_specific_role_wins_two_specific_roles_conflict() -
     assert [(v.text, v.citation.document) for v in conflict.values] == [("host", "b"), ("chair", "c")]
 
 
-def test_a_refinement_after_a_conflict_becomes_the_kept_value() -> None:
-    merger = Merger()
-    first = fact("events", "a", "in 2012", date=parse_date("2012"))
-    merger.merge(first, fact("events", "b", "in 2013", date=parse_date("2013")))
-    merger.merge(first, fact("events", "c", "on 21 November 2012", date=parse_date("21 November 2012")))
+def test_a_refinement_becomes_the_kept_value_and_every_document_is_listed() -> None:
+    first, merger = merged(
+        fact("events", "a", "in 2012", date=parse_date("2012")),
+        fact("events", "b", "in 2013", date=parse_date("2013")),
+        fact("events", "c", "on 21 November 2012", date=parse_date("21 November 2012")),
+        fact("events", "d", "in 2013 too", date=parse_date("2013")),
+    )
     [conflict] = merger.conflicts.values()
-    assert [(v.text, v.citation.document) for v in conflict.values] == [("2012-11-21", "c"), ("2013", "b")]
+    # The kept value first, then the document agreeing with it less precisely, then the others.
+    assert [(v.text, v.citation.document) for v in conflict.values] == [
+        ("2012-11-21", "c"),
+        ("2012", "a"),
+        ("2013", "b"),
+        ("2013", "d"),
+    ]
     assert first.values["date"].earliest == dt.date(2012, 11, 21)
 
 
 def test_the_quote_stating_the_value_is_chosen() -> None:
-    merger = Merger()
     first = Fact(
-        "statistics", "k", {"value": 200.0}, {}, [span("a", "Each Conference"), span("a", "more than 200 delegates")]
+        "statistics",
+        "k",
+        {"value": 200.0},
+        {},
+        [span("a", "Each Conference"), span("a", "more than 200 delegates")],
+        ["a"],
     )
-    merger.merge(first, fact("statistics", "b", "some 1,250 delegates", value=1250.0))
+    _record, merger = merged(first, fact("statistics", "b", "some 1,250 delegates", value=1250.0))
     [conflict] = merger.conflicts.values()
     assert [(v.text, v.citation.quote) for v in conflict.values] == [
         ("200", "more than 200 delegates"),
         ("1250", "some 1,250 delegates"),
     ]
+
+
+def test_a_country_and_a_place_inside_it_agree_two_places_do_not() -> None:
+    names = {"MNG": {"mng", "mongolia"}, "THA": {"tha", "thailand"}}.__getitem__
+    assert place_refines(("Mongolia", "MNG"), ("Ulaanbaatar", "MNG"), names)
+    assert not place_refines(("Ulaanbaatar", "MNG"), ("Mongolia", "MNG"), names)
+    assert place_refines(("Ulaanbaatar", "MNG"), ("Ulaanbaatar", "MNG"), names)
+    assert place_refines(("Ulaanbaatar", None), ("ulaanbaatar", "MNG"), names)
+    assert not place_refines(("Ulaanbaatar", "MNG"), ("Darkhan", "MNG"), names)
+    assert not place_refines(("Mongolia", "MNG"), ("Bangkok", "THA"), names)
+    assert not place_refines(("Thailand", "THA"), ("Ulaanbaatar", "MNG"), names)
 
 
 # -- the API ---------------------------------------------------------------------------------------

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from strawberry.extensions import AddValidationRules
 from strawberry.schema.config import StrawberryConfig
 
 from app.schema.faults import ApiSchema
+from app.schema.inputs import FieldRepeatRule, TextInputRule
 from app.schema.limits import QueryLimits
 from app.schema.query import Query
 from app.schema.types import NODE_TYPES
@@ -13,7 +15,7 @@ from app.schema.types import NODE_TYPES
 schema = ApiSchema(
     query=Query,
     types=list(NODE_TYPES.values()),
-    extensions=[QueryLimits],
+    extensions=[QueryLimits, lambda: AddValidationRules([TextInputRule, FieldRepeatRule])],
     config=StrawberryConfig(batching_config={"max_operations": 100}),
 )
 

@@ -74,6 +74,7 @@ from app.schema.errors import (
     TooManyAliases,
     TooManyDirectives,
 )
+from app.schema.inputs import collapse_repeats
 
 OTHER_LIST_ITEMS = 10
 """How many items a list of objects other than a page counts as: a fact has a few citations."""
@@ -491,6 +492,8 @@ class QueryLimits(SchemaExtension):
             if error is not None:
                 context.pre_execution_errors = [error]
         yield
+        if context.pre_execution_errors:
+            collapse_repeats(context.pre_execution_errors)
         for reported in context.pre_execution_errors or ():
             if not (reported.extensions or {}).get("code"):
                 reported.extensions = {**(reported.extensions or {}), "code": VALIDATION_FAILED_CODE}

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.dates import DateParseError, PartialDate, parse_date, parse_span
+from app.dates import DateParseError, PartialDate, parse_span, single_date
 from app.seeding.coverage import Coverage, DocumentCoverage, NoFactSpan
 from app.seeding.files import (
     KEY_FIELDS,
@@ -25,7 +25,7 @@ from app.seeding.files import (
 )
 from app.seeding.identity import Organizations
 from app.seeding.locate import Passage, find_mentions, find_quote, passages
-from app.seeding.merging import Conflict, Merger
+from app.seeding.merging import Conflict, Merger, Statement
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,7 @@ class _Builder:
                 continue
             try:
                 if range_end is None:
-                    values[prefix] = parse_date(str(text))
+                    values[prefix] = single_date(str(text))
                     continue
                 start, end = parse_span(str(text))
             except DateParseError as error:
@@ -169,24 +169,28 @@ class _Builder:
 
     # -- records -------------------------------------------------------------------------------
 
-    def add(self, section: str, fact: Fact, file: str, record: str, seen: set[tuple[str, str]]) -> None:
-        if (section, fact.key) in seen:
-            self.error(file, record, KEY_FIELDS[section], f"duplicate key {fact.key!r}")
-            return
-        seen.add((section, fact.key))
-        existing = self.facts[section].get(fact.key)
-        if existing is None:
-            self.facts[section][fact.key] = fact
-            return
-        self.merge(existing, fact)
-
-    def merge(self, existing: Fact, incoming: Fact) -> None:
-        """One fact stated by several documents: app.seeding.merging's rules, conflicts collected."""
-        self.merger.merge(existing, incoming)
-
-    def place(self, name: str | None) -> str | None:
-        """The key of the place `name` names (any case), or None."""
-        return None if name is None else name.casefold()
+    def standing(self, document: SourceDocument) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        """(precedence, seniority) of a document: see app.seeding.merging."""
+        meta = document.meta
+        file = display_path(document.path.with_suffix(".yaml"), self.root)
+        dates: dict[str, PartialDate | None] = {}
+        for name in ("published", "added"):
+            raw = getattr(meta, name)
+            try:
+                dates[name] = None if raw is None else single_date(str(raw))
+            except DateParseError as error:
+                self.error(file, "", name, f"date does not parse: {error}")
+                dates[name] = None
+        published, added = dates["published"], dates["added"]
+        precedence = (
+            -meta.priority,
+            published is None,
+            -published.earliest.toordinal() if published else 0,
+            -published.latest.toordinal() if published else 0,
+            document.slug,
+        )
+        seniority = (added is not None, added.sort_key() if added else (), document.slug)
+        return precedence, seniority
 
     def recurrence(self, raw: Any, file: str, record: str) -> EventRecurrence | None:
         if raw.recurrence is None:
@@ -195,7 +199,7 @@ class _Builder:
         for name in ("since", "until"):
             text = getattr(raw.recurrence, name)
             try:
-                dates[name] = None if text is None else parse_date(str(text))
+                dates[name] = None if text is None else single_date(str(text))
             except DateParseError as error:
                 self.error(file, record, f"recurrence.{name}", f"date does not parse: {error}")
                 return None
@@ -253,20 +257,25 @@ class _Builder:
         return result
 
     def build(self, facts_files: list[SourceFacts]) -> None:
+        standings = {slug: self.standing(document) for slug, document in self.documents.items()}
         seen_per_file: dict[str, set[tuple[str, str]]] = {}
         records: list[tuple[str, Any, str, str, str]] = []
+        overrides: dict[str, bool] = {}
         for source in facts_files:
             file = display_path(source.path, self.root)
             document = source.facts.document
             if document not in self.documents:
                 self.error(file, "", "document", f"unknown document {document!r}: no documents/{document}.txt")
                 continue
+            overrides[file] = source.facts.override
             for section in SECTIONS:
                 key_field = KEY_FIELDS[section]
                 for index, raw in enumerate(getattr(source.facts, section)):
                     label = f"{section}[{index}] ({key_field} {getattr(raw, key_field)!r})"
                     records.append((section, raw, file, label, document))
             seen_per_file[file] = set()
+        # The senior documents first: their slugs are kept where records of several files are one.
+        records.sort(key=lambda record: standings[record[4]][1])
 
         for section, raw, file, label, _document in records:
             if section == "organizations":
@@ -274,6 +283,7 @@ class _Builder:
         for clash in self.organizations.clashes:
             self.error(clash.file, clash.record, clash.field, clash.message)
 
+        statements: dict[str, dict[str, list[Statement]]] = {section: {} for section in SECTIONS}
         for section, raw, file, label, document in records:
             spans = self.cite(file, label, document, raw.citations)
             values = self.values(section, raw, file, label)
@@ -282,9 +292,48 @@ class _Builder:
                 key = self.organizations.of_record.get((file, raw.slug), key)
             fact = Fact(section, key, values, self.links(section, raw), spans, [file])
             self.resolve(fact)
-            self.add(section, fact, file, label, seen_per_file[file])
+            if (section, fact.key) in seen_per_file[file]:
+                self.error(file, label, KEY_FIELDS[section], f"duplicate key {fact.key!r}")
+                continue
+            seen_per_file[file].add((section, fact.key))
+            precedence, seniority = standings[document]
+            statements[section].setdefault(fact.key, []).append(
+                Statement(fact, document, precedence, seniority, overrides[file])
+            )
+
+        for section in SECTIONS:
+            if section == "organizations":  # after the countries: places compare by their names
+                self.merger.use_countries(self.country_of, self.country_names)
+            for key, stated in statements[section].items():
+                self.facts[section][key] = (
+                    self.merger.merge(stated) if all(s.fact.citations for s in stated) else stated[0].fact
+                )
 
         self.check_references(records)
+
+    def country_of(self, name: str) -> str | None:
+        """The code of the country a name names (its code, name or an alias, any case), or None.
+
+        A place's name names its country too ("Ulaanbaatar" -> MNG), so that a city and its country agree.
+        """
+        folded = name.casefold()
+        place = self.facts["places"].get(folded)
+        if place is not None and place.values["country"]:
+            return str(place.values["country"])
+        for code in self.facts["countries"]:
+            if folded in self.country_names(code):
+                return code
+        return None
+
+    def country_names(self, code: str) -> set[str]:
+        fact = self.facts["countries"].get(code)
+        if fact is None:
+            return set()
+        return {
+            code.casefold(),
+            fact.values["name"].casefold(),
+            *(alias.casefold() for alias in fact.values["aliases"]),
+        }
 
     def values(self, section: str, raw: Any, file: str, label: str) -> dict[str, Any]:
         exclude = {"citations", "slug", "code", "co_chairs", "participants", "partner_organizations", "places"}
@@ -293,8 +342,10 @@ class _Builder:
         values.update(self.dates(section, raw, file, label))
         if section == "events":
             values["recurrence"] = self.recurrence(raw, file, label)
-            values["place"] = self.place(raw.place)
+            # The place's name as written: merging compares it as a location (app.seeding.merging),
+            # and the writer links the place it names.
             values["location"] = raw.place
+            del values["place"]
         if section in ("countries", "organizations"):
             values["aliases"] = list(raw.aliases)
         return values

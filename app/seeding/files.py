@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -10,6 +11,7 @@ import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -32,7 +34,10 @@ Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", m
 # An assigned ISO 3166-1 alpha-3 code: a typo ("MGN") is refused with the closest codes.
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$"), AfterValidator(_assigned)]
 Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
-DateText = str | int
+# YAML reads an unquoted 2026-12-01 as a date: take it as the EDTF text it is.
+DateText = Annotated[
+    str | int, BeforeValidator(lambda value: value.isoformat() if isinstance(value, dt.date) else value)
+]
 
 
 @dataclass(frozen=True)
@@ -102,6 +107,12 @@ class DocumentMeta(Strict):
     title: Text
     language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(?:-[A-Za-z0-9]+)*$")]
     origin: str | None = None
+    # Precedence between documents (app/seeding/merging.py): the higher priority wins a conflict,
+    # then the more recent publication; `added` (when the document joined the knowledge base)
+    # decides which document defined a record first, whose titles and descriptions stand.
+    published: DateText | None = None
+    priority: int = 0
+    added: DateText | None = None
 
 
 class CountryRecord(Cited, Based):
@@ -261,6 +272,9 @@ class NoFact(Quote):
 
 class FactsFile(Strict):
     document: Slug
+    # True: this file's titles, labels and descriptions replace those of the document that
+    # defined the records first.
+    override: bool = False
     countries: list[CountryRecord] = []
     places: list[PlaceRecord] = []
     organizations: list[OrganizationRecord] = []

@@ -1,22 +1,40 @@
 """One fact stated by several documents: how their statements merge into one record, and when they conflict.
 
-The rules, in the order they apply to each field (the README's "Adding a document" tells curators):
+Every statement of a fact is collected first, then the record is computed from all of them at once,
+so the result depends only on the documents present (removing a document recomputes every kept
+value from the documents that remain). Two orders of documents decide (the README's "Adding a
+document" tells curators):
+
+- **precedence**, for stated values: the highest `priority` in the document's metadata first
+  (default 0), then the most recent `published` date (undated documents after dated ones), then the
+  document's name (slug) order;
+- **seniority**, for the curators' words: the document that first defined the record, i.e. the
+  earliest `added` date in its metadata (documents without one are the original ones, first),
+  then name order.
+
+The rules, field by field:
 
 - A value only one document states is taken; a missing value never conflicts. A status of UNKNOWN
   and a participant's default role ("participant") say nothing, so they count as missing.
-- Names never conflict: another name (or acronym) for an organization or country becomes an alias.
-- Titles, labels and descriptions are the curators' words, not the sources': the first file's stand.
-- Dates that agree at different precisions merge to the most precise: "2012" and "21 November 2012"
-  give 2012-11-21 (a day inside 2012). Both documents stay cited.
+- Names never conflict: the senior document's name stands, another document's name (or acronym)
+  for the same organization or country becomes an alias.
+- Titles, labels and descriptions are the curators' words, not the sources': the senior document's
+  stand, unless a facts file says `override: true` (then the highest-precedence such file's do).
+- Values that agree at different precisions merge to the most precise: the dates "2012" and
+  "21 November 2012" give 2012-11-21 (a day inside 2012); the places "Mongolia" and
+  "Ulaanbaatar, Mongolia" give Ulaanbaatar (a place in that country). Every document stays cited.
 - Lists (co-chairs, partner organizations, participants) are united.
-- Any other difference is a conflict. The record keeps the first-stated value (files are read in
-  name order), and the conflict keeps every value with the quote that states it.
+- Any other difference is a conflict. The record keeps the value of the highest-precedence document
+  (refined by agreeing, more precise ones), and the conflict lists every document stating the field,
+  the kept value first, then those agreeing with it, then the others, each in precedence order,
+  each with the quote that states it.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from app.dates import PartialDate
@@ -49,7 +67,7 @@ def display(value: Any) -> str:
 
 @dataclass(frozen=True)
 class StatedValue:
-    """One value of a conflicting field and the quote that states it."""
+    """One document's value of a conflicting field and the quote that states it."""
 
     value: Any
     citation: CitationSpan
@@ -93,7 +111,7 @@ def _written_forms(value: Any) -> list[str]:
     if isinstance(value, float) and value.is_integer():
         return [f"{int(value):,}", str(int(value))]
     if isinstance(value, str) and value:
-        return [value, *re.split(r"[\s-]+", value)[:1]]
+        return [value, *re.split(r"[\s,-]+", value)[:1]]
     return []
 
 
@@ -101,92 +119,168 @@ def _missing(name: str, value: Any) -> bool:
     return value is None or UNSTATED.get(name) == value
 
 
-@dataclass
+# -- places ----------------------------------------------------------------------------------------
+
+Place = tuple[str, str | None]  # (name, ISO 3166-1 alpha-3 country code, when known)
+
+
+def place_refines(coarse: Place, fine: Place, country_names: Callable[[str], set[str]]) -> bool:
+    """True when `fine` names a place inside `coarse`: "Ulaanbaatar" (MNG) inside "Mongolia" (MNG).
+
+    A place is at a country's precision when its name is one of that country's names. Two places
+    agree when they are the same place, or when one is the country the other lies in; the more
+    precise is kept. Two different places in one country (two cities) do not agree.
+    """
+    (coarse_name, coarse_country), (fine_name, fine_country) = coarse, fine
+    if coarse_name.casefold() == fine_name.casefold() and (
+        coarse_country == fine_country or None in (coarse_country, fine_country)
+    ):
+        return True
+    if coarse_country is None or coarse_country != fine_country:
+        return False
+    return coarse_name.casefold() in country_names(coarse_country)
+
+
+def location_place(text: str, country_of: Callable[[str], str | None]) -> Place:
+    """A free-text location as (name, country): "Ulaanbaatar, Mongolia" -> ("Ulaanbaatar", "MNG");
+    "Mongolia" -> ("Mongolia", "MNG"); "Bangkok" -> ("Bangkok", None)."""
+    name, _, tail = text.rpartition(",")
+    if name and country_of(tail.strip()):
+        return name.strip(), country_of(tail.strip())
+    return text.strip(), country_of(text.strip())
+
+
+# -- merging ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One document's statement of a fact, with that document's standing."""
+
+    fact: Fact
+    document: str
+    precedence: tuple[Any, ...]  # sorts first = wins a conflict
+    seniority: tuple[Any, ...]  # sorts first = defined the record first
+    override: bool = False
+
+
 class Merger:
-    """Merges each further statement of a fact into the first, collecting conflicts."""
+    """Merges every document's statement of a fact into one record, collecting conflicts."""
 
-    conflicts: dict[tuple[str, str, str], Conflict] = field(default_factory=dict)
-    # Which citations stated each field's current value, where a later document supplied it.
-    _stated_by: dict[tuple[str, str, str], list[CitationSpan]] = field(default_factory=dict)
-    # A fact's first statement's citations, kept before later ones join them.
-    _first: dict[tuple[str, str], list[CitationSpan]] = field(default_factory=dict)
+    def __init__(self, country_of: Callable[[str], str | None] | None = None) -> None:
+        self.conflicts: dict[tuple[str, str, str], Conflict] = {}
+        self._country_of = country_of or (lambda _name: None)
+        self._country_names: Callable[[str], set[str]] = lambda _code: set()
 
-    def merge(self, existing: Fact, incoming: Fact) -> None:
-        """Merge `incoming` (a later document's statement of the same fact) into `existing`."""
-        self._first.setdefault((existing.type, existing.key), list(existing.citations))
-        names = NAME_FIELDS.get(existing.type, ())
-        for name, value in incoming.values.items():
-            if name in names or name == "aliases":
+    def use_countries(self, country_of: Callable[[str], str | None], names: Callable[[str], set[str]]) -> None:
+        self._country_of, self._country_names = country_of, names
+
+    def merge(self, statements: Sequence[Statement]) -> Fact:
+        """The record all `statements` (of one fact) make; it is the senior statement's Fact, updated."""
+        by_seniority = sorted(statements, key=lambda s: s.seniority)
+        by_precedence = sorted(statements, key=lambda s: s.precedence)
+        record = by_seniority[0].fact
+        if len(statements) == 1:
+            return record
+        own_values = [dict(s.fact.values) for s in statements]
+        own_links = [dict(s.fact.links) for s in statements]
+        own = {id(s): (values, links) for s, values, links in zip(statements, own_values, own_links, strict=True)}
+
+        def values_of(statement: Statement) -> dict[str, Any]:
+            return own[id(statement)][0]
+
+        names = NAME_FIELDS.get(record.type, ())
+        fields = [name for s in by_seniority for name in values_of(s) if name not in names and name != "aliases"]
+        for name in dict.fromkeys(fields):
+            stated = [(s, values_of(s).get(name)) for s in by_precedence]
+            stated = [(s, value) for s, value in stated if not _missing(name, value)]
+            if not stated:
                 continue
-            self._merge_value(existing, incoming, name, value)
+            if name in EDITORIAL_FIELDS:
+                overriding = [value for s, value in stated if s.override]
+                senior = [value for s, value in sorted(stated, key=lambda item: item[0].seniority)]
+                record.values[name] = (overriding or senior)[0]
+                continue
+            record.values[name] = self._kept(record, seed_field(record.type, name), stated, self._refines(name))
         if names:
-            self._merge_names(existing, incoming, names)
-        for name, linked in incoming.links.items():
+            self._merge_names(record, [values_of(s) for s in by_seniority], names)
+
+        link_names = dict.fromkeys(name for s in by_seniority for name in own[id(s)][1])
+        for name in link_names:
             if name == "participants":
-                existing.links[name] = self._merge_participants(existing, incoming)
+                record.links[name] = self._participants(record, by_precedence, own)
             else:
-                existing.links[name] = existing.links.get(name, frozenset()) | linked
-        existing.citations.extend(span for span in incoming.citations if span not in existing.citations)
-        existing.sources.extend(incoming.sources)
+                record.links[name] = frozenset().union(*(own[id(s)][1].get(name, frozenset()) for s in statements))
+        citations: list[CitationSpan] = []
+        sources: list[str] = []
+        for s in by_seniority:
+            citations.extend(span for span in s.fact.citations if span not in citations)
+            sources.extend(source for source in s.fact.sources if source not in sources)
+        record.citations, record.sources = citations, sources
+        return record
 
-    def _merge_value(self, existing: Fact, incoming: Fact, name: str, value: Any) -> None:
-        current = existing.values.get(name)
-        if _missing(name, value) or value == current:
-            return
-        if _missing(name, current):
-            self._take(existing, incoming, name, value)
-            return
-        if name in EDITORIAL_FIELDS:
-            return
-        if isinstance(current, PartialDate) and isinstance(value, PartialDate):
-            if current.covers(value):
-                self._take(existing, incoming, name, value)
-                return
-            if value.covers(current):
-                return
-        self._conflict(existing, incoming, name, current, value)
+    def _refines(self, name: str) -> Callable[[Any, Any], bool]:
+        """Whether a value `fine` agrees with `coarse` and is at least as precise."""
+        if name == "location":
+            return lambda coarse, fine: place_refines(
+                location_place(coarse, self._country_of), location_place(fine, self._country_of), self._country_names
+            )
 
-    def _take(self, existing: Fact, incoming: Fact, name: str, value: Any) -> None:
-        """`incoming` states the field first, or more precisely: the record takes its value."""
-        existing.values[name] = value
-        key = (existing.type, existing.key, name)
-        self._stated_by[key] = incoming.citations
-        conflict = self.conflicts.get((existing.type, existing.key, seed_field(existing.type, name)))
-        if conflict is not None:  # a conflict's first value is the one the record holds
-            conflict.values[0] = StatedValue(value, evidence(value, incoming.citations))
+        def refines(coarse: Any, fine: Any) -> bool:
+            if isinstance(coarse, PartialDate) and isinstance(fine, PartialDate):
+                return coarse.covers(fine)
+            return bool(coarse == fine)
 
-    def _conflict(self, existing: Fact, incoming: Fact, name: str, current: Any, value: Any) -> None:
-        key = (existing.type, existing.key, seed_field(existing.type, name))
-        conflict = self.conflicts.get(key)
-        if conflict is None:
-            kept_by = self._stated_by.get((existing.type, existing.key, name), self._first[existing.type, existing.key])
-            conflict = self.conflicts[key] = Conflict(*key, [StatedValue(current, evidence(current, kept_by))])
-        if all(stated.value != value for stated in conflict.values):
-            conflict.values.append(StatedValue(value, evidence(value, incoming.citations)))
+        return refines
 
-    def _merge_names(self, existing: Fact, incoming: Fact, names: tuple[str, ...]) -> None:
-        """Another document's name or acronym for the same organization or country becomes an alias."""
-        aliases = list(existing.values.get("aliases") or [])
+    def _kept(
+        self, record: Fact, field_name: str, stated: list[tuple[Statement, Any]], refines: Callable[[Any, Any], bool]
+    ) -> Any:
+        """The kept value of one field (statements in precedence order); a conflict recorded if they disagree."""
+        kept = stated[0][1]
+        for _statement, value in stated[1:]:
+            if refines(kept, value) and not refines(value, kept):
+                kept = value
+        agreeing = [(s, value) for s, value in stated if refines(value, kept)]
+        if len(agreeing) == len(stated):
+            return kept
+        exact = [(s, value) for s, value in agreeing if refines(kept, value)]
+        others = [item for item in agreeing if item not in exact]
+        disagreeing = [item for item in stated if item not in agreeing]
+        self.conflicts[(record.type, record.key, field_name)] = Conflict(
+            record.type,
+            record.key,
+            field_name,
+            [StatedValue(value, evidence(value, s.fact.citations)) for s, value in [*exact, *others, *disagreeing]],
+        )
+        return kept
+
+    def _merge_names(self, record: Fact, statements: list[dict[str, Any]], names: tuple[str, ...]) -> None:
+        """The senior document's names stand; another document's name or acronym becomes an alias."""
         for name in names:
-            value = incoming.values.get(name)
-            if value and existing.values.get(name) is None:
-                existing.values[name] = value
-        known = {str(existing.values[name]).casefold() for name in names if existing.values.get(name)}
-        known |= {alias.casefold() for alias in aliases}
-        for value in [*(incoming.values.get(name) for name in names), *(incoming.values.get("aliases") or [])]:
-            if value and value.casefold() not in known:
-                aliases.append(value)
-                known.add(value.casefold())
-        existing.values["aliases"] = aliases
+            record.values[name] = next((values[name] for values in statements if values.get(name)), None)
+        aliases: list[str] = []
+        known = {str(record.values[name]).casefold() for name in names if record.values.get(name)}
+        for values in statements:
+            for value in [*(values.get(name) for name in names), *(values.get("aliases") or [])]:
+                if value and value.casefold() not in known:
+                    aliases.append(value)
+                    known.add(value.casefold())
+        record.values["aliases"] = aliases
 
-    def _merge_participants(self, existing: Fact, incoming: Fact) -> frozenset[tuple[str, str]]:
+    def _participants(
+        self, record: Fact, by_precedence: list[Statement], own: dict[int, tuple[dict[str, Any], dict[str, Any]]]
+    ) -> frozenset[tuple[str, str]]:
         """One role per country: a specific role beats the default; two specific roles conflict."""
-        roles = dict(sorted(existing.links.get("participants", frozenset())))
-        for code, role in sorted(incoming.links.get("participants", frozenset())):
-            current = roles.get(code)
-            if current is None or current == DEFAULT_ROLE:
-                roles[code] = role
-                self._stated_by[(existing.type, existing.key, f"participants[{code}]")] = incoming.citations
-            elif role not in (current, DEFAULT_ROLE):
-                self._conflict(existing, incoming, f"participants[{code}]", current, role)
-        return frozenset(roles.items())
+        roles: dict[str, list[tuple[Statement, str]]] = {}
+        for s in by_precedence:
+            for code, role in sorted(own[id(s)][1].get("participants", frozenset())):
+                roles.setdefault(code, []).append((s, role))
+        kept = {}
+        for code, stated in sorted(roles.items()):
+            specific = [(s, role) for s, role in stated if role != DEFAULT_ROLE]
+            if not specific:
+                kept[code] = DEFAULT_ROLE
+                continue
+            kept[code] = self._kept(record, f"participants[{code}]", specific, lambda a, b: bool(a == b))
+        return frozenset(kept.items())

@@ -292,7 +292,7 @@ def write_dataset(conn: Connection, dataset: Dataset, progress: Progress) -> See
                 "description": f.values["description"],
                 "symbol": f.values["symbol"],
                 "location": f.values["location"],
-                "place_id": place_ids[f.values["place"]] if f.values["place"] else None,
+                "place_id": place_ids.get(f.values["location"].casefold()) if f.values["location"] else None,
                 "organization_id": org_ids[f.values["organization"]] if f.values["organization"] else None,
                 "chairmanship_id": chair_ids[f.values["chairmanship"]] if f.values["chairmanship"] else None,
                 **date_columns("date", f.values["date"]),
