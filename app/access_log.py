@@ -75,7 +75,10 @@ def _log(scope: Scope, record: RequestRecord, status: int, duration_ms: float) -
         "errorIds": record.error_ids,
         "servedBy": record.served_by,
     }
-    level = logging.ERROR if status >= 500 or record.error_ids else logging.INFO
+    if record.error_ids or (status >= 500 and status != 503):
+        level = logging.ERROR
+    else:  # 503 is an outage (app.outages) or 429 a rate limit: expected, each said once elsewhere
+        level = logging.WARNING if status in (429, 503) else logging.INFO
     logger.log(
         level,
         "%s %s %s %.1f ms %s",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -54,6 +55,11 @@ class Settings(BaseSettings):
     apq_cache_size: int = Field(5_000, ge=1, description="persisted queries (APQ) kept per worker (LRU)")
     http_cache_max_age_seconds: int = Field(
         60, ge=0, description="max-age of successful GET /graphql answers, for HTTP caches (0: no Cache-Control)"
+    )
+    execution: Literal["compiled", "strawberry", "verify"] = Field(
+        "compiled",
+        description="how repeated queries run: compiled (the fast path), strawberry (no fast path), or verify "
+        "(both, answering INTERNAL_SERVER_ERROR and logging the difference when they disagree; the tests' mode)",
     )
     seed_dir: Path = Field(SEED_DIR, description="folder of documents and facts `seed` loads")
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -23,25 +24,39 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLFloat,
     GraphQLIncludeDirective,
+    GraphQLList,
     GraphQLObjectType,
     GraphQLSkipDirective,
     InlineFragmentNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    get_named_type,
+    get_nullable_type,
 )
 from graphql.execution.values import VariableValues, get_argument_values, get_directive_values, get_variable_values
-from sqlalchemy import select
 from sqlalchemy.engine import Row
 from strawberry.types.arguments import convert_arguments
 
 from app import queries
 from app.schema.context import Context
-from app.schema.listings import BASE, RELATIONS, citations, co_chairs, countries, documents
+from app.schema.fields import DOCUMENT_TEXT, NODE_TABLES, NODE_TYPES, ordering, spec_of, window
+from app.schema.listings import BASE, RELATIONS, countries, documents
 from app.schema.query import organization_lookup
 from app.schema.relay import decode_id, encode_cursor, encode_id
-from app.schema.types import CITATIONS_IN_ORDER, NODE_TABLES, NODE_TYPES, _ordering, _window
+from app.schema.specs import (
+    Column,
+    ConnectionOf,
+    GlobalId,
+    PartialDateOf,
+    Reference,
+    RowsOf,
+    Spec,
+    Special,
+    StrawberryOnly,
+)
 
 Out = dict[str, Any]
 
@@ -50,122 +65,25 @@ class Unsupported(Exception):
     """The query uses something this executor does not cover; run it through Strawberry."""
 
 
-# -- what each type's fields are -------------------------------------------------------------
+# -- what each type's fields are: their declarations (app/schema/fields.py) -------------------
 
-SCALARS: dict[str, dict[str, Callable[[Row[Any]], Any]]] = {
-    "Organization": {
-        "slug": lambda r: r.slug,
-        "name": lambda r: r.name,
-        "acronym": lambda r: r.acronym,
-        "aliases": lambda r: list(r.aliases or []),
-        "kind": lambda r: r.kind,
-        "description": lambda r: r.description,
-    },
-    "Country": {"code": lambda r: r.code, "name": lambda r: r.name, "aliases": lambda r: list(r.aliases or [])},
-    "Membership": {"slug": lambda r: r.slug, "role": lambda r: r.role, "status": lambda r: r.status},
-    "Chairmanship": {
-        "slug": lambda r: r.slug,
-        "title": lambda r: r.title,
-        "session": lambda r: r.session,
-        "officeHolder": lambda r: r.office_holder,
-    },
-    "Event": {
-        "slug": lambda r: r.slug,
-        "title": lambda r: r.title,
-        "kind": lambda r: r.kind,
-        "description": lambda r: r.description,
-        "symbol": lambda r: r.symbol,
-        "location": lambda r: r.location,
-    },
-    "Statistic": {
-        "slug": lambda r: r.slug,
-        "label": lambda r: r.label,
-        "value": lambda r: float(r.value),
-        "unit": lambda r: r.unit,
-        "qualifier": lambda r: r.qualifier,
-    },
-    "Document": {
-        "slug": lambda r: r.slug,
-        "title": lambda r: r.title,
-        "language": lambda r: r.language,
-        "origin": lambda r: r.origin,
-        "sha256": lambda r: r.sha256,
-    },
-    "Mention": {
-        "text": lambda r: r.text,
-        "start": lambda r: r.start,
-        "end": lambda r: r.end,
-        "context": lambda r: r.context,
-    },
-    "Citation": {"quote": lambda r: r.quote, "start": lambda r: r.start, "end": lambda r: r.end},
-}
 
-DATES = {
-    "Membership": {"startDate": "start", "endDate": "end"},
-    "Chairmanship": {"startDate": "start", "endDate": "end"},
-    "Event": {"date": "date", "endDate": "end"},
-    "Statistic": {"asOf": "as_of"},
-}
+@functools.cache
+def _declared(schema: Any, type_name: str) -> dict[str, tuple[Any, Spec | None]]:
+    """GraphQL field name -> (the Strawberry field, its spec) of a type."""
+    definition = schema.get_type_by_name(type_name)
+    converter = schema.config.name_converter
+    return {converter.get_graphql_name(f): (f, spec_of(f)) for f in definition.fields}
 
-# to-one relations: (foreign key column on the row, related type)
-REFERENCES = {
-    "Organization": {"parent": ("parent_id", "Organization")},
-    "Membership": {"member": ("country_id", "Country"), "organization": ("organization_id", "Organization")},
-    "Chairmanship": {
-        "organization": ("organization_id", "Organization"),
-        "chair": ("chair_id", "Country"),
-        "predecessor": ("predecessor_id", "Country"),
-    },
-    "Event": {"organization": ("organization_id", "Organization"), "chairmanship": ("chairmanship_id", "Chairmanship")},
-    "Statistic": {"organization": ("organization_id", "Organization"), "country": ("country_id", "Country")},
-    "Citation": {"document": ("document_id", "Document")},
-    "Mention": {"document": ("document_id", "Document")},
-}
 
-CONNECTIONS = {
-    "Organization": {
-        "children": "organization.children",
-        "memberships": "organization.memberships",
-        "chairmanships": "organization.chairmanships",
-        "events": "organization.events",
-        "statistics": "organization.statistics",
-        "mentions": "organization.mentions",
-    },
-    "Country": {
-        "memberships": "country.memberships",
-        "chairmanships": "country.chairmanships",
-        "events": "country.events",
-        "statistics": "country.statistics",
-    },
-    "Chairmanship": {"events": "chairmanship.events"},
-    "Event": {"participants": "event.participants", "partnerOrganizations": "event.partnerOrganizations"},
-}
-
-CITED = {
-    "Organization": "organization_id",
-    "Country": "country_id",
-    "Membership": "membership_id",
-    "Chairmanship": "chairmanship_id",
-    "Event": "event_id",
-    "Statistic": "statistic_id",
-}
-
-ROOT_CONNECTIONS = {
-    "organizations": "Organization",
-    "countries": "Country",
-    "memberships": "Membership",
-    "chairmanships": "Chairmanship",
-    "events": "Event",
-    "statistics": "Statistic",
-    "documents": "Document",
-}
-
-CO_CHAIRS_STATEMENT = (
-    BASE["Country"]
-    .join_from(countries, co_chairs, co_chairs.c.country_id == countries.c.id)
-    .order_by(countries.c.name, countries.c.id)
-)
-DOCUMENT_TEXT = select(documents.c.id, documents.c.text)
+def _column_reader(field: Any, spec: Column, graphql_type: Any) -> Callable[[Row[Any]], Any]:
+    name = spec.column or field.python_name
+    named = get_nullable_type(graphql_type)
+    if isinstance(named, GraphQLList):
+        return lambda r: list(r._mapping[name] or [])
+    if named is GraphQLFloat:
+        return lambda r: None if r._mapping[name] is None else float(r._mapping[name])
+    return lambda r: r._mapping[name]
 
 
 def _partial_date(row: Row[Any], prefix: str, fields: list[tuple[str, str]]) -> Out | None:
@@ -276,10 +194,8 @@ class _Request:
         if not rows:
             return
         fields = self.collect(type_name, selection_sets)
-        scalars = SCALARS.get(type_name, {})
-        dates = DATES.get(type_name, {})
-        references = REFERENCES.get(type_name, {})
-        connections = CONNECTIONS.get(type_name, {})
+        declared = _declared(self.schema, type_name)
+        graphql_type = self.graphql_schema.get_type(type_name)
         pending = []
         referenced: dict[str, list[tuple[str, list[FieldNode], str]]] = {}
         for key, nodes in fields.items():
@@ -287,15 +203,19 @@ class _Request:
             if name == "__typename":
                 for out in outs:
                     out[key] = type_name
-            elif name == "id" and type_name in NODE_TYPES:
+                continue
+            field, spec = declared.get(name, (None, None))
+            if spec is None or isinstance(spec, StrawberryOnly):
+                raise Unsupported(f"{type_name}.{name}")
+            if isinstance(spec, GlobalId):
                 for row, out in zip(rows, outs, strict=True):
                     out[key] = encode_id(type_name, row.id)
-            elif name in scalars:
-                getter = scalars[name]
+            elif isinstance(spec, Column):
+                getter = _column_reader(field, spec, graphql_type.fields[name].type)
                 for row, out in zip(rows, outs, strict=True):
                     out[key] = getter(row)
-            elif name in dates:
-                prefix = dates[name]
+            elif isinstance(spec, PartialDateOf):
+                prefix = spec.prefix or field.python_name
                 date_fields = [
                     (k, n[0].name.value) for k, n in self.collect("PartialDate", self.sub_selections(nodes)).items()
                 ]
@@ -304,16 +224,13 @@ class _Request:
             else:
                 for out in outs:
                     out[key] = None  # placeholder keeps the document's key order
-                if name in references:
-                    column, target = references[name]
-                    referenced.setdefault(target, []).append((key, nodes, column))
-                elif name in connections:
-                    pending.append(self.nested_connection(type_name, rows, outs, key, nodes, connections[name]))
-                elif name == "citations" and type_name in CITED:
-                    pending.append(self.citations(rows, outs, key, nodes, CITED[type_name]))
-                elif name == "coChairs" and type_name == "Chairmanship":
-                    pending.append(self.co_chairs(rows, outs, key, nodes))
-                elif name == "text" and type_name == "Document":
+                if isinstance(spec, Reference):
+                    referenced.setdefault(spec.target, []).append((key, nodes, spec.column))
+                elif isinstance(spec, ConnectionOf) and spec.relation is not None:
+                    pending.append(self.nested_connection(type_name, rows, outs, key, nodes, spec.relation))
+                elif isinstance(spec, RowsOf):
+                    pending.append(self.rows_of(spec, rows, outs, key, nodes))
+                elif isinstance(spec, Special) and spec.kind == "document.text":
                     pending.append(self.document_text(rows, outs, key))
                 else:
                     raise Unsupported(f"{type_name}.{name}")
@@ -367,19 +284,13 @@ class _Request:
                 target_outs.append(child)
             await self.objects(target, targets, target_outs, self.sub_selections(nodes))
 
-    async def citations(
-        self, rows: list[Row[Any]], outs: list[Out], key: str, nodes: list[FieldNode], column: str
+    async def rows_of(
+        self, spec: RowsOf, rows: list[Row[Any]], outs: list[Out], key: str, nodes: list[FieldNode]
     ) -> None:
         grouped = await queries.rows_grouped_by(
-            self.db, ("citations", column), CITATIONS_IN_ORDER, citations.c[column], [row.id for row in rows]
+            self.db, spec.name, spec.statement, spec.parent, [row.id for row in rows]
         )
-        await self.lists("Citation", grouped, outs, key, nodes)
-
-    async def co_chairs(self, rows: list[Row[Any]], outs: list[Out], key: str, nodes: list[FieldNode]) -> None:
-        grouped = await queries.rows_grouped_by(
-            self.db, "co_chairs", CO_CHAIRS_STATEMENT, co_chairs.c.chairmanship_id, [row.id for row in rows]
-        )
-        await self.lists("Country", grouped, outs, key, nodes)
+        await self.lists(spec.entity, grouped, outs, key, nodes)
 
     async def lists(
         self, type_name: str, grouped: list[list[Row[Any]]], outs: list[Out], key: str, nodes: list[FieldNode]
@@ -414,14 +325,14 @@ class _Request:
     ) -> None:
         relation = RELATIONS[relation_name]
         args = self.arguments(parent_type, nodes)
-        tag, keys = _ordering(relation.entity, args.get("order_by"))
-        window = _window(self.ctx, tag, keys, args)
+        tag, keys = ordering(relation.entity, args.get("order_by"))
+        paging = window(self.ctx, tag, keys, args)
         statement = relation.statement
         if args.get("filter") is not None:
             statement = statement.where(*args["filter"].conditions())
         parent_ids = list(dict.fromkeys(row.id for row in rows))
         name = (relation_name, tag, repr(args.get("filter")))
-        pages = await queries.fetch_pages(self.db, name, statement, relation.parent, parent_ids, keys, window)
+        pages = await queries.fetch_pages(self.db, name, statement, relation.parent, parent_ids, keys, paging)
         fields = self.collect(f"{relation.entity}Connection", self.sub_selections(nodes))
         counts: list[int] | None = None
         if any(n[0].name.value == "totalCount" for n in fields.values()):
@@ -529,8 +440,10 @@ class _Request:
             data[key] = None
             if name == "__typename":
                 data[key] = "Query"
-            elif name in ROOT_CONNECTIONS:
-                data[key] = await self.root_connection(ROOT_CONNECTIONS[name], nodes)
+                continue
+            _field, spec = _declared(self.schema, "Query").get(name, (None, None))
+            if isinstance(spec, ConnectionOf):
+                data[key] = await self.root_connection(spec.entity, nodes)
             elif name == "organization":
                 data[key] = await self.lookup(nodes, "Organization")
             elif name == "country":
@@ -550,13 +463,13 @@ class _Request:
     async def root_connection(self, entity: str, nodes: list[FieldNode]) -> Out:
         field_name = nodes[0].name.value
         args = self.arguments("Query", nodes)
-        tag, keys = _ordering(entity, args.get("order_by"))
-        window = _window(self.ctx, tag, keys, args)
+        tag, keys = ordering(entity, args.get("order_by"))
+        paging = window(self.ctx, tag, keys, args)
         statement = BASE[entity]
         if args.get("filter") is not None:
             statement = statement.where(*args["filter"].conditions())
         name = (entity, tag, repr(args.get("filter")))
-        page = await queries.fetch_page(self.db, name, statement, keys, window)
+        page = await queries.fetch_page(self.db, name, statement, keys, paging)
         fields = self.collect(f"{entity}Connection", self.sub_selections(nodes))
         count = 0
         if any(n[0].name.value == "totalCount" for n in fields.values()):
@@ -599,6 +512,71 @@ class _Request:
         return results
 
 
+def unsupported(schema: Any, document: DocumentNode, operation_name: str | None) -> str | None:
+    """Why the fast path cannot answer this document (a field it does not cover), or None.
+
+    Decided from the document alone, before any SQL: every field of every branch (whatever
+    the directives and type conditions) must be declared for the compiler, and not marked
+    Strawberry-only (app/schema/fields.py).
+    """
+    try:
+        operation = operation_of(document, operation_name)
+    except Unsupported as reason:
+        return str(reason)
+    if operation.operation is not OperationType.QUERY:
+        return "only queries"
+    graphql_schema = schema._schema
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    seen: set[tuple[str, str]] = set()
+
+    def walk(type_name: str, selection_set: SelectionSetNode) -> str | None:
+        graphql_type = graphql_schema.get_type(type_name)
+        if graphql_type is None:
+            return f"unknown type {type_name}"
+        concrete = (
+            [graphql_type]
+            if isinstance(graphql_type, GraphQLObjectType)
+            else list(graphql_schema.get_possible_types(graphql_type))
+        )
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                name = selection.name.value
+                if name == "__typename":
+                    continue
+                if name.startswith("__") or not any(name in t.fields for t in concrete):
+                    return f"{type_name}.{name}"  # introspection, or a field validation will refuse
+                for object_type in concrete:
+                    if name not in object_type.fields:
+                        continue  # a field of another branch of an abstract type
+                    _field, spec = _declared(schema, object_type.name).get(name, (None, None))
+                    if spec is None or isinstance(spec, StrawberryOnly):
+                        return f"{object_type.name}.{name}"
+                    if selection.selection_set is not None:
+                        target = get_named_type(object_type.fields[name].type).name
+                        problem = walk(target, selection.selection_set)
+                        if problem is not None:
+                            return problem
+            elif isinstance(selection, InlineFragmentNode):
+                target = selection.type_condition.name.value if selection.type_condition else type_name
+                problem = walk(target, selection.selection_set)
+                if problem is not None:
+                    return problem
+            elif isinstance(selection, FragmentSpreadNode):
+                key = (type_name, selection.name.value)
+                fragment = fragments.get(selection.name.value)
+                if fragment is None:
+                    return f"unknown fragment {selection.name.value}"
+                if key in seen:
+                    continue
+                seen.add(key)
+                problem = walk(fragment.type_condition.name.value, fragment.selection_set)
+                if problem is not None:
+                    return problem
+        return None
+
+    return walk("Query", operation.selection_set)
+
+
 def operation_of(document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode:
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if operation_name is None:
@@ -625,4 +603,4 @@ async def execute(
     return await request.root(operation)
 
 
-__all__ = ["Unsupported", "execute"]
+__all__ = ["Unsupported", "execute", "unsupported"]

@@ -6,9 +6,14 @@
 - **ETags**: a GET query's answer is tagged with the data version and a hash of its URL query,
   so `If-None-Match` is answered 304 before anything is parsed or executed.
 - **Hot documents**: a query that Strawberry has answered once without errors (its limits,
-  validation and all) is run next time by `app.executor`, which skips per-field execution;
-  the limits that depend on variables (cost, page sizes) are checked again on every request.
-  Anything the executor does not cover, and every error, goes back through Strawberry.
+  validation and all) is run next time by the fast path (`app.executor`) if every field it
+  selects is declared for it (app/schema/fields.py), which is decided from the document
+  before any SQL runs; the limits that depend on variables (cost, page sizes) are checked
+  again on every request. A statement timeout is TIMEOUT, any other fault an internal
+  error: the fast path never hands a failed request to Strawberry for a second run.
+- **EXECUTION** (setting): `compiled` (the default) as above; `strawberry` turns the fast path
+  off; `verify` runs Strawberry beside it on its own connection and answers
+  INTERNAL_SERVER_ERROR, with the difference in the log, when they disagree (the tests' mode).
 """
 
 from __future__ import annotations
@@ -21,17 +26,21 @@ from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
 import orjson
-from graphql import DocumentNode, parse
+from graphql import DocumentNode, GraphQLError, parse
 from sqlalchemy import Engine, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.http import GraphQLRequestData
 from strawberry.types import ExecutionResult
 
 from app import executor
+from app.access_log import RequestRecord
 from app.config import Settings
 from app.models import DatasetState
+from app.queries import RequestDatabase
 from app.schema import schema
 from app.schema.context import Context
+from app.schema.errors import ApiError
+from app.schema.faults import report_errors
 from app.schema.limits import check_document, heavy_slots
 
 _UNSUPPORTED = object()
@@ -207,28 +216,35 @@ class FastPath:
         context: Context,
         run: Callable[[GraphQLRequestData], Awaitable[ExecutionResult]],
     ) -> ExecutionResult:
-        """Not cached: the batch executor for a hot document, else Strawberry (which marks it hot)."""
-        document = self.documents.get(document_key)
+        """Not cached: the fast path for a hot document it covers, else Strawberry (which marks it hot)."""
+        document = self.documents.get(document_key) if self.settings.execution != "strawberry" else None
         if isinstance(document, DocumentNode):
-            answered = await self._executor(document, data, variables, request_key, context)
+            answered = await self._fast(document, data, variables, request_key, context)
             if answered is not None:
-                return ExecutionResult(data=answered, errors=None)
+                return answered
 
         result = await run(data)
         if not result.errors and result.data is not None and document is None:
             assert data.query is not None
-            self.documents.put(document_key, parse(data.query))
+            parsed = parse(data.query)
+            reason = executor.unsupported(schema, parsed, data.operation_name)
+            self.documents.put(document_key, parsed if reason is None else _UNSUPPORTED)
         return result
 
-    async def _executor(
+    async def _fast(
         self,
         document: DocumentNode,
         data: GraphQLRequestData,
         variables: dict[str, Any],
         request_key: Hashable,
         context: Context,
-    ) -> dict[str, Any] | None:
-        """The data from the batch executor, or None to let Strawberry answer (and report any error)."""
+    ) -> ExecutionResult | None:
+        """The fast path's answer, or None for Strawberry to answer (decided before any SQL).
+
+        A document reaches here only if every field it selects is covered (`executor.unsupported`).
+        Limits that depend on variables are checked again; over one, Strawberry reports it. A
+        statement timeout is TIMEOUT and any other failure INTERNAL_SERVER_ERROR: never a second run.
+        """
         checked = self.checked.get(request_key)
         if checked is None:
             cost, error = check_document(schema._schema, document, variables, data.operation_name, self.settings)
@@ -237,6 +253,7 @@ class FastPath:
         cost, allowed = checked
         if not allowed:
             return None
+        context.record.served_by = "executor"
         try:
             if cost < self.settings.heavy_query_cost:
                 answered = await executor.execute(schema, document, data.operation_name, variables, context)
@@ -245,14 +262,73 @@ class FastPath:
                 context.db.sync_engine = None
                 async with heavy_slots(self.settings.max_heavy_operations):
                     answered = await executor.execute(schema, document, data.operation_name, variables, context)
-        except executor.Unsupported:
-            self.documents.put((data.query, data.operation_name), _UNSUPPORTED)
+        except (executor.Unsupported, ApiError):
+            # Arguments the client got wrong (a cursor, a page size) or a shape found unsupported:
+            # Strawberry reports it, with its path.
+            context.record.served_by = "strawberry"
             return None
-        except Exception:  # noqa: BLE001 - any failure (a limit, a statement timeout): Strawberry's path reports it
-            await context.db.close()  # a failed statement may leave its transaction unusable
-            return None
+        except Exception as error:  # noqa: BLE001 - reported as TIMEOUT or masked as an internal error
+            errors = [GraphQLError(str(error), original_error=error)]
+            report_errors(errors, context)
+            return ExecutionResult(data=None, errors=errors)
         context.record.cost += cost
-        context.record.served_by = "executor"
         operation = executor.operation_of(document, data.operation_name)
         context.record.operation = operation.name.value if operation.name else None
-        return answered
+        if self.settings.execution == "verify":
+            return await self._verified(answered, data, context)
+        return ExecutionResult(data=answered, errors=None)
+
+    async def _verified(
+        self,
+        answered: Any,
+        data: GraphQLRequestData,
+        context: Context,
+    ) -> ExecutionResult:
+        """EXECUTION=verify: Strawberry answers too, on a connection of its own; they must agree."""
+        shadow = Context(
+            db=RequestDatabase(context.db.engine, context.db.sync_engine),
+            settings=self.settings,
+            record=RequestRecord(),
+        )
+        try:
+            expected = await schema.execute(
+                data.query or "",
+                variable_values=data.variables,
+                context_value=shadow,
+                operation_name=data.operation_name,
+            )
+        finally:
+            await shadow.db.close()
+        fast = orjson.loads(answered) if isinstance(answered, bytes | str) else answered
+        if expected.errors is None and _same(expected.data, fast):
+            return ExecutionResult(data=answered, errors=None)
+        difference = GraphQLError(
+            "EXECUTION=verify: the fast path and Strawberry disagree",
+            original_error=VerifyMismatch(
+                f"query {data.query!r} variables {data.variables!r}: "
+                f"Strawberry {orjson.dumps(expected.data).decode()} errors {expected.errors!r}; "
+                f"fast path {orjson.dumps(fast).decode()}"
+            ),
+        )
+        errors = [difference]
+        report_errors(errors, context)
+        return ExecutionResult(data=None, errors=errors)
+
+
+class VerifyMismatch(Exception):
+    """The fast path's answer differs from Strawberry's (EXECUTION=verify); the message says how."""
+
+
+def _same(expected: Any, found: Any) -> bool:
+    """Equal as JSON values, key order included."""
+    if isinstance(expected, dict):
+        return (
+            isinstance(found, dict)
+            and list(expected) == list(found)
+            and all(_same(value, found[key]) for key, value in expected.items())
+        )
+    if isinstance(expected, list):
+        return isinstance(found, list) and len(expected) == len(found) and all(map(_same, expected, found))
+    if isinstance(expected, bool) or isinstance(found, bool):
+        return expected is found
+    return bool(expected == found)

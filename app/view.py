@@ -22,10 +22,11 @@ from app.apq import PersistedQueries
 from app.config import Settings
 from app.deadlines import within_deadline
 from app.fastpath import FastPath, etag
+from app.outages import is_outage, outage_answer, unavailable
 from app.queries import RequestDatabase
 from app.schema import schema
 from app.schema.context import Context
-from app.schema.errors import BadRequest
+from app.schema.errors import BadRequest, ServiceUnavailable
 from app.schema.inputs import check_variables
 
 
@@ -77,7 +78,15 @@ class GraphQLView(GraphQL[Context, None]):
         if refused is not None:
             context.record.error_codes.append(refused.code)
             return ExecutionResult(data=None, errors=[refused])
-        result = await self.persisted_queries.execute(request_data, sub_response, run)
+        try:
+            result = await self.persisted_queries.execute(request_data, sub_response, run)
+        except Exception as error:
+            if not is_outage(error):
+                raise
+            result = ExecutionResult(data=None, errors=[unavailable(error)])
+            context.record.error_codes.append(ServiceUnavailable.code)
+        if outage_answer(result, sub_response):
+            return result
         if kwargs["request_adapter"].method == "GET" and not result.errors:
             max_age = self.settings.http_cache_max_age_seconds
             if max_age:
@@ -102,7 +111,12 @@ class GraphQLView(GraphQL[Context, None]):
         # A GET whose ETag still matches is answered 304 before anything is parsed or executed.
         if isinstance(request, Request) and request.method == "GET" and "if-none-match" in request.headers:
             assert self.engine is not None
-            version = await self.fast_path.version.current(self.engine, self.sqlite_reader)
+            try:
+                version = await self.fast_path.version.current(self.engine, self.sqlite_reader)
+            except Exception as error:
+                if not is_outage(error):
+                    raise
+                return await super().run(request, context, root_value)  # answered 503 there
             tag = etag(version, request.url.query)
             if tag in (candidate.strip() for candidate in request.headers["if-none-match"].split(",")):
                 headers = {"ETag": tag}

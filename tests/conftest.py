@@ -172,6 +172,9 @@ class Api:
 
 
 async def make_api(url: str, **settings: Any) -> AsyncIterator[Api]:
+    """The app over HTTP; EXECUTION=verify unless a test says otherwise: every answer of the fast
+    path is checked against Strawberry's."""
+    settings.setdefault("execution", "verify")
     app = create_app(Settings(database_url=url, **settings))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

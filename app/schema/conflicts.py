@@ -17,8 +17,9 @@ from sqlalchemy.engine import Row
 from app import dates, models, queries
 from app.schema.context import Context, Info
 from app.schema.enums import DatePrecision
+from app.schema.fields import After, Before, First, Last, from_row, load_node, strawberry_only_as
 from app.schema.relay import Connection, Edge, Node, PageInfo, encode_cursor, page_window
-from app.schema.types import After, Before, Citation, First, Last, PartialDate, load_node
+from app.schema.values import Citation, PartialDate
 
 conflicts: Table = models.Conflict.__table__  # type: ignore[assignment]
 conflict_values: Table = models.ConflictValue.__table__  # type: ignore[assignment]
@@ -104,7 +105,7 @@ class Conflict:
             ConflictValue(
                 value=row.value,
                 kept=row.position == 0,
-                citation=Citation(quote=row.quote, start=row.start, end=row.end, document_id=row.document_id),
+                citation=from_row(Citation, row),
                 date=_partial_date(row.value) if is_date else None,
             )
             for row in rows
@@ -161,6 +162,7 @@ class ConflictFilter:
 
 @strawberry.type
 class ConflictQueries:
+    @strawberry_only_as("conflicts are read by Strawberry's resolvers (this module)")
     @strawberry.field(
         description="Every conflict between documents, oldest first: fields of records that documents state "
         "differently. Empty when the documents agree."

@@ -41,7 +41,11 @@ class Loader:
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
             self._batch[key] = future
-        return asyncio.shield(future)  # a caller's cancellation leaves the others' answer alone
+        # A caller's cancellation leaves the others' answer alone; a failure is marked as seen, so that a
+        # caller that never awaits (a sibling failed first) does not leave "exception never retrieved".
+        waiter = asyncio.shield(future)
+        waiter.add_done_callback(retrieve_exception)
+        return waiter
 
     async def _dispatch(self) -> None:
         await self._db.idle()
@@ -58,6 +62,12 @@ class Loader:
         for future, value in zip(batch.values(), values, strict=True):
             if not future.done():
                 future.set_result(value)
+
+
+def retrieve_exception(future: asyncio.Future[Any]) -> None:
+    """Mark a done future's exception as retrieved (whoever awaits it still gets it raised)."""
+    if not future.cancelled():
+        future.exception()
 
 
 @dataclass

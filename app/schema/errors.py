@@ -86,6 +86,12 @@ class IntrospectionDisabled(ApiError):
     code = "INTROSPECTION_DISABLED"
 
 
+class ServiceUnavailable(ApiError):
+    """The database cannot be reached (app/outages.py): HTTP 503 with Retry-After; retry."""
+
+    code = "SERVICE_UNAVAILABLE"
+
+
 class BadRequest(ApiError):
     """An HTTP request /graphql cannot read: not JSON, not an object, a batch when batching is off."""
 

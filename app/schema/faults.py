@@ -15,6 +15,7 @@ import strawberry
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.types import ExecutionContext
 
+from app.outages import is_outage, unavailable
 from app.schema.errors import (
     BAD_USER_INPUT_CODE,
     INTERNAL_ERROR_CODE,
@@ -58,6 +59,8 @@ def _reported(error: GraphQLError, context: Any) -> GraphQLError:
     if cause is not None and not isinstance(cause, GraphQLError):
         if is_statement_timeout(cause):
             return _located(_statement_timeout(context), error)
+        if is_outage(cause):
+            return _located(unavailable(cause), error)
         return _masked(error, cause, context)
     if (error.extensions or {}).get("code"):
         return error

@@ -14,24 +14,19 @@ from app.schema import filters as f
 from app.schema.conflicts import ConflictQueries
 from app.schema.context import Context, Info
 from app.schema.errors import PageSizeExceeded
+from app.schema.fields import After, First, compiled_as, from_row, load_node, root_connection, strawberry_only_as
 from app.schema.listings import BASE, countries, organizations
-from app.schema.relay import Connection, Node, PageInfo, decode_id, encode_cursor, page_window
+from app.schema.relay import Node, PageInfo, decode_id, encode_cursor, page_window
 from app.schema.timeline import TimelineQueries
 from app.schema.types import (
     NODE_TYPES,
-    After,
-    Before,
     Chairmanship,
     Country,
     Document,
     Event,
-    First,
-    Last,
     Membership,
     Organization,
     Statistic,
-    load_node,
-    root_connection,
 )
 
 SearchResult = Annotated[
@@ -102,6 +97,7 @@ SEARCH_KEYS = [queries.SortKey(search.SearchEntry.__table__.c.id, python_type=t)
     "aggregate and the conflicts between documents."
 )
 class Query(TimelineQueries, ConflictQueries):
+    @compiled_as("node", "id")
     @strawberry.field(description="Any object by its global ID; null if there is none.")
     async def node(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="A global ID.")]
@@ -109,6 +105,7 @@ class Query(TimelineQueries, ConflictQueries):
         type_name, pk = decode_id(id, set(NODE_TYPES))
         return await load_node(info, type_name, pk)
 
+    @compiled_as("nodes", "ids")
     @strawberry.field(description="Objects by their global IDs, in the same order; null for each one not found.")
     async def nodes(
         self,
@@ -124,111 +121,72 @@ class Query(TimelineQueries, ConflictQueries):
         decoded = [decode_id(value, set(NODE_TYPES)) for value in ids]
         return await _gather(info, decoded)
 
-    @strawberry.field(description="Organizations, bodies, forums, initiatives and groups of states.")
-    async def organizations(
-        self,
-        info: Info,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-        filter: Annotated[f.OrganizationFilter | None, strawberry.argument(description="Which to list.")] = None,
-        order_by: Annotated[f.OrganizationOrder | None, strawberry.argument(description="How to order.")] = None,
-    ) -> Connection[Organization]:
-        return await root_connection(info, "Organization", locals())
+    organizations = root_connection(
+        "Organization",
+        description="Organizations, bodies, forums, initiatives and groups of states.",
+        filter=f.OrganizationFilter,
+        order=f.OrganizationOrder,
+    )
 
+    @compiled_as("organization", "slug")
     @strawberry.field(description='One organization by slug or acronym, any case ("osce", "OSCE"); null if none.')
     async def organization(
         self, info: Info, slug: Annotated[str, strawberry.argument(description="A slug or an acronym.")]
     ) -> Organization | None:
         ctx: Context = info.context
         rows = await ctx.db.all(organization_lookup(slug))
-        return Organization.from_row(rows[0]) if rows else None
+        return from_row(Organization, rows[0]) if rows else None
 
-    @strawberry.field(description="Countries the documents name.")
-    async def countries(
-        self,
-        info: Info,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-        filter: Annotated[f.CountryFilter | None, strawberry.argument(description="Which to list.")] = None,
-        order_by: Annotated[f.CountryOrder | None, strawberry.argument(description="How to order.")] = None,
-    ) -> Connection[Country]:
-        return await root_connection(info, "Country", locals())
+    countries = root_connection(
+        "Country",
+        description="Countries the documents name.",
+        filter=f.CountryFilter,
+        order=f.CountryOrder,
+    )
 
+    @compiled_as("country", "code")
     @strawberry.field(description='One country by ISO 3166-1 alpha-3 code, any case ("MNG"); null if none.')
     async def country(
         self, info: Info, code: Annotated[str, strawberry.argument(description="An ISO 3166-1 alpha-3 code.")]
     ) -> Country | None:
         rows = await info.context.db.all(BASE["Country"].where(countries.c.code == code.strip().upper()))
-        return Country.from_row(rows[0]) if rows else None
+        return from_row(Country, rows[0]) if rows else None
 
-    @strawberry.field(description="Memberships of organizations and bodies.")
-    async def memberships(
-        self,
-        info: Info,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-        filter: Annotated[f.MembershipFilter | None, strawberry.argument(description="Which to list.")] = None,
-        order_by: Annotated[f.MembershipOrder | None, strawberry.argument(description="How to order.")] = None,
-    ) -> Connection[Membership]:
-        return await root_connection(info, "Membership", locals())
+    memberships = root_connection(
+        "Membership",
+        description="Memberships of organizations and bodies.",
+        filter=f.MembershipFilter,
+        order=f.MembershipOrder,
+    )
 
-    @strawberry.field(description="Chairmanships, presidencies and co-chairmanships.")
-    async def chairmanships(
-        self,
-        info: Info,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-        filter: Annotated[f.ChairmanshipFilter | None, strawberry.argument(description="Which to list.")] = None,
-        order_by: Annotated[f.ChairmanshipOrder | None, strawberry.argument(description="How to order.")] = None,
-    ) -> Connection[Chairmanship]:
-        return await root_connection(info, "Chairmanship", locals())
+    chairmanships = root_connection(
+        "Chairmanship",
+        description="Chairmanships, presidencies and co-chairmanships.",
+        filter=f.ChairmanshipFilter,
+        order=f.ChairmanshipOrder,
+    )
 
-    @strawberry.field(description="Events: summits, conferences, resolutions, declarations, agreements, ...")
-    async def events(
-        self,
-        info: Info,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-        filter: Annotated[f.EventFilter | None, strawberry.argument(description="Which to list.")] = None,
-        order_by: Annotated[f.EventOrder | None, strawberry.argument(description="How to order.")] = None,
-    ) -> Connection[Event]:
-        return await root_connection(info, "Event", locals())
+    events = root_connection(
+        "Event",
+        description="Events: summits, conferences, resolutions, declarations, agreements, ...",
+        filter=f.EventFilter,
+        order=f.EventOrder,
+    )
 
-    @strawberry.field(description="Figures the documents give.")
-    async def statistics(
-        self,
-        info: Info,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-        filter: Annotated[f.StatisticFilter | None, strawberry.argument(description="Which to list.")] = None,
-        order_by: Annotated[f.StatisticOrder | None, strawberry.argument(description="How to order.")] = None,
-    ) -> Connection[Statistic]:
-        return await root_connection(info, "Statistic", locals())
+    statistics = root_connection(
+        "Statistic",
+        description="Figures the documents give.",
+        filter=f.StatisticFilter,
+        order=f.StatisticOrder,
+    )
 
-    @strawberry.field(description="The source documents.")
-    async def documents(
-        self,
-        info: Info,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-        order_by: Annotated[f.DocumentOrder | None, strawberry.argument(description="How to order.")] = None,
-    ) -> Connection[Document]:
-        return await root_connection(info, "Document", locals())
+    documents = root_connection(
+        "Document",
+        description="The source documents.",
+        order=f.DocumentOrder,
+    )
 
+    @strawberry_only_as("search ranks in app/search.py, with snippets")
     @strawberry.field(
         description="Full-text search over every object and every document passage, best first. "
         "Every word must match (English stemming: 'chaired' finds 'chair')."

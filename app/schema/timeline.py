@@ -32,6 +32,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.schema.context import Context, Info
 from app.schema.enums import DatePrecision, EventKind
+from app.schema.fields import strawberry_only_as
 from app.schema.filters import DATE_ARGUMENT, ChairmanshipFilter, EventFilter, MembershipFilter
 from app.schema.listings import chairmanships, events, memberships, organizations
 from app.schema.relay import page_window
@@ -333,6 +334,7 @@ def _order(group_by: TimelineGrouping, bucket: TimelineBucket) -> tuple[Any, ...
 
 @strawberry.type
 class TimelineQueries:
+    @strawberry_only_as("the timeline aggregates in SQL of its own (this module)")
     @strawberry.field(
         description="Events, memberships and chairmanships counted by year, decade, kind, type or organization, "
         "with the lists' filters, for charts. Mongolia's engagements by year: "

@@ -1,0 +1,471 @@
+"""The field declarations: each data field is declared once, here's how, and both paths read it.
+
+A declaration makes the Strawberry field (its type, arguments and description: the SDL,
+validation and introspection stay Strawberry's) and carries, in the field's `metadata`, a
+*spec* saying what it reads. Strawberry's resolvers (below) and the SQL compiler
+(`app.schema.compiler`) both work from that spec, so adding a field, an argument or a filter
+is one change in one place. `uncovered(schema)` lists every field of the schema that has
+neither a spec nor an explicit Strawberry-only mark; a test requires it to be empty.
+
+How to declare, in a `@strawberry.type` of `app/schema/types.py` (or `values.py`):
+
+    # a column; the column is the attribute's name unless given; enum, float and list
+    # columns are converted from the row by the annotation
+    slug: str = column(description="Stable natural key.")
+    office_holder: str | None = column(description="Who held it.")
+    kind: EventKind = column(description="What sort of event it was.")
+
+    # a partial date, from the columns `<prefix>_edtf`, `<prefix>_earliest`, ...
+    # (the prefix is the attribute's name unless given)
+    end_date: PartialDate | None = partial_date("end", description="Its last day.")
+
+    # a to-one reference: the foreign key column on this row, the target type (`| None` if it may be null)
+    organization = reference("organization_id", "Organization | None", description="...")
+
+    # a connection (Relay paging, keyset cursors) over a relation of app/schema/listings.py,
+    # with its filter and order inputs (each filter's `conditions()` is the SQL for both paths)
+    events = connection("organization.events", description="...", filter=f.EventFilter, order=f.EventOrder)
+
+    # a root list (in app/schema/query.py): a listing of app/schema/listings.py's BASE
+    events = root_connection("Event", description="...", filter=f.EventFilter, order=f.EventOrder)
+
+    # a plain list of rows grouped by a column of another listing: citations of a fact
+    citations = citations_of("event_id", description="Where the documents state this event.")
+
+    # anything else Strawberry resolves by itself, and the compiler leaves to it:
+    conflicts = strawberry_only(strawberry.field(resolver=..., description="..."), "why")
+
+A field whose shape is none of these (a lookup, `node`, `coChairs`) is a `strawberry.field`
+wrapped by `compiled(field, spec)` with a spec the compiler knows. A new field of an existing
+shape needs no change to the compiler; a new shape needs a spec class here, its resolver, and
+its SQL in the compiler (or `strawberry_only`, so the fast path leaves it to Strawberry).
+
+A generated resolver's annotations are resolved in the declaring module's namespace (a
+reference's target lazily in `app.schema.types`), so declarations can name types defined
+later in their module.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from enum import Enum
+from typing import Annotated, Any
+
+import strawberry
+from sqlalchemy import select
+from sqlalchemy.engine import Row
+from strawberry.types.base import StrawberryList, StrawberryOptional
+from strawberry.types.field import StrawberryField
+
+from app import queries
+from app.schema.context import Context, Info
+from app.schema.listings import BASE, ORDERINGS, RELATIONS, citations, documents
+from app.schema.relay import Connection, Edge, PageInfo, encode_cursor, encode_id, page_window
+from app.schema.specs import (
+    SPEC,
+    Column,
+    ConnectionOf,
+    DatePart,
+    GlobalId,
+    PartialDateOf,
+    Reference,
+    RowsOf,
+    Spec,
+    Special,
+    StrawberryOnly,
+    Structural,
+)
+
+TYPES_MODULE = "app.schema.types"
+
+FIRST = "Return the first n items (1 to 100; 20 when neither `first` nor `last` is given)."
+AFTER = "Return items after this cursor."
+LAST = "Return the last n items (1 to 100)."
+BEFORE = "Return items before this cursor."
+
+# The paging arguments every connection field takes.
+First = Annotated[int | None, strawberry.argument(description=FIRST)]
+After = Annotated[str | None, strawberry.argument(description=AFTER)]
+Last = Annotated[int | None, strawberry.argument(description=LAST)]
+Before = Annotated[str | None, strawberry.argument(description=BEFORE)]
+PAGING = ("first", "after", "last", "before")
+
+
+def spec_of(field: StrawberryField) -> Spec | None:
+    found = field.metadata.get(SPEC) if field.metadata else None
+    return found if isinstance(found, Spec) else None
+
+
+# -- registry of row types -------------------------------------------------------------------
+
+ROW_TYPES: dict[str, Any] = {}
+"""GraphQL type name -> the Strawberry class made from a row (filled by `row_type`)."""
+
+NODE_TYPES: dict[str, Any] = {}
+"""The Node types among them."""
+
+_READERS: dict[type, list[tuple[str, Callable[[Row[Any]], Any]]]] = {}
+
+
+def row_type(cls: Any) -> Any:
+    """Register a Strawberry type built from rows (`cls.from_row(row)` reads its columns)."""
+    name = cls.__strawberry_definition__.name
+    ROW_TYPES[name] = cls
+    if any(base.__name__ == "Node" for base in cls.__mro__[1:]):
+        NODE_TYPES[name] = cls
+    return cls
+
+
+def _reader(field: StrawberryField, spec: Spec) -> Callable[[Row[Any]], Any] | None:
+    if isinstance(spec, PartialDateOf):
+        prefix = spec.prefix or field.python_name
+        from app.schema.values import PartialDate  # the value type is declared with these helpers
+
+        return lambda row: PartialDate.of(row, prefix)
+    if not isinstance(spec, Column):
+        return None
+    name = spec.column or field.python_name
+    kind = field.type
+    if isinstance(kind, StrawberryOptional):
+        kind = kind.of_type
+    wrapped = getattr(kind, "wrapped_cls", None)
+    if isinstance(wrapped, type) and issubclass(wrapped, Enum):
+        enum = wrapped
+        return lambda row: None if row._mapping[name] is None else enum[row._mapping[name]]
+    if isinstance(kind, StrawberryList):
+        return lambda row: list(row._mapping[name] or [])
+    if kind is float:
+        return lambda row: None if row._mapping[name] is None else float(row._mapping[name])
+    return lambda row: row._mapping[name]
+
+
+def from_row(cls: Any, row: Row[Any]) -> Any:
+    """An instance of a row type: its columns read by their declarations, the row kept for the rest."""
+    readers = _READERS.get(cls)
+    if readers is None:
+        readers = []
+        for field in cls.__strawberry_definition__.fields:
+            spec = spec_of(field)
+            reader = _reader(field, spec) if spec is not None else None
+            if reader is not None:
+                readers.append((field.python_name, reader))
+        _READERS[cls] = readers
+    values = {name: read(row) for name, read in readers}
+    if cls.__strawberry_definition__.name in NODE_TYPES:
+        values["id"] = strawberry.ID(encode_id(cls.__strawberry_definition__.name, row.id))
+    return cls(row=row, **values)
+
+
+# -- declarations ----------------------------------------------------------------------------
+
+
+def _field(resolver: Callable[..., Any], annotations: dict[str, Any], description: str, spec: Spec) -> Any:
+    resolver.__annotations__ = annotations
+    # String annotations resolve in the declaring module (two frames up: the declaration's caller).
+    resolver.__module__ = sys._getframe(2).f_globals["__name__"]
+    return strawberry.field(resolver=resolver, description=description, metadata={SPEC: spec})
+
+
+def column(name: str | None = None, *, description: str) -> Any:
+    return strawberry.field(description=description, metadata={SPEC: Column(column=name)})
+
+
+def global_id(*, description: str) -> Any:
+    return strawberry.field(description=description, metadata={SPEC: GlobalId()})
+
+
+def date_part(*, description: str) -> Any:
+    return strawberry.field(description=description, metadata={SPEC: DatePart()})
+
+
+def partial_date(prefix: str | None = None, *, description: str) -> Any:
+    return strawberry.field(description=description, metadata={SPEC: PartialDateOf(prefix=prefix)})
+
+
+def structural(*, description: str) -> Any:
+    return strawberry.field(description=description, metadata={SPEC: Structural()})
+
+
+def structural_resolver(field: Any) -> Any:
+    field.metadata = {**(field.metadata or {}), SPEC: Structural()}
+    return field
+
+
+def reference(column: str, target: str, *, description: str) -> Any:
+    nullable = target.replace(" ", "").endswith("|None")
+    type_name = target.split("|")[0].strip()
+
+    async def resolve(self: Any, info: Info) -> Any:
+        pk = getattr(self.row, column)
+        if pk is None:
+            return None
+        return await load_node(info, type_name, pk)
+
+    spec = Reference(column=column, target=type_name, nullable=nullable)
+    returned: Any = Annotated[type_name, strawberry.lazy(TYPES_MODULE)]
+    return _field(resolve, {"info": Info, "return": returned | None if nullable else returned}, description, spec)
+
+
+def connection(relation: str, *, description: str, filter: Any = None, order: Any = None) -> Any:
+    entity = RELATIONS[relation].entity
+
+    async def resolve(self: Any, info: Info, **args: Any) -> Any:
+        return await nested_connection(info, relation, self.row.id, args)
+
+    return _paged(resolve, entity, description, filter, order, relation)
+
+
+def root_connection(entity: str, *, description: str, filter: Any = None, order: Any = None) -> Any:
+    async def resolve(self: Any, info: Info, **args: Any) -> Any:
+        return await root_listing(info, entity, args)
+
+    return _paged(resolve, entity, description, filter, order, None)
+
+
+def _paged(resolve: Callable[..., Any], entity: str, description: str, filter: Any, order: Any, relation: Any) -> Any:
+    import inspect
+
+    parameters = [
+        inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+        inspect.Parameter("info", inspect.Parameter.KEYWORD_ONLY),
+    ]
+    annotations: dict[str, Any] = {"info": Info, "first": First, "after": After, "last": Last, "before": Before}
+    names = list(PAGING)
+    if filter is not None:
+        annotations["filter"] = Annotated[filter | None, strawberry.argument(description="Which to list.")]
+        names.append("filter")
+    if order is not None:
+        annotations["order_by"] = Annotated[order | None, strawberry.argument(description="How to order.")]
+        names.append("order_by")
+    parameters[1] = parameters[1].replace(annotation=Info)
+    parameters += [
+        inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotations[n]) for n in names
+    ]
+    item: Any = Annotated[entity, strawberry.lazy(TYPES_MODULE)]
+    annotations["return"] = Connection[item]
+    resolve.__signature__ = inspect.Signature(parameters, return_annotation=annotations["return"])  # type: ignore[attr-defined]
+    arguments = tuple("orderBy" if n == "order_by" else n for n in names)
+    spec = ConnectionOf(arguments=arguments, entity=entity, relation=relation, filter=filter, order=order)
+    resolve.__annotations__ = annotations
+    resolve.__module__ = sys._getframe(2).f_globals["__name__"]
+    return strawberry.field(resolver=resolve, description=description, metadata={SPEC: spec})
+
+
+CITATIONS_IN_ORDER = select(citations).order_by(citations.c.document_id, citations.c.start, citations.c.id)
+
+
+def citations_of(column: str, *, description: str) -> Any:
+    spec = RowsOf(
+        entity="Citation", name=f"citations.{column}", statement=CITATIONS_IN_ORDER, parent=citations.c[column]
+    )
+    return _rows_of(spec, "list[Citation]", description)
+
+
+def rows_of(spec: RowsOf, annotation: str, description: str) -> Any:
+    """A plain list of rows (`spec`); `annotation` names the item type in the declaring module."""
+    return _rows_of(spec, annotation, description)
+
+
+def _rows_of(spec: RowsOf, annotation: str, description: str) -> Any:
+    async def resolve(self: Any, info: Info) -> Any:
+        ctx: Context = info.context
+
+        async def load(keys: Sequence[int]) -> list[list[Row[Any]]]:
+            return await queries.rows_grouped_by(ctx.db, spec.name, spec.statement, spec.parent, keys)
+
+        rows = await ctx.loader(("rows", spec.name), load).load(self.row.id)
+        return [from_row(ROW_TYPES[spec.entity], row) for row in rows]
+
+    resolver = resolve
+    resolver.__annotations__ = {"info": Info, "return": annotation}
+    resolver.__module__ = sys._getframe(3).f_globals["__name__"]
+    return strawberry.field(resolver=resolver, description=description, metadata={SPEC: spec})
+
+
+def compiled(field: Any, spec: Spec) -> Any:
+    """A hand-written Strawberry field whose shape the compiler knows by its spec."""
+    field.metadata = {**(field.metadata or {}), SPEC: spec}
+    return field
+
+
+def strawberry_only(field: Any, reason: str) -> Any:
+    """A field Strawberry alone resolves: a query selecting it is answered by Strawberry."""
+    field.metadata = {**(field.metadata or {}), SPEC: StrawberryOnly(reason=reason)}
+    return field
+
+
+def compiled_as(kind: str, *arguments: str) -> Any:
+    """Decorator form of `compiled` for a hand-written field the compiler knows by `kind`."""
+    return lambda field: compiled(field, Special(arguments=arguments, kind=kind))
+
+
+def strawberry_only_as(reason: str) -> Any:
+    """Decorator form of `strawberry_only`."""
+    return lambda field: strawberry_only(field, reason)
+
+
+# -- Strawberry's side: loading rows ---------------------------------------------------------
+
+
+DOCUMENT_TEXT = select(documents.c.id, documents.c.text)
+
+
+async def load_node(info: Info, type_name: str, pk: int) -> Any:
+    """One object by primary key, batched with every other load of its type in the request."""
+    ctx: Context = info.context
+    table = NODE_TABLES[type_name]
+
+    async def load(keys: Sequence[int]) -> list[Row[Any] | None]:
+        return await queries.rows_by_key(ctx.db, ("node", type_name), BASE[type_name], table.c.id, keys)
+
+    row = await ctx.loader(("node", type_name), load).load(pk)
+    return None if row is None else from_row(NODE_TYPES[type_name], row)
+
+
+NODE_TABLES = {
+    name: BASE[name].selected_columns.id.table
+    for name in ("Organization", "Country", "Membership", "Chairmanship", "Event", "Statistic", "Document")
+}
+
+
+def ordering(entity: str, order_by: Any) -> tuple[str, list[queries.SortKey]]:
+    """The cursor tag and sort keys of a listing's ordering (its default when `order_by` is None)."""
+    from app.schema.filters import DEFAULT_ORDER, OrderDirection
+
+    field_name = order_by.field.name if order_by is not None else DEFAULT_ORDER[entity]
+    descending = order_by is not None and order_by.direction is OrderDirection.DESC
+    tag = f"{entity}:{field_name}:{'DESC' if descending else 'ASC'}"
+    return tag, ORDERINGS[entity][field_name](descending)
+
+
+def window(ctx: Context, tag: str, keys: list[queries.SortKey], args: dict[str, Any]) -> queries.Window:
+    return page_window(
+        first=args.get("first"),
+        after=args.get("after"),
+        last=args.get("last"),
+        before=args.get("before"),
+        tag=tag,
+        keys=keys,
+        default_size=ctx.settings.default_page_size,
+        max_size=ctx.settings.max_page_size,
+    )
+
+
+def build_connection(entity: str, page: queries.Page, tag: str, keys: list[queries.SortKey], counter: Any) -> Any:
+    items = [from_row(ROW_TYPES[entity], row) for row in page.rows]
+    cursors = [encode_cursor(tag, queries.cursor_values(row, keys)) for row in page.rows]
+    edges = [Edge(cursor=cursor, node=item) for cursor, item in zip(cursors, items, strict=True)]
+    return Connection(
+        edges=edges,
+        nodes=items,
+        page_info=PageInfo(
+            has_next_page=page.has_next,
+            has_previous_page=page.has_previous,
+            start_cursor=cursors[0] if cursors else None,
+            end_cursor=cursors[-1] if cursors else None,
+        ),
+        counter=counter,
+    )
+
+
+async def root_listing(info: Info, entity: str, args: dict[str, Any]) -> Any:
+    """A root list: filtered in SQL, read by keyset, counted only when `totalCount` is asked."""
+    ctx: Context = info.context
+    tag, keys = ordering(entity, args.get("order_by"))
+    paging = window(ctx, tag, keys, args)
+    statement = BASE[entity]
+    if args.get("filter") is not None:
+        statement = statement.where(*args["filter"].conditions())
+    name = (entity, tag, repr(args.get("filter")))
+    page = await queries.fetch_page(ctx.db, name, statement, keys, paging)
+
+    async def counter() -> int:
+        return await queries.count(ctx.db, name, statement)
+
+    return build_connection(entity, page, tag, keys, counter)
+
+
+async def nested_connection(info: Info, relation_name: str, parent_id: int, args: dict[str, Any]) -> Any:
+    """A page of one parent's children, loaded with every sibling parent's in one statement."""
+    ctx: Context = info.context
+    relation = RELATIONS[relation_name]
+    tag, keys = ordering(relation.entity, args.get("order_by"))
+    paging = window(ctx, tag, keys, args)
+    statement = relation.statement
+    filter_input = args.get("filter")
+    if filter_input is not None:
+        statement = statement.where(*filter_input.conditions())
+    statement_name = (relation_name, tag, repr(filter_input))
+    identity = (relation_name, tag, paging, repr(filter_input))
+
+    async def load_pages(parent_ids: Sequence[int]) -> list[queries.Page]:
+        return await queries.fetch_pages(ctx.db, statement_name, statement, relation.parent, parent_ids, keys, paging)
+
+    async def load_counts(parent_ids: Sequence[int]) -> list[int]:
+        counted = relation.counted(statement, filter_input is not None)
+        return await queries.count_by_parent(ctx.db, statement_name, counted, relation.parent, parent_ids)
+
+    page = await ctx.loader(("page", *identity), load_pages).load(parent_id)
+
+    async def counter() -> int:
+        return await ctx.loader(("count", relation_name, repr(filter_input)), load_counts).load(parent_id)
+
+    return build_connection(relation.entity, page, tag, keys, counter)
+
+
+# -- coverage --------------------------------------------------------------------------------
+
+
+def uncovered(schema: Any) -> list[str]:
+    """What the compiler would meet undeclared: every field of every object type reachable from
+    `Query` through compiled fields that is neither declared for the compiler nor marked
+    Strawberry-only, and every argument of a compiled field its declaration does not know."""
+    from graphql import GraphQLObjectType, get_named_type, is_abstract_type
+
+    problems: list[str] = []
+    converter = schema.config.name_converter
+    graphql_schema = schema._schema
+    seen: set[str] = set()
+    todo = ["Query"]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        graphql_type = graphql_schema.get_type(name)
+        if is_abstract_type(graphql_type):
+            todo.extend(t.name for t in graphql_schema.get_possible_types(graphql_type))
+            continue
+        if not isinstance(graphql_type, GraphQLObjectType):
+            continue
+        definition = schema.get_type_by_name(name)
+        by_name = {converter.get_graphql_name(f): f for f in definition.fields}
+        for field_name, graphql_field in graphql_type.fields.items():
+            strawberry_field = by_name.get(field_name)
+            spec = spec_of(strawberry_field) if strawberry_field is not None else None
+            if spec is None:
+                problems.append(f"{name}.{field_name}: neither compiled nor marked strawberry_only")
+                continue
+            if isinstance(spec, StrawberryOnly):
+                continue
+            for argument in graphql_field.args:
+                if argument not in spec.arguments:
+                    problems.append(f"{name}.{field_name}({argument}:): an argument the compiler does not know")
+            todo.append(get_named_type(graphql_field.type).name)
+    return sorted(problems)
+
+
+__all__ = [
+    "After",
+    "Before",
+    "First",
+    "Last",
+    "column",
+    "compiled",
+    "connection",
+    "partial_date",
+    "reference",
+    "root_connection",
+    "strawberry_only",
+]
