@@ -226,8 +226,9 @@ BROKEN = {
         "small.yaml",
         "predecessor: FJI",
         "predecessor: FIJ",
-        "seed-small/small.yaml: chairmanships[0] (slug 'mongolia-chairs-escap'): predecessor: unknown country 'FIJ' "
-        "(not in any file's countries); did you mean FJI?",
+        # A code ISO 3166-1 does not assign is refused before references are resolved.
+        "seed-small/small.yaml: chairmanships[0] (slug 'mongolia-chairs-escap'): predecessor: 'FIJ' is not an "
+        "ISO 3166-1 alpha-3 country code; the closest codes are FIN (Finland), FJI (Fiji)",
     ),
     "chairmanship near a known one": (
         "small.yaml",
