@@ -25,6 +25,12 @@ class Settings(BaseSettings):
     workers: int = Field(1, ge=1, description="worker processes for `serve`")
     log_level: str = Field("info", description="log level: debug, info, warning, error")
     cors_origins: list[str] = Field(default_factory=list, description="origins allowed by CORS")
+    cors_allow_headers: list[str] = Field(
+        default_factory=list, description="request headers CORS allows besides the default list (app/cors.py)"
+    )
+    compress_min_bytes: int = Field(
+        1_024, ge=0, description="answers this large or larger are sent with brotli or gzip when accepted (0: never)"
+    )
     production: bool = Field(False, description="production mode: no field suggestions in errors")
     introspection: bool = Field(True, description="allow schema introspection")
     default_page_size: int = Field(20, ge=1, description="page size when first/last is omitted")
@@ -56,11 +62,18 @@ class Settings(BaseSettings):
     http_cache_max_age_seconds: int = Field(
         60, ge=0, description="max-age of successful GET /graphql answers, for HTTP caches (0: no Cache-Control)"
     )
+    max_request_line_bytes: int = Field(16_384, ge=256, description="longest request line (414 past it)")
+    max_header_line_bytes: int = Field(16_384, ge=256, description="longest header line (431 past it)")
+    max_header_bytes: int = Field(65_536, ge=1_024, description="longest request head, all headers (431 past it)")
+    header_timeout_seconds: float = Field(
+        10.0, gt=0, description="a request head not complete this long after it began is answered 408"
+    )
     execution: Literal["compiled", "strawberry", "verify"] = Field(
         "compiled",
         description="how repeated queries run: compiled (the fast path), strawberry (no fast path), or verify "
         "(both, answering INTERNAL_SERVER_ERROR and logging the difference when they disagree; the tests' mode)",
     )
+    seed_max_file_bytes: int = Field(10_000_000, ge=1, description="largest seed file `seed` reads (refused past it)")
     seed_dir: Path = Field(SEED_DIR, description="folder of documents and facts `seed` loads")
 
 
