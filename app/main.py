@@ -20,6 +20,7 @@ from app.cors import Cors
 from app.db import create_engine, create_sqlite_reader
 from app.guard import RequestGuard
 from app.migrations import head_revision
+from app.production import PersistedGetOnly
 from app.schema import schema
 from app.view import GraphQLView
 
@@ -70,7 +71,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/", landing.endpoint(settings)),
             Route(landing.TIMELINE_SCRIPT_URL, landing.timeline_script),
             Route("/graphql", view, methods=["GET", "POST"]),
-            Route(graphiql.ASSET_PREFIX + "{path:path}", graphiql.asset),
+            *([Route(graphiql.ASSET_PREFIX + "{path:path}", graphiql.asset)] if settings.graphiql else []),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/schema.graphql", sdl),
@@ -91,6 +92,11 @@ def _middleware(settings: Settings) -> list[Middleware]:
             path="/graphql",
             max_body_bytes=settings.max_body_bytes,
             max_batch_size=settings.max_batch_size,
+        ),
+        *(
+            [Middleware(PersistedGetOnly, path="/graphql", graphiql=bool(settings.graphiql))]
+            if settings.production
+            else []
         ),
     ]
 

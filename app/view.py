@@ -37,6 +37,8 @@ class GraphQLView(GraphQL[Context, None]):
     """Serves /graphql: one database connection per request, closed when the operation ends."""
 
     def __init__(self, settings: Settings, **kwargs: Any) -> None:
+        if not settings.graphiql:
+            kwargs.setdefault("graphql_ide", None)  # GRAPHIQL=false (production's default): /graphql is only the API
         super().__init__(schema, multipart_uploads_enabled=False, **kwargs)
         self.settings = settings
         self.engine: AsyncEngine | None = None
