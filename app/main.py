@@ -19,7 +19,9 @@ from app.config import Settings, get_settings
 from app.cors import Cors
 from app.db import create_engine, create_sqlite_reader
 from app.guard import RequestGuard
+from app.hotpath import HotPath
 from app.migrations import head_revision
+from app.production import PersistedGetOnly
 from app.schema import schema
 from app.view import GraphQLView
 
@@ -70,17 +72,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/", landing.endpoint(settings)),
             Route(landing.TIMELINE_SCRIPT_URL, landing.timeline_script),
             Route("/graphql", view, methods=["GET", "POST"]),
-            Route(graphiql.ASSET_PREFIX + "{path:path}", graphiql.asset),
+            *([Route(graphiql.ASSET_PREFIX + "{path:path}", graphiql.asset)] if settings.graphiql else []),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/schema.graphql", sdl),
         ],
         lifespan=lifespan,
-        middleware=_middleware(settings),
+        middleware=_middleware(settings, view),
     )
 
 
-def _middleware(settings: Settings) -> list[Middleware]:
+def _middleware(settings: Settings, view: GraphQLView) -> list[Middleware]:
     """Outermost first: the access log sees every answer, CORS headers reach the guard's refusals too."""
     return [
         Middleware(AccessLog),
@@ -92,6 +94,13 @@ def _middleware(settings: Settings) -> list[Middleware]:
             max_body_bytes=settings.max_body_bytes,
             max_batch_size=settings.max_batch_size,
         ),
+        *(
+            [Middleware(PersistedGetOnly, path="/graphql", graphiql=bool(settings.graphiql))]
+            if settings.production
+            else []
+        ),
+        # Innermost: a repeated POST skips routing and Strawberry's request scaffolding (app.hotpath).
+        Middleware(HotPath, path="/graphql", view=view),
     ]
 
 
