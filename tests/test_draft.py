@@ -77,7 +77,7 @@ def test_the_draft_proposes_the_records_restating_the_knowledge_base(draft_seed:
     events = records(data, "events")
     conference = events["cd-7th-ministerial-conference-2013"]  # "the VII Ministerial Conference"
     assert conference["note"] == "restates the existing record 'cd-7th-ministerial-conference-2013'"
-    assert (conference["kind"], conference["date"], conference["location"]) == (
+    assert (conference["kind"], conference["date"], conference["place"]) == (
         "CONFERENCE",
         "April 27-29, 2013",
         "Ulaanbaatar",
@@ -91,7 +91,8 @@ def test_the_draft_proposes_the_records_restating_the_knowledge_base(draft_seed:
     # A date without its year: completed from the document, and said so.
     declaration = events["ulaanbaatar-declaration-2013"]
     assert (declaration["kind"], declaration["date"]) == ("DECLARATION", "29 April 2013")
-    assert "basis: inferred" in declaration["note"]
+    assert declaration["basis"] == "inferred"
+    assert declaration["basis_note"].startswith("date '29 April 2013' completed with the year the document gives")
 
     chair = records(data, "chairmanships")["mongolia-presidency-community-of-democracies"]
     assert (chair["organization"], chair["chair"], chair["start"]) == ("community-of-democracies", "MNG", "July 2011")

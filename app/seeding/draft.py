@@ -44,9 +44,11 @@ def _basis_sections() -> dict[str, bool]:
     """Which record types take `basis` (issue 11's seed format adds it; the draft uses it when there)."""
     from app.seeding import files
 
-    models = {name: getattr(files, f"{name[:-1].capitalize()}Record", None) for name in SECTIONS}
-    models["memberships"], models["statistics"] = files.MembershipRecord, files.StatisticRecord
-    return {name: bool(model and "basis" in model.model_fields) for name, model in models.items()}
+    found = {}
+    for name in SECTIONS:
+        (model,) = getattr(files.FactsFile.model_fields[name].annotation, "__args__", (None,))
+        found[name] = "basis" in getattr(model, "model_fields", {})
+    return found
 
 
 _HAS_BASIS = _basis_sections()
@@ -74,6 +76,7 @@ class Knowledge:
 
     organizations: dict[str, Organization] = field(default_factory=dict)
     countries: dict[str, list[str]] = field(default_factory=dict)  # code -> names
+    places: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # casefolded name -> (name, country)
     records: dict[str, dict[str, Any]] = field(default_factory=lambda: {section: {} for section in SECTIONS})
 
 
@@ -105,6 +108,8 @@ def knowledge_base(seed_dir: Path, document: str, *, countries_only: bool = Fals
             names.extend(name for name in (country.name, *country.aliases) if name not in names)
         if countries_only:
             continue
+        for place in source.facts.places:
+            known.places.setdefault(place.name.casefold(), (place.name, place.country))
         for raw in source.facts.organizations:
             known.organizations.setdefault(
                 raw.slug, Organization(raw.slug, raw.name, raw.acronym, list(raw.aliases), raw.kind)
@@ -563,7 +568,7 @@ class Drafter:
                 record["date"] = date.text
             where = place.group(1) if place else self.location(text)
             if where:
-                record["location"] = where
+                record["place"] = self.place(where, sentence)
             if organization:
                 record["organization"] = organization
             participants: list[dict[str, str]] = []
@@ -644,6 +649,18 @@ class Drafter:
         clause = re.split(r"[,;.]", text[verb.start() :])[0]
         return clause[:1].upper() + clause[1:80]
 
+    def place(self, name: str, sentence: Sentence) -> str:
+        """The place an event names, proposing a `places` record where the knowledge base has none."""
+        known = self.known.places.get(name.casefold())
+        if known is not None:
+            return known[0]
+        code = next((code for code, names in self.known.countries.items() if name in names), None)
+        record: dict[str, Any] = {"name": name}
+        if code:
+            record["country"] = code
+        self.add("places", name, record, sentence.text, sentence, note="a place the knowledge base does not have")
+        return name
+
     def location(self, text: str) -> str | None:
         """A place the sentence says the event was in: "in Ulaanbaatar", "in Havana in 2006"."""
         for match in re.finditer(r"\bin\s+([A-Z][\w\u2019'-]+)(?![\w\s]*(?:of|for)\b)", text):
@@ -715,9 +732,11 @@ class Drafter:
         notes = [note] if note else []
         extra: dict[str, Any] = {}
         if date is not None and date.inferred:
-            notes.append(f"date {date.text!r} completed with the year the document gives nearby (basis: inferred)")
+            because = f"date {date.text!r} completed with the year the document gives nearby"
             if _HAS_BASIS.get(section):
-                extra["basis"] = "inferred"
+                extra = {"basis": "inferred", "basis_note": f"{because}; the sentence gives no year"}
+            else:
+                notes.append(f"{because} (basis: inferred)")
         proposal = {**record, **extra, "citations": [self._citation(quote)], "review": PENDING}
         if notes:
             proposal["note"] = "; ".join(notes)
