@@ -32,12 +32,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.http import GraphQLRequestData
 from strawberry.types import ExecutionResult
 
-from app import executor
 from app.access_log import RequestRecord
 from app.config import Settings
 from app.models import DatasetState
 from app.queries import RequestDatabase
-from app.schema import schema
+from app.schema import compiler, schema
 from app.schema.context import Context
 from app.schema.errors import ApiError
 from app.schema.faults import report_errors
@@ -227,7 +226,7 @@ class FastPath:
         if not result.errors and result.data is not None and document is None:
             assert data.query is not None
             parsed = parse(data.query)
-            reason = executor.unsupported(schema, parsed, data.operation_name)
+            reason = compiler.unsupported(schema, parsed, data.operation_name)
             self.documents.put(document_key, parsed if reason is None else _UNSUPPORTED)
         return result
 
@@ -253,34 +252,35 @@ class FastPath:
         cost, allowed = checked
         if not allowed:
             return None
+        try:
+            prepared = compiler.prepare(schema, document, data.operation_name, variables, context)
+        except (compiler.Unsupported, ApiError):
+            # A shape the compiler does not cover, or arguments the client got wrong (a cursor, a
+            # page size): Strawberry answers, and reports the error with its path. No SQL has run.
+            return None
         context.record.served_by = "executor"
         try:
             if cost < self.settings.heavy_query_cost:
-                answered = await executor.execute(schema, document, data.operation_name, variables, context)
+                answered = await compiler.execute(prepared, context)
             else:
                 # Heavy operations take turns and read SQLite off the loop, as on Strawberry's path.
                 context.db.sync_engine = None
                 async with heavy_slots(self.settings.max_heavy_operations):
-                    answered = await executor.execute(schema, document, data.operation_name, variables, context)
-        except (executor.Unsupported, ApiError):
-            # Arguments the client got wrong (a cursor, a page size) or a shape found unsupported:
-            # Strawberry reports it, with its path.
-            context.record.served_by = "strawberry"
-            return None
+                    answered = await compiler.execute(prepared, context)
         except Exception as error:  # noqa: BLE001 - reported as TIMEOUT or masked as an internal error
             errors = [GraphQLError(str(error), original_error=error)]
             report_errors(errors, context)
             return ExecutionResult(data=None, errors=errors)
         context.record.cost += cost
-        operation = executor.operation_of(document, data.operation_name)
+        operation = prepared.operation
         context.record.operation = operation.name.value if operation.name else None
         if self.settings.execution == "verify":
             return await self._verified(answered, data, context)
-        return ExecutionResult(data=answered, errors=None)
+        return ExecutionResult(data=orjson.Fragment(answered), errors=None)  # type: ignore[arg-type]  # JSON text, embedded unparsed
 
     async def _verified(
         self,
-        answered: Any,
+        answered: str,
         data: GraphQLRequestData,
         context: Context,
     ) -> ExecutionResult:
@@ -299,9 +299,9 @@ class FastPath:
             )
         finally:
             await shadow.db.close()
-        fast = orjson.loads(answered) if isinstance(answered, bytes | str) else answered
+        fast = orjson.loads(answered)
         if expected.errors is None and _same(expected.data, fast):
-            return ExecutionResult(data=answered, errors=None)
+            return ExecutionResult(data=orjson.Fragment(answered), errors=None)  # type: ignore[arg-type]  # JSON text, embedded unparsed
         difference = GraphQLError(
             "EXECUTION=verify: the fast path and Strawberry disagree",
             original_error=VerifyMismatch(
