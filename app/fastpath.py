@@ -1,4 +1,4 @@
-"""The fast path for repeated queries: cached results, ETags, and the batch executor.
+"""The fast path for repeated queries: cached results, ETags, and the compiler.
 
 - **Results** are cached per worker by (query, operation, variables, data version). The data
   version is bumped by every seed that writes (`dataset_state`), and read at most once per
@@ -6,9 +6,10 @@
 - **ETags**: a GET query's answer is tagged with the data version and a hash of its URL query,
   so `If-None-Match` is answered 304 before anything is parsed or executed.
 - **Hot documents**: a query that Strawberry has answered once without errors (its limits,
-  validation and all) is run next time by the fast path (`app.executor`) if every field it
-  selects is declared for it (app/schema/fields.py), which is decided from the document
-  before any SQL runs; the limits that depend on variables (cost, page sizes) are checked
+  validation and all) is run next time as ONE SQL statement returning the response's JSON
+  (`app.schema.compiler`), passed through unparsed, if every field it selects is declared
+  for it (app/schema/fields.py), which is decided from the document before any SQL runs
+  (a refused argument, too, is found before any SQL; Strawberry then reports it); the limits that depend on variables (cost, page sizes) are checked
   again on every request. A statement timeout is TIMEOUT, any other fault an internal
   error: the fast path never hands a failed request to Strawberry for a second run.
 - **EXECUTION** (setting): `compiled` (the default) as above; `strawberry` turns the fast path
@@ -135,7 +136,7 @@ class FastPath:
         context: Context,
         run: Callable[[GraphQLRequestData], Awaitable[ExecutionResult]],
     ) -> ExecutionResult:
-        """The result of `data`: from the cache, the executor, or `run` (Strawberry)."""
+        """The result of `data`: from the cache, the compiler, or `run` (Strawberry)."""
         query = data.query
         if not query or data.protocol != "http":
             return await run(data)
@@ -240,7 +241,7 @@ class FastPath:
     ) -> ExecutionResult | None:
         """The fast path's answer, or None for Strawberry to answer (decided before any SQL).
 
-        A document reaches here only if every field it selects is covered (`executor.unsupported`).
+        A document reaches here only if every field it selects is covered (`compiler.unsupported`).
         Limits that depend on variables are checked again; over one, Strawberry reports it. A
         statement timeout is TIMEOUT and any other failure INTERNAL_SERVER_ERROR: never a second run.
         """

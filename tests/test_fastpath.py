@@ -1,4 +1,4 @@
-"""The fast path: the batch executor answers exactly as Strawberry does; the result cache and ETags
+"""The fast path: the compiler answers exactly as Strawberry does; the result cache and ETags
 follow the data version, so a re-seed is seen."""
 
 from __future__ import annotations
@@ -91,9 +91,9 @@ async def both_paths(url: str, query: str, variables: dict[str, Any] | None) -> 
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
-async def test_executor_answers_the_examples_like_strawberry(seeded_db: str, path: Path) -> None:
+async def test_compiler_answers_the_examples_like_strawberry(seeded_db: str, path: Path) -> None:
     query = path.read_text(encoding="utf-8")
-    if "search(" in query or "timeline(" in query:  # not the executor's: Strawberry answers them
+    if "search(" in query or "timeline(" in query:  # not the compiler's: Strawberry answers them
         with pytest.raises(compiler.Unsupported):
             await both_paths(seeded_db, query, None)
         return
@@ -102,7 +102,7 @@ async def test_executor_answers_the_examples_like_strawberry(seeded_db: str, pat
 
 
 @pytest.mark.parametrize("name", list(EXTRA))
-async def test_executor_answers_like_strawberry(seeded_db: str, name: str) -> None:
+async def test_compiler_answers_like_strawberry(seeded_db: str, name: str) -> None:
     query, variables = EXTRA[name]
     slow, fast, _, _ = await both_paths(seeded_db, query, variables)
     assert json.dumps(fast) == json.dumps(slow)
