@@ -109,7 +109,7 @@ def _serve(args: argparse.Namespace) -> int:
             reload=True,
             log_level=settings.log_level,
             loop="uvloop",
-            http="httptools",
+            http="app.http_limits:LimitedHttpToolsProtocol",
             access_log=False,
         )
         return 0

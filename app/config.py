@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -25,8 +25,19 @@ class Settings(BaseSettings):
     workers: int = Field(1, ge=1, description="worker processes for `serve`")
     log_level: str = Field("info", description="log level: debug, info, warning, error")
     cors_origins: list[str] = Field(default_factory=list, description="origins allowed by CORS")
-    production: bool = Field(False, description="production mode: no field suggestions in errors")
-    introspection: bool = Field(True, description="allow schema introspection")
+    cors_allow_headers: list[str] = Field(
+        default_factory=list, description="request headers CORS allows besides the default list (app/cors.py)"
+    )
+    compress_min_bytes: int = Field(
+        1_024, ge=0, description="answers this large or larger are sent with brotli or gzip when accepted (0: never)"
+    )
+    production: bool = Field(
+        False,
+        description="production mode: GraphiQL and introspection off unless turned on, GET only for persisted "
+        "queries, no field suggestions in errors",
+    )
+    introspection: bool | None = Field(None, description="allow schema introspection (default: not in production)")
+    graphiql: bool | None = Field(None, description="serve GraphiQL at /graphql (default: not in production)")
     default_page_size: int = Field(20, ge=1, description="page size when first/last is omitted")
     max_page_size: int = Field(100, ge=1, description="largest first/last a client may ask for")
     max_query_cost: int = Field(10_000, ge=1, description="most objects one query may ask for (app/schema/limits.py)")
@@ -56,12 +67,28 @@ class Settings(BaseSettings):
     http_cache_max_age_seconds: int = Field(
         60, ge=0, description="max-age of successful GET /graphql answers, for HTTP caches (0: no Cache-Control)"
     )
+    max_request_line_bytes: int = Field(16_384, ge=256, description="longest request line (414 past it)")
+    max_header_line_bytes: int = Field(16_384, ge=256, description="longest header line (431 past it)")
+    max_header_bytes: int = Field(65_536, ge=1_024, description="longest request head, all headers (431 past it)")
+    header_timeout_seconds: float = Field(
+        10.0, gt=0, description="a request head not complete this long after it began is answered 408"
+    )
     execution: Literal["compiled", "strawberry", "verify"] = Field(
         "compiled",
         description="how repeated queries run: compiled (the fast path), strawberry (no fast path), or verify "
         "(both, answering INTERNAL_SERVER_ERROR and logging the difference when they disagree; the tests' mode)",
     )
+    seed_max_file_bytes: int = Field(10_000_000, ge=1, description="largest seed file `seed` reads (refused past it)")
     seed_dir: Path = Field(SEED_DIR, description="folder of documents and facts `seed` loads")
+
+    @model_validator(mode="after")
+    def _production_defaults(self) -> Settings:
+        """Introspection and GraphiQL follow production mode unless set one way or the other."""
+        if self.introspection is None:
+            self.introspection = not self.production
+        if self.graphiql is None:
+            self.graphiql = not self.production
+        return self
 
 
 @lru_cache(maxsize=1)

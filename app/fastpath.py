@@ -1,17 +1,18 @@
-"""The fast path for repeated queries: cached results, ETags, and the compiler.
+"""The fast path for repeated queries: cached results, the data version, and the compiler.
 
 - **Results** are cached per worker by (query, operation, variables, data version). The data
   version is bumped by every seed that writes (`dataset_state`), and read at most once per
   `data_version_check_seconds`, so a re-seed is seen within that time without a read per request.
-- **ETags**: a GET query's answer is tagged with the data version and a hash of its URL query,
-  so `If-None-Match` is answered 304 before anything is parsed or executed.
+- **ETags** (`app.http_cache`) key on the data version read here, so `If-None-Match` is
+  answered 304 before anything is parsed or executed.
 - **Hot documents**: a query that Strawberry has answered once without errors (its limits,
   validation and all) is run next time as ONE SQL statement returning the response's JSON
   (`app.schema.compiler`), passed through unparsed, if every field it selects is declared
   for it (app/schema/fields.py), which is decided from the document before any SQL runs
-  (a refused argument, too, is found before any SQL; Strawberry then reports it); the limits that depend on variables (cost, page sizes) are checked
-  again on every request. A statement timeout is TIMEOUT, any other fault an internal
-  error: the fast path never hands a failed request to Strawberry for a second run.
+  (a refused argument, too, is found before any SQL; Strawberry then reports it); the limits
+  that depend on variables (cost, page sizes) are checked again on every request. A statement
+  timeout is TIMEOUT, any other fault an internal error: the fast path never hands a failed
+  request to Strawberry for a second run.
 - **EXECUTION** (setting): `compiled` (the default) as above; `strawberry` turns the fast path
   off; `verify` runs Strawberry beside it on its own connection and answers
   INTERNAL_SERVER_ERROR, with the difference in the log, when they disagree (the tests' mode).
@@ -20,7 +21,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
@@ -108,12 +108,6 @@ def _retrieve(future: asyncio.Future[Any]) -> None:
     """Mark a future's exception as seen: its followers re-raise it, and with none it is no loss."""
     if not future.cancelled():
         future.exception()
-
-
-def etag(version: int, url_query: str) -> str:
-    """The ETag of a GET answer: changes with the data and with the request, nothing else."""
-    digest = hashlib.sha256(url_query.encode()).hexdigest()[:24]
-    return f'"v{version}-{digest}"'
 
 
 class FastPath:

@@ -8,17 +8,19 @@ from collections.abc import AsyncIterator
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from app import graphiql, landing
 from app.access_log import AccessLog
+from app.compression import Compression
 from app.config import Settings, get_settings
+from app.cors import Cors
 from app.db import create_engine, create_sqlite_reader
 from app.guard import RequestGuard
 from app.migrations import head_revision
+from app.production import PersistedGetOnly
 from app.schema import schema
 from app.view import GraphQLView
 
@@ -69,7 +71,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/", landing.endpoint(settings)),
             Route(landing.TIMELINE_SCRIPT_URL, landing.timeline_script),
             Route("/graphql", view, methods=["GET", "POST"]),
-            Route(graphiql.ASSET_PREFIX + "{path:path}", graphiql.asset),
+            *([Route(graphiql.ASSET_PREFIX + "{path:path}", graphiql.asset)] if settings.graphiql else []),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/schema.graphql", sdl),
@@ -81,23 +83,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
 def _middleware(settings: Settings) -> list[Middleware]:
     """Outermost first: the access log sees every answer, CORS headers reach the guard's refusals too."""
-    cors = [
-        Middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST"],
-            allow_headers=["Content-Type"],
-            max_age=600,
-        )
-    ]
     return [
         Middleware(AccessLog),
-        *(cors if settings.cors_origins else []),
+        Middleware(Compression, min_bytes=settings.compress_min_bytes),
+        Middleware(Cors, origins=settings.cors_origins, extra_headers=settings.cors_allow_headers),
         Middleware(
             RequestGuard,
             path="/graphql",
             max_body_bytes=settings.max_body_bytes,
             max_batch_size=settings.max_batch_size,
+        ),
+        *(
+            [Middleware(PersistedGetOnly, path="/graphql", graphiql=bool(settings.graphiql))]
+            if settings.production
+            else []
         ),
     ]
 

@@ -17,7 +17,8 @@ from sqlalchemy import Select, and_, case, column, func, literal_column, or_, se
 from app.models import SearchEntry
 from app.queries import RequestDatabase, SortKey, keyset_condition, keyset_parameters, order_clauses
 
-_WORD = re.compile(r"\w+", re.UNICODE)
+# A word, or a number written with digit groups ("18,139", "1,215"), which is searched whole.
+_TERM = re.compile(r"\d{1,3}(?:,\d{3})+(?!\d)|\w+", re.UNICODE)
 # Sentinels mark the highlighted words inside the engine's snippet; the rest is escaped.
 _OPEN, _CLOSE = "\x02", "\x03"
 # PostgreSQL: the weighted document (titles A, bodies B), stored and GIN-indexed by migration 0005.
@@ -37,17 +38,48 @@ class Hit:
 
 
 def words(query: str) -> list[str]:
-    """The words of a search text, lower-cased; punctuation and operators dropped."""
-    return [word.lower() for word in _WORD.findall(query)][:32]
+    """The words of a search text, lower-cased; punctuation and operators dropped; "18,139" one word."""
+    return [word.lower() for word in _TERM.findall(query)][:32]
+
+
+def _grouped(term: str) -> str | None:
+    """A number of five or more digits as documents write it with digit groups: 18139 -> 18,139."""
+    return f"{int(term):,}" if term.isdigit() and len(term) >= 5 and not term.startswith("0") else None
+
+
+# Both engines split "18,139" into "18" and "139" and mark them apart: the marks are joined again.
+_SPLIT_MARK = re.compile(f"(\\d){_CLOSE}([,.]){_OPEN}(\\d)")
 
 
 def _highlight(raw: str) -> str:
-    return html.escape(raw, quote=False).replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>")
+    joined = _SPLIT_MARK.sub(r"\1\2\3", raw)
+    return html.escape(joined, quote=False).replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>")
 
 
 def _fts_match(terms: list[str], column: str | None = None) -> str:
-    phrase = " ".join('"' + term.replace('"', "") + '"' for term in terms)
-    return f"{column} : ({phrase})" if column else phrase
+    """FTS5 query text: every term a quoted phrase ("18,139" is the phrase 18 139); 18139 also as 18,139."""
+    parts = []
+    for term in terms:
+        phrase = '"' + term.replace('"', "") + '"'
+        grouped = _grouped(term)
+        parts.append(f'({phrase} OR "{grouped}")' if grouped else phrase)
+    query = " ".join(parts)
+    return f"{column} : ({query})" if column else query
+
+
+def _pg_query(terms: list[str]) -> Any:
+    """The tsquery: plain words as plainto_tsquery does, a grouped number as a phrase of its groups."""
+    plain = [term for term in terms if term.isalpha() or not (_grouped(term) or "," in term)]
+    query: Any = func.plainto_tsquery("english", " ".join(plain)) if plain else None
+    for term in terms:
+        if term in plain:
+            continue
+        grouped = _grouped(term)
+        part: Any = func.phraseto_tsquery("english", grouped or term)
+        if grouped:
+            part = func.plainto_tsquery("english", term).op("||")(part)
+        query = part if query is None else query.op("&&")(part)
+    return query
 
 
 def _rank_columns(relevance: Any, title_hit: Any, terms: list[str]) -> list[Any]:
@@ -76,7 +108,7 @@ def _ranked(dialect: str, terms: list[str]) -> Select[Any]:
     """Every matching entry with its rank columns (snippets are made for one page only)."""
     entries = SearchEntry.__table__
     if dialect == "postgresql":
-        query = func.plainto_tsquery("english", " ".join(terms))
+        query = _pg_query(terms)
         document: Any = literal_column(PG_VECTOR)
         title_hit = func.ts_filter(document, literal_column("'{a}'::\"char\"[]")).op("@@")(query)  # weight A: title
         ranks = _rank_columns(func.ts_rank(document, query), title_hit, terms)
@@ -118,7 +150,7 @@ def _with_snippets(dialect: str, terms: list[str], page: Any) -> Select[Any]:
         page.c.relevance,
     )
     if dialect == "postgresql":
-        query = func.plainto_tsquery("english", " ".join(terms))
+        query = _pg_query(terms)
         options = f"StartSel={_OPEN}, StopSel={_CLOSE}, MaxWords=24, MinWords=10, MaxFragments=1"
         return select(
             *columns,
@@ -182,7 +214,7 @@ async def count(db: RequestDatabase, query: str) -> int:
     if not terms:
         return 0
     if db.engine.dialect.name == "postgresql":
-        query_vector = func.plainto_tsquery("english", " ".join(terms))
+        query_vector = _pg_query(terms)
         matches: Any = select(func.count()).where(literal_column(PG_VECTOR).op("@@")(query_vector))
         matches = matches.select_from(SearchEntry.__table__)
     else:

@@ -16,11 +16,14 @@ from uvicorn_worker import UvicornWorker
 from app.config import Settings
 from app.logs import configure_logging
 
+HTTP_PROTOCOL = "app.http_limits:LimitedHttpToolsProtocol"
+
 
 class Worker(UvicornWorker):
     """A uvicorn worker on uvloop and httptools (asyncio's loop adds ~44 ms per keep-alive request)."""
 
-    CONFIG_KWARGS = {"loop": "uvloop", "http": "httptools", "access_log": False}  # noqa: RUF012
+    # httptools with head limits and a head deadline (app/http_limits.py)
+    CONFIG_KWARGS = {"loop": "uvloop", "http": HTTP_PROTOCOL, "access_log": False}  # noqa: RUF012
 
 
 class Server(BaseApplication):

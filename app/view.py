@@ -16,12 +16,12 @@ from strawberry.http.base import BaseRequestProtocol
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
-from app import graphiql, http_spec
+from app import graphiql, http_cache, http_spec
 from app.access_log import request_record
 from app.apq import PersistedQueries
 from app.config import Settings
 from app.deadlines import within_deadline
-from app.fastpath import FastPath, etag
+from app.fastpath import FastPath
 from app.outages import is_outage, outage_answer, unavailable
 from app.queries import RequestDatabase
 from app.schema import schema
@@ -29,11 +29,16 @@ from app.schema.context import Context
 from app.schema.errors import BadRequest, ServiceUnavailable
 from app.schema.inputs import check_variables
 
+# An answer's media type and status depend on Accept; its coding on Accept-Encoding (app.compression).
+VARY = "Accept, Accept-Encoding"
+
 
 class GraphQLView(GraphQL[Context, None]):
     """Serves /graphql: one database connection per request, closed when the operation ends."""
 
     def __init__(self, settings: Settings, **kwargs: Any) -> None:
+        if not settings.graphiql:
+            kwargs.setdefault("graphql_ide", None)  # GRAPHIQL=false (production's default): /graphql is only the API
         super().__init__(schema, multipart_uploads_enabled=False, **kwargs)
         self.settings = settings
         self.engine: AsyncEngine | None = None
@@ -92,7 +97,11 @@ class GraphQLView(GraphQL[Context, None]):
             if max_age:
                 sub_response.headers.setdefault("Cache-Control", f"public, max-age={max_age}")
             version = await self.fast_path.data_version(context)
-            sub_response.headers["ETag"] = etag(version, kwargs["request"].url.query)
+            document = _document_id(request_data)
+            if document is not None:
+                sub_response.headers["ETag"] = http_cache.etag(
+                    version, document, request_data.operation_name, request_data.variables
+                )
         return result
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
@@ -110,23 +119,33 @@ class GraphQLView(GraphQL[Context, None]):
     async def _run(self, request: Any, context: Any, root_value: Any) -> Any:
         # A GET whose ETag still matches is answered 304 before anything is parsed or executed.
         if isinstance(request, Request) and request.method == "GET" and "if-none-match" in request.headers:
-            assert self.engine is not None
-            try:
-                version = await self.fast_path.version.current(self.engine, self.sqlite_reader)
-            except Exception as error:
-                if not is_outage(error):
-                    raise
-                return await super().run(request, context, root_value)  # answered 503 there
-            tag = etag(version, request.url.query)
-            if tag in (candidate.strip() for candidate in request.headers["if-none-match"].split(",")):
-                headers = {"ETag": tag}
-                if self.settings.http_cache_max_age_seconds:
-                    headers["Cache-Control"] = f"public, max-age={self.settings.http_cache_max_age_seconds}"
-                return Response(status_code=304, headers=headers)
+            key = http_cache.get_request_key(request.query_params)
+            if key is not None:
+                assert self.engine is not None
+                try:
+                    version = await self.fast_path.version.current(self.engine, self.sqlite_reader)
+                except Exception as error:
+                    if not is_outage(error):
+                        raise
+                    return await super().run(request, context, root_value)  # answered 503 there
+                matched = http_cache.matching(
+                    request.headers["if-none-match"], http_cache.etag(version, *key), answered=False
+                )
+                if matched is not None:
+                    return self._not_modified(matched)
         return await super().run(request, context, root_value)
+
+    def _not_modified(self, tag: str) -> Response:
+        headers = {"ETag": tag, "Vary": VARY}
+        if self.settings.http_cache_max_age_seconds:
+            headers["Cache-Control"] = f"public, max-age={self.settings.http_cache_max_age_seconds}"
+        return Response(status_code=304, headers=headers)
 
     async def get_sub_response(self, request: Any) -> Response:
         sub_response = await super().get_sub_response(request)
+        sub_response.if_none_match = (  # type: ignore[attr-defined]
+            request.headers.get("if-none-match") if request.method == "GET" else None
+        )
         sub_response.graphql_response = http_spec.prefers_graphql_response(  # type: ignore[attr-defined]
             request.headers.get("accept")
         )
@@ -150,7 +169,15 @@ class GraphQLView(GraphQL[Context, None]):
     def create_response(
         self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
     ) -> Response:
+        tag = sub_response.headers.get("etag")
+        if_none_match = getattr(sub_response, "if_none_match", None)
+        if tag and if_none_match:
+            # What the early check could not decide (`*`, or a query it could not key): answered, then compared.
+            matched = http_cache.matching(if_none_match, tag, answered=True)
+            if matched is not None:
+                return self._not_modified(matched)
         response = super().create_response(response_data, sub_response)
+        response.headers["Vary"] = VARY
         if getattr(sub_response, "graphql_response", False):
             response.headers["content-type"] = http_spec.GRAPHQL_RESPONSE
             if isinstance(response_data, dict) and "data" not in response_data and not sub_response.status_code:
@@ -166,6 +193,15 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return graphiql.ide_response()
+
+
+def _document_id(request_data: GraphQLRequestData) -> str | None:
+    """The document's SHA-256: of its text, or the APQ hash it was sent by (the same value)."""
+    if request_data.query:
+        return http_cache.document_id(request_data.query)
+    persisted = (request_data.extensions or {}).get("persistedQuery")
+    sha = persisted.get("sha256Hash") if isinstance(persisted, dict) else None
+    return sha if isinstance(sha, str) else None
 
 
 def _media_type(request: Any) -> str:

@@ -177,3 +177,25 @@ def test_a_country_and_a_city_in_it_agree_keeping_the_city(migrated_db: str, ove
     # Another city is a conflict.
     edit(overlap_seed / "overlap.yaml", "location: Ulaanbaatar, Mongolia", "location: Bangkok")
     assert sorted(c.key for c in validate(overlap_seed).conflicts) == [CONFERENCE, PRESIDENCY]
+
+
+def test_the_issue_s_curator_errors(overlap_seed: Path) -> None:
+    """The two mistakes a new curator made: a plural name and a date written as the sentence writes it."""
+    edit(
+        overlap_seed / "overlap.yaml",
+        "organization: CD Ministerial Conference",
+        "organization: CD Ministerial Conferences",
+    )
+    edit(overlap_seed / "overlap.yaml", "date: 27-29 April 2013", "date: April 27")
+    with pytest.raises(SeedFailed) as failure:
+        validate(overlap_seed)
+    label = "seed/overlap.yaml: events[3] (slug 'cd-7th-ministerial-conference-2013')"
+    assert sorted(failure.value.errors) == [
+        f"{label}: date: date does not parse: 'April 27' is not a date form we read (e.g. '27 October 1961', "
+        "'June 10 2020', 'April, 2013', '2006', 'the 1980s', '1961-10-27', '198X'); it has no year: the document "
+        "gives 2013 nearby (\u201c\u2026in Ulaanbaatar on 27-29 April 2013.\u201d), so "
+        "write '27 April 2013' if that is the year meant (a date is never completed silently)",
+        f"{label}: organization: unknown organization 'CD Ministerial Conferences'; did you mean "
+        "'CD Ministerial Conference' (cd-ministerial-conference) or 'OSCE Ministerial Council' "
+        "(osce-ministerial-council)?",
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from app.config import SEED_DIR
 from app.migrations import upgrade
 from app.seeding import seed
+from app.seeding.locate import passages
 from tests.conftest import Api, Databases, make_api
 
 SEARCH = """query($q: String!, $first: Int, $after: String) {
@@ -54,7 +56,7 @@ async def test_passage_hits_point_into_the_document(api: Api) -> None:
     assert passages
     for edge in passages:
         passage = edge["node"]["text"][edge["start"] : edge["end"]]
-        assert "peacekeepers" in passage and "served" in passage
+        assert "peacekeep" in passage and "serv" in passage  # stemmed: "peacekeeping", "serving" match too
 
 
 async def test_search_pages_by_cursor(api: Api) -> None:
@@ -115,3 +117,51 @@ async def test_same_top_results_on_both_engines(both_engines: dict[str, str], qu
             tops[engine] = [(edge["node"]["__typename"], edge["node"].get("slug")) for edge in found["edges"]]
     assert tops["sqlite"][0] == tops["postgresql"][0]
     assert set(tops["sqlite"]) & set(tops["postgresql"])
+
+
+PEACEKEEPERS = "Since 2002, more than 18,139 Mongolian peacekeepers have served in the UN missions around the world."
+
+
+@pytest.mark.parametrize("query", ["18,139", "18139", "18,139 peacekeepers"])
+async def test_a_number_is_searched_and_highlighted_whole_and_a_hit_points_at_its_sentence(
+    api: Api, query: str
+) -> None:
+    found = await hits(api, query)
+    assert found["totalCount"] == 2  # the statistic and the document's sentence
+    [passage] = [edge for edge in found["edges"] if edge["start"] is not None]
+    assert passage["node"]["text"][passage["start"] : passage["end"]] == PEACEKEEPERS
+    for edge in found["edges"]:
+        assert "<mark>18,139</mark>" in edge["snippet"], edge["snippet"]
+
+
+async def test_every_passage_hit_is_one_sentence(api: Api) -> None:
+    found = await hits(api, "Mongolia", first=100)
+    passages = [edge for edge in found["edges"] if edge["start"] is not None]
+    assert len(passages) > 20
+    for edge in passages:
+        sentence = edge["node"]["text"][edge["start"] : edge["end"]]
+        assert "\n" not in sentence and len(sentence) < 600, sentence
+        assert not re.search(r"[a-z]{3}[.!?] [A-Z]", sentence), sentence  # no second sentence inside
+
+
+@pytest.mark.parametrize("query", [*QUERIES, "United Nations", "peacekeepers", "Mongolia", "Governing body"])
+async def test_snippets_do_not_repeat_words(api: Api, query: str) -> None:
+    """A name, an alias and a description saying the same words once each ("the UN the United Nations
+    The United Nations, of which ..." was one snippet). Quotes of two sentences may share words."""
+    for edge in (await hits(api, query, first=30))["edges"]:
+        if edge["node"]["__typename"] not in ("Organization", "Country", "Event", "Document"):
+            continue
+        words = re.findall(r"\w+", edge["snippet"].replace("<mark>", "").replace("</mark>", "").lower())
+        runs = [tuple(words[index : index + 3]) for index in range(len(words) - 2)]
+        assert len(runs) == len(set(runs)), edge["snippet"]
+
+
+def test_passages_are_sentences_whatever_separates_paragraphs() -> None:
+    text = "Mongolia hosted it.\nThe conference met in 2013. It adopted a declaration (the Ulaanbaatar one).\n\nH.E. Mr. Smith spoke."
+    assert [passage.text for passage in passages(text)] == [
+        "Mongolia hosted it.",
+        "The conference met in 2013.",
+        "It adopted a declaration (the Ulaanbaatar one).",
+        "H.E. Mr. Smith spoke.",
+    ]
+    assert all(text[passage.start : passage.end] == passage.text for passage in passages(text))

@@ -188,6 +188,70 @@ BROKEN = {
         "seed-small/small.yaml: events[2] (slug 'conference-hosted'): date: date does not parse: "
         "'Aprill 2013': unknown month 'Aprill'",
     ),
+    "quote with a straight apostrophe": (
+        "small.yaml",
+        'citations: ["Since the 1980’s Mongolia has pursued a dialogue"]',
+        'citations: ["Since the 1980\'s Mongolia has pursued a dialogue"]',
+        "seed-small/small.yaml: events[1] (slug 'dialogue-pursued'): citations[0]: quote not found verbatim in "
+        "document 'small': \"Since the 1980's Mongolia has pursued a dialogue\"; the document has 'Since the 1980’s "
+        "Mongolia has pursued a dialogue' at [200:248], which differs only in quote marks (’ in the document, ' in "
+        "the quote)",
+    ),
+    "quote with a double space, a dash and another case": (
+        "small.yaml",
+        'citations: ["Mongolia chaired ESCAP on 27-28 May 2019"]',
+        'citations: ["mongolia chaired ESCAP on 27–28  May 2019"]',
+        "seed-small/small.yaml: events[0] (slug 'escap-meeting'): citations[0]: quote not found verbatim in "
+        "document 'small': 'mongolia chaired ESCAP on 27–28  May 2019'; the document has 'Mongolia chaired ESCAP on "
+        "27-28 May 2019' at [104:144], which differs only in dashes (- in the document, – in the quote); spaces (a "
+        "double space in the quote); case",
+    ),
+    "quote in other words": (
+        "small.yaml",
+        'citations: ["More than 200 delegates attended as of September 2020."]',
+        'citations: ["More than 200 delegates were present as of September 2020."]',
+        "seed-small/small.yaml: statistics[0] (slug 'delegates'): citations[0]: quote not found verbatim in "
+        "document 'small': 'More than 200 delegates were present as of September 2020.'; the nearest passage is "
+        "'More than 200 delegates attended as of September 2020.' at [289:343]",
+    ),
+    "reference near a known name": (
+        "small.yaml",
+        "organization: escap\n    chairmanship",
+        "organization: Economic and Social Commission for Asia and Pacific\n    chairmanship",
+        "seed-small/small.yaml: events[0] (slug 'escap-meeting'): organization: unknown organization 'Economic and "
+        "Social Commission for Asia and Pacific'; did you mean 'Economic and Social Commission for Asia and the "
+        "Pacific' (escap)?",
+    ),
+    "country code near a known one": (
+        "small.yaml",
+        "predecessor: FJI",
+        "predecessor: FIJ",
+        "seed-small/small.yaml: chairmanships[0] (slug 'mongolia-chairs-escap'): predecessor: unknown country 'FIJ' "
+        "(not in any file's countries); did you mean FJI?",
+    ),
+    "chairmanship near a known one": (
+        "small.yaml",
+        "chairmanship: mongolia-chairs-escap",
+        "chairmanship: mongolia-chair-escap",
+        "seed-small/small.yaml: events[0] (slug 'escap-meeting'): chairmanship: unknown chairmanship "
+        "'mongolia-chair-escap'; did you mean 'mongolia-chairs-escap'?",
+    ),
+    "range for a single date": (
+        "small.yaml",
+        "as_of: September 2020",
+        "as_of: between 2019 and 2020",
+        "seed-small/small.yaml: statistics[0] (slug 'delegates'): as_of: date does not parse: 'between 2019 and "
+        "2020' is a range (2019 to 2020); this field takes a single date (e.g. '2019')",
+    ),
+    "date without a year": (
+        "small.yaml",
+        "date: 27-28 May 2019\n    organization: escap",
+        "date: May 27\n    organization: escap",
+        "seed-small/small.yaml: events[0] (slug 'escap-meeting'): date: date does not parse: 'May 27' is not a date "
+        "form we read (e.g. '27 October 1961', 'June 10 2020', 'April, 2013', '2006', 'the 1980s', '1961-10-27', "
+        "'198X'); it has no year: the document gives 2019 nearby (“…Mongolia chaired ESCAP on 27-28 May 2019, succeeding”), "
+        "so write '27 May 2019' if that is the year meant (a date is never completed silently)",
+    ),
     "malformed YAML": (
         "small.yaml",
         "events:\n",

@@ -5,6 +5,7 @@ Nothing here touches the database: the writer gets a dataset that is already kno
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from app.seeding.files import (
     display_path,
     read_seed_dir,
 )
+from app.seeding.hints import closest_names, did_you_mean, nearby_year, nearest_passage, yearless
 from app.seeding.identity import Organizations
 from app.seeding.locate import Passage, find_mentions, find_quote, passages
 from app.seeding.merging import Conflict, Merger, Statement
@@ -112,11 +114,13 @@ class _Builder:
             found = find_quote(text, item.quote, item.occurrence)
             if found is None:
                 where = "" if item.occurrence == 1 else f" (occurrence {item.occurrence})"
+                near = nearest_passage(text, item.quote) if item.occurrence == 1 else None
+                hint = f"; {near.describe()}" if near else ""
                 self.error(
                     file,
                     record,
                     f"citations[{index}]",
-                    f"quote not found verbatim in document {document!r}{where}: {item.quote!r}",
+                    f"quote not found verbatim in document {document!r}{where}: {item.quote!r}{hint}",
                 )
                 continue
             spans.append(CitationSpan(document, found, found + len(item.quote), item.quote))
@@ -124,7 +128,9 @@ class _Builder:
 
     # -- dates ---------------------------------------------------------------------------------
 
-    def dates(self, section: str, raw: Any, file: str, record: str) -> dict[str, Any]:
+    def dates(
+        self, section: str, raw: Any, file: str, record: str, spans: list[CitationSpan] | None = None
+    ) -> dict[str, Any]:
         values: dict[str, Any] = {}
         for attribute, prefix, range_end in DATE_FIELDS.get(section, ()):
             text = getattr(raw, attribute)
@@ -137,7 +143,7 @@ class _Builder:
                     continue
                 start, end = parse_span(str(text))
             except DateParseError as error:
-                self.error(file, record, attribute, f"date does not parse: {error}")
+                self.error(file, record, attribute, f"date does not parse: {error}{self.year_hint(text, spans)}")
                 continue
             values[prefix] = start
             if end is not None:
@@ -145,6 +151,23 @@ class _Builder:
                     self.error(file, record, attribute, "a date range and a separate end date are both given")
                 values[range_end] = end
         return values
+
+    def year_hint(self, text: Any, spans: list[CitationSpan] | None) -> str:
+        """For a date without a year, the year the document gives near the record's quotes (a hint only)."""
+        parts = yearless(str(text))
+        if parts is None or not spans:
+            return ""
+        found = nearby_year(self.documents[spans[0].document].text, [(span.start, span.end) for span in spans])
+        if found is None:
+            return "; it has no year, and the document gives none near the quotes"
+        year, context = found
+        month, day = parts
+        name = calendar.month_name[month]
+        proposal = f"{day} {name} {year}" if day else f"{name} {year}"
+        return (
+            f"; it has no year: the document gives {year} nearby (\u201c\u2026{context}\u201d), so write "
+            f"{proposal!r} if that is the year meant (a date is never completed silently)"
+        )
 
     # -- records -------------------------------------------------------------------------------
 
@@ -201,7 +224,7 @@ class _Builder:
         statements: dict[str, dict[str, list[Statement]]] = {section: {} for section in SECTIONS}
         for section, raw, file, label, document in records:
             spans = self.cite(file, label, document, raw.citations)
-            values = self.values(section, raw, file, label)
+            values = self.values(section, raw, file, label, spans)
             key = raw.code if section == "countries" else raw.slug
             if section == "organizations":
                 key = self.organizations.of_record.get((file, raw.slug), key)
@@ -244,11 +267,13 @@ class _Builder:
             *(alias.casefold() for alias in fact.values["aliases"]),
         }
 
-    def values(self, section: str, raw: Any, file: str, label: str) -> dict[str, Any]:
+    def values(
+        self, section: str, raw: Any, file: str, label: str, spans: list[CitationSpan] | None = None
+    ) -> dict[str, Any]:
         exclude = {"citations", "slug", "code", "co_chairs", "participants", "partner_organizations"}
         exclude |= {attribute for attribute, _prefix, _end in DATE_FIELDS.get(section, ())}
         values = {name: getattr(raw, name) for name in type(raw).model_fields if name not in exclude}
-        values.update(self.dates(section, raw, file, label))
+        values.update(self.dates(section, raw, file, label, spans))
         if section in ("countries", "organizations"):
             values["aliases"] = list(raw.aliases)
         return values
@@ -270,13 +295,27 @@ class _Builder:
         countries = self.facts["countries"]
         chairmanships = self.facts["chairmanships"]
 
+        organization_names = self.organizations.known_names()
+        country_names = {code: code for code in countries}
+        for code, fact in countries.items():
+            for name in (fact.values["name"], *fact.values["aliases"]):
+                country_names.setdefault(name, code)
+
         def need_org(file: str, label: str, field_name: str, name: str | None) -> None:
             if name is not None and self.org(name) is None:
-                self.error(file, label, field_name, f"unknown organization {name!r}")
+                close = dict.fromkeys((self.org(near), near) for near in closest_names(name, organization_names))
+                by_slug = {slug: near for slug, near in reversed(close)}  # each organization once, nearest name
+                shown = [
+                    f"{near!r}" + (f" ({slug})" if near != slug else "") for slug, near in reversed(by_slug.items())
+                ]
+                hint = f"; did you mean {' or '.join(shown)}?" if shown else ""
+                self.error(file, label, field_name, f"unknown organization {name!r}{hint}")
 
         def need_country(file: str, label: str, field_name: str, code: str | None) -> None:
             if code is not None and code not in countries:
-                self.error(file, label, field_name, f"unknown country {code!r} (not in any file's countries)")
+                close = dict.fromkeys(country_names[name] for name in closest_names(code, country_names))
+                hint = "; did you mean " + " or ".join(close) + "?" if close else ""
+                self.error(file, label, field_name, f"unknown country {code!r} (not in any file's countries){hint}")
 
         for section, raw, file, label, _document in records:
             if section == "organizations":
@@ -295,7 +334,8 @@ class _Builder:
             elif section == "events":
                 need_org(file, label, "organization", raw.organization)
                 if raw.chairmanship is not None and raw.chairmanship not in chairmanships:
-                    self.error(file, label, "chairmanship", f"unknown chairmanship {raw.chairmanship!r}")
+                    hint = did_you_mean(raw.chairmanship, chairmanships)
+                    self.error(file, label, "chairmanship", f"unknown chairmanship {raw.chairmanship!r}{hint}")
                 for index, item in enumerate(raw.participants):
                     need_country(file, label, f"participants[{index}]", item.country)
                     if any(other.country == item.country for other in raw.participants[:index]):

@@ -11,6 +11,7 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from app.models import EventKind, OrganizationKind, TenureStatus
+from app.seeding.safety import nesting_problem, unsafe_file
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=160)]
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
@@ -212,12 +213,31 @@ def _display(path: Path, root: Path) -> str:
 INVALID = object()
 
 
+def _read_text(path: Path, root: Path, errors: list[SeedError]) -> str | None:
+    """The file's text, or None (with the error recorded): inside the seed folder, within the size limit."""
+    problem = unsafe_file(path, root)
+    if problem is None:
+        try:
+            return path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as error:
+            problem = f"not UTF-8 text: {error}"
+    errors.append(SeedError(_display(path, root), "", "", problem))
+    return None
+
+
 def _load_yaml(path: Path, root: Path, errors: list[SeedError]) -> Any:
     """The file's YAML data, or INVALID (with the error recorded)."""
+    text = _read_text(path, root, errors)
+    if text is None:
+        return INVALID
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        deep = nesting_problem(text)
+        data = None if deep else yaml.safe_load(text)
+    except yaml.YAMLError as error:
         errors.append(SeedError(_display(path, root), "", "", f"not valid YAML: {error}"))
+        return INVALID
+    if deep:
+        errors.append(SeedError(_display(path, root), "", "", deep))
         return INVALID
     if data is None:
         errors.append(SeedError(_display(path, root), "", "", "the file is empty"))
@@ -276,10 +296,8 @@ def read_seed_dir(root: Path) -> tuple[list[SourceDocument], list[SourceFacts], 
         except ValidationError as error:
             errors.extend(_structure_errors(meta_path, root, raw, error))
             continue
-        try:
-            text = text_path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as error:
-            errors.append(SeedError(_display(text_path, root), "", "", f"not UTF-8 text: {error}"))
+        text = _read_text(text_path, root, errors)
+        if text is None:
             continue
         documents.append(SourceDocument(slug, text_path, meta, text))
 

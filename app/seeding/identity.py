@@ -47,6 +47,10 @@ class Organizations:
         """The slug of the organization `name` names (a slug, name, acronym or alias), or None."""
         return None if name is None else self.names.get(name.casefold())
 
+    def known_names(self) -> list[str]:
+        """Every name of every organization as written, slugs included (for suggestions)."""
+        return [*self._slugs, *(name for names in self._display.values() for name in names)]
+
     def add(self, file: str, label: str, raw: Any) -> None:
         """Identify one organization record of `file` (records are added in file order)."""
         named = _names(raw)

@@ -8,14 +8,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\u201c\"(])|\n+")
-_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 # A full stop after a lone capital ("H.E.") or a title abbreviation does not end a sentence.
 _ABBREVIATION = re.compile(r"(?:(?<![\w])[A-Z]\.|\b(?:Mr|Mrs|Ms|Dr|St|No|Nos|e\.g|i\.e|etc|vs)\.)$")
 
 
 @dataclass(frozen=True)
 class Passage:
-    """A paragraph of a document, with its offsets."""
+    """A sentence of a document (or a line with no full stop), with its offsets."""
 
     start: int
     end: int
@@ -51,19 +50,9 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
 
 def passages(text: str) -> list[Passage]:
-    """The document's paragraphs, the units full-text search returns."""
-    found = []
-    start = 0
-    for match in [*_PARAGRAPH_BREAK.finditer(text), None]:
-        end = match.start() if match else len(text)
-        chunk = text[start:end]
-        if chunk.strip():
-            lead = len(chunk) - len(chunk.lstrip())
-            trail = len(chunk) - len(chunk.rstrip())
-            found.append(Passage(start + lead, end - trail, chunk.strip()))
-        if match:
-            start = match.end()
-    return found
+    """The document's sentences, the units full-text search returns: a hit points at its sentence,
+    whether the document separates paragraphs by blank lines, single line breaks or nothing."""
+    return [Passage(start, end, text[start:end]) for start, end in sentence_spans(text)]
 
 
 def _pattern(name: str) -> re.Pattern[str]:

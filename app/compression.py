@@ -1,0 +1,112 @@
+"""Response compression: brotli or gzip for answers above a threshold, ETags kept right.
+
+A compressed answer is another representation of the same resource, so its strong ETag gets the
+coding as a suffix (`"v3-…-br"`), as Apache does; `app.http_cache` strips the suffix (and `W/`)
+when it compares `If-None-Match`, so a cache holding either representation is answered 304.
+`Vary: Accept-Encoding` goes on every answer whose type we compress, small ones too. The
+compressed bytes of an answer with an ETag are kept (LRU, by ETag and coding): a cached GET is
+compressed once, not per request.
+"""
+
+from __future__ import annotations
+
+import gzip
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.fastpath import LRU
+
+try:
+    import brotli
+except ImportError:  # pragma: no cover - brotli is a dependency; without it, gzip only
+    brotli = None
+
+COMPRESSIBLE = ("application/json", "application/graphql-response+json", "application/graphql", "text/")
+
+
+def _quality(value: str) -> float:
+    for param in value.split(";")[1:]:
+        name, _, number = param.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return float(number)
+            except ValueError:
+                return 0.0
+    return 1.0
+
+
+def choose_coding(accept_encoding: str) -> str | None:
+    """`br` or `gzip` as the client accepts them (br preferred at equal quality), or None."""
+    qualities: dict[str, float] = {}
+    for item in accept_encoding.split(","):
+        name = item.split(";")[0].strip().lower()
+        if name:
+            qualities[name] = _quality(item)
+    star = qualities.get("*", 0.0)
+    candidates = [("br", qualities.get("br", star)), ("gzip", qualities.get("gzip", star))]
+    if brotli is None:
+        candidates = candidates[1:]
+    best = max(candidates, key=lambda pair: pair[1])
+    return best[0] if best[1] > 0 else None
+
+
+def compress(body: bytes, coding: str) -> bytes:
+    if coding == "br":
+        assert brotli is not None
+        return bytes(brotli.compress(body, quality=5))
+    return gzip.compress(body, compresslevel=6, mtime=0)
+
+
+class Compression:
+    """ASGI middleware: compresses single-message answers of `COMPRESSIBLE` types of `min_bytes` or more."""
+
+    def __init__(self, app: ASGIApp, *, min_bytes: int) -> None:
+        self.app = app
+        self.min_bytes = min_bytes
+        self.kept = LRU(512, 16_000_000)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.min_bytes <= 0:
+            await self.app(scope, receive, send)
+            return
+        accept_encoding = Headers(scope=scope).get("accept-encoding", "")
+        coding = choose_coding(accept_encoding) if accept_encoding else None
+        start: Message | None = None
+
+        async def compressing_send(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                headers = Headers(raw=message.get("headers", []))
+                content_type = headers.get("content-type", "")
+                if not content_type.startswith(COMPRESSIBLE) or "content-encoding" in headers:
+                    await send(message)
+                    return
+                if "accept-encoding" not in headers.get("vary", "").lower():
+                    MutableHeaders(scope=message).add_vary_header("Accept-Encoding")
+                start = message  # held until the body shows whether it is worth compressing
+                return
+            if start is None or message["type"] != "http.response.body":
+                await send(message)
+                return
+            held, start = start, None
+            body: bytes = message.get("body", b"")
+            if coding is None or message.get("more_body", False) or len(body) < self.min_bytes:
+                await send(held)
+                await send(message)
+                return
+            headers = MutableHeaders(scope=held)
+            tag = headers.get("etag")
+            compressed = self.kept.get((tag, coding)) if tag else None
+            if compressed is None:
+                compressed = compress(body, coding)
+                if tag:
+                    self.kept.put((tag, coding), compressed, len(compressed))
+            headers["content-encoding"] = coding
+            headers["content-length"] = str(len(compressed))
+            if tag and tag.endswith('"'):
+                headers["etag"] = f'{tag[:-1]}-{coding}"'
+            await send(held)
+            await send({"type": "http.response.body", "body": compressed, "more_body": False})
+
+        await self.app(scope, receive, compressing_send)
