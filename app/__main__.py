@@ -41,13 +41,23 @@ def _seed(args: argparse.Namespace) -> int:
             print(f"  {message}", file=sys.stderr, flush=True)
 
     try:
-        if args.check:
+        if args.check or args.coverage:
             dataset = validate(seed_dir)
             counts = dataset.counts()
             print(f"seed files are valid ({seed_dir}): " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+            if args.coverage:
+                _print_coverage(dataset)
             if dataset.conflicts:
                 _print_conflicts(dataset.conflicts, "conflict")
                 return 3
+            uncited = [slug for slug, coverage in dataset.coverage.items() if not coverage.complete]
+            if uncited and args.check and not args.allow_uncited:
+                print(
+                    f"{len(uncited)} document(s) with uncited sentences: {', '.join(uncited)}; cite each sentence "
+                    "from a fact or list it under `no_fact:` (see `seed --coverage`), or pass --allow-uncited",
+                    file=sys.stderr,
+                )
+                return 4
             return 0
         outcome = asyncio.run(seed(url, seed_dir, reset=args.reset, progress=progress))
     except SeedFailed as failure:
@@ -63,6 +73,19 @@ def _seed(args: argparse.Namespace) -> int:
     if outcome.conflicts:
         _print_conflicts(outcome.conflicts, "warning: conflict")
     return 0
+
+
+def _print_coverage(dataset: Any) -> None:
+    """Per document: sentences, cited, no-fact, uncited; then every uncited sentence with its offsets."""
+    for slug, coverage in dataset.coverage.items():
+        share = 100 * (coverage.cited + coverage.no_fact) / coverage.sentences if coverage.sentences else 100
+        print(
+            f"{slug}: {coverage.sentences} sentences: {coverage.cited} cited, {coverage.no_fact} no fact, "
+            f"{len(coverage.uncited)} uncited ({share:.0f}% covered)"
+        )
+        text = dataset.documents[slug].text
+        for start, end in coverage.uncited:
+            print(f"  uncited [{start}:{end}]: {text[start:end]}")
 
 
 def _print_conflicts(conflicts: Sequence[Any], label: str) -> None:
@@ -197,6 +220,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     seed = commands.add_parser("seed", help="load every document and its facts under seed/")
     seed.add_argument("--check", action="store_true", help="validate the files; write nothing")
+    seed.add_argument(
+        "--coverage", action="store_true", help="validate, then print each document's coverage; write nothing"
+    )
+    seed.add_argument(
+        "--allow-uncited", action="store_true", help="with --check: do not fail (exit 4) on uncited sentences"
+    )
     seed.add_argument("--reset", action="store_true", help="delete everything, then load from scratch")
     seed.add_argument("--database-url", help="overrides DATABASE_URL")
     seed.add_argument("--seed-dir", help="folder to load (default: seed/)")

@@ -19,6 +19,7 @@ from app.config import Settings, get_settings
 from app.cors import Cors
 from app.db import create_engine, create_sqlite_reader
 from app.guard import RequestGuard
+from app.hotpath import HotPath
 from app.migrations import head_revision
 from app.production import PersistedGetOnly
 from app.schema import schema
@@ -77,11 +78,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/schema.graphql", sdl),
         ],
         lifespan=lifespan,
-        middleware=_middleware(settings),
+        middleware=_middleware(settings, view),
     )
 
 
-def _middleware(settings: Settings) -> list[Middleware]:
+def _middleware(settings: Settings, view: GraphQLView) -> list[Middleware]:
     """Outermost first: the access log sees every answer, CORS headers reach the guard's refusals too."""
     return [
         Middleware(AccessLog),
@@ -98,6 +99,8 @@ def _middleware(settings: Settings) -> list[Middleware]:
             if settings.production
             else []
         ),
+        # Innermost: a repeated POST skips routing and Strawberry's request scaffolding (app.hotpath).
+        Middleware(HotPath, path="/graphql", view=view),
     ]
 
 

@@ -88,6 +88,35 @@ class EventKind(enum.Enum):
     OTHER = "Any other event."
 
 
+class ParticipantRole(enum.Enum):
+    """What part a country took in an event, in few words (the source's own words are its `role`)."""
+
+    HOST = "It hosted the event (on its soil, or as the event's organizer)."
+    CHAIR = "It chaired the event or the body meeting."
+    CO_CHAIR = "It chaired the event together with others."
+    CO_SPONSOR = "It sponsored or co-sponsored a resolution or initiative (a main co-sponsor included)."
+    SIGNATORY = "It signed the agreement, memorandum or framework."
+    MEMBER = "It took part as a member, or became one (an accession)."
+    PARTICIPANT = "It took part, with no more said."
+    INVITEE = "It was invited; the sources do not say that it attended."
+    OTHER = "Another part: initiator, proposer, declarant, issuer, legislator, negotiating party, ..."
+
+
+class RecurrenceFrequency(enum.Enum):
+    """How often a recurring event recurs."""
+
+    ANNUAL = "Once a year."
+    BIENNIAL = "Every two years."
+    IRREGULAR = "Now and then, at no regular interval (or at one the sources do not give)."
+
+
+class Basis(enum.Enum):
+    """Whether the sources state a fact or the curator inferred it."""
+
+    STATED = "The cited text states it."
+    INFERRED = "The curator inferred it from the cited text; `basisNote` says how."
+
+
 class TenureStatus(enum.Enum):
     """Whether a membership or office still holds, as far as the sources say."""
 
@@ -121,6 +150,10 @@ def _date_checks(prefix: str) -> list[CheckConstraint]:
     ]
 
 
+def _basis_check() -> CheckConstraint:
+    return CheckConstraint(f"basis IN ({_names(Basis)}) AND (basis = 'STATED' OR basis_note IS NOT NULL)", name="basis")
+
+
 class Document(Base):
     """A source document, kept byte for byte; citation offsets refer to its text."""
 
@@ -133,18 +166,44 @@ class Document(Base):
     origin: Mapped[str | None] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
+    # Coverage, computed by the seeder: sentences, those a fact cites, those the curator lists
+    # as stating no fact, and the (start, end) of every other sentence.
+    sentence_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    cited_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    no_fact_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    uncited: Mapped[list[list[int]]] = mapped_column(JSON, default=list, server_default="[]")
 
 
 class Country(Base):
     """A country named by a document, keyed by ISO 3166-1 alpha-3."""
 
     __tablename__ = "countries"
-    __table_args__ = (CheckConstraint("length(code) = 3", name="code_alpha3"),)
+    __table_args__ = (CheckConstraint("length(code) = 3", name="code_alpha3"), _basis_check())
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(3), unique=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
     aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    basis: Mapped[str] = mapped_column(String(8), default="STATED", server_default="STATED")
+    basis_note: Mapped[str | None] = mapped_column(Text)
+
+
+class Place(Base):
+    """A place as the text names it ("Ulaanbaatar", "Darfur"), resolved to a country where the text allows.
+
+    `basis` says whether the text states the country ("Darfur and Abyei of Sudan") or the curator
+    inferred it (Helsinki is in Finland).
+    """
+
+    __tablename__ = "places"
+    __table_args__ = (_basis_check(),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    folded: Mapped[str] = mapped_column(String(200), unique=True)  # the name casefolded: filters compare it
+    country_id: Mapped[int | None] = mapped_column(ForeignKey("countries.id"), index=True)
+    basis: Mapped[str] = mapped_column(String(8), default="STATED", server_default="STATED")
+    basis_note: Mapped[str | None] = mapped_column(Text)
 
 
 class Organization(Base):
@@ -169,6 +228,7 @@ class Membership(Base):
     __tablename__ = "memberships"
     __table_args__ = (
         CheckConstraint(f"status IN ({_names(TenureStatus)})", name="status"),
+        _basis_check(),
         *_date_checks("start"),
         *_date_checks("end"),
         Index(None, "start_earliest", "start_latest", "id"),
@@ -195,6 +255,8 @@ class Membership(Base):
     end_edtf: Mapped[str | None] = mapped_column(String(16))
     end_earliest: Mapped[dt.date | None] = mapped_column(Date)
     end_latest: Mapped[dt.date | None] = mapped_column(Date)
+    basis: Mapped[str] = mapped_column(String(8), default="STATED", server_default="STATED")
+    basis_note: Mapped[str | None] = mapped_column(Text)
 
 
 class Chairmanship(Base):
@@ -203,6 +265,7 @@ class Chairmanship(Base):
     __tablename__ = "chairmanships"
     __table_args__ = (
         CheckConstraint("session IS NULL OR session > 0", name="session"),
+        _basis_check(),
         *_date_checks("start"),
         *_date_checks("end"),
         Index(None, "start_earliest", "start_latest", "id"),
@@ -230,6 +293,8 @@ class Chairmanship(Base):
     end_edtf: Mapped[str | None] = mapped_column(String(16))
     end_earliest: Mapped[dt.date | None] = mapped_column(Date)
     end_latest: Mapped[dt.date | None] = mapped_column(Date)
+    basis: Mapped[str] = mapped_column(String(8), default="STATED", server_default="STATED")
+    basis_note: Mapped[str | None] = mapped_column(Text)
 
 
 class ChairmanshipCoChair(Base):
@@ -247,8 +312,19 @@ class Event(Base):
     __tablename__ = "events"
     __table_args__ = (
         CheckConstraint(f"kind IN ({_names(EventKind)})", name="kind"),
+        CheckConstraint(
+            f"(recurrence IS NULL AND since_year IS NULL AND until_year IS NULL)"
+            f" OR (recurrence IN ({_names(RecurrenceFrequency)}) AND since_year IS NOT NULL)",
+            name="recurrence",
+        ),
+        CheckConstraint("occasion_id IS NULL OR occasion_id <> id", name="occasion"),
+        _basis_check(),
         *_date_checks("date"),
         *_date_checks("end"),
+        *_date_checks("since"),
+        *_date_checks("until"),
+        # A recurring event's span: date filters compare it beside the dates above.
+        Index(None, "since_earliest", "until_latest", "id"),
         Index(None, "date_earliest", "date_latest", "id"),
         Index(None, "organization_id", "date_earliest", "date_latest", "id"),
         # end_latest last: a kind-and-dates filter (`from` compares the end) counts from the index alone.
@@ -278,16 +354,48 @@ class Event(Base):
     end_edtf: Mapped[str | None] = mapped_column(String(16))
     end_earliest: Mapped[dt.date | None] = mapped_column(Date)
     end_latest: Mapped[dt.date | None] = mapped_column(Date)
+    # Where: `location` is the place's name as the text gives it, `place_id` the place record.
+    place_id: Mapped[int | None] = mapped_column(ForeignKey("places.id"), index=True)
+    # The event this one happened at or during (Mongolia's accession at the ASEM summit in Helsinki).
+    occasion_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"), index=True)
+    # A recurring event ("annually held since 2014"): its frequency and the span it recurs over.
+    recurrence: Mapped[str | None] = mapped_column(String(12))
+    recurrence_description: Mapped[str | None] = mapped_column(Text)
+    since_year: Mapped[int | None]
+    since_month: Mapped[int | None]
+    since_day: Mapped[int | None]
+    since_precision: Mapped[str | None] = mapped_column(String(8))
+    since_edtf: Mapped[str | None] = mapped_column(String(16))
+    since_earliest: Mapped[dt.date | None] = mapped_column(Date)
+    since_latest: Mapped[dt.date | None] = mapped_column(Date)
+    until_year: Mapped[int | None]
+    until_month: Mapped[int | None]
+    until_day: Mapped[int | None]
+    until_precision: Mapped[str | None] = mapped_column(String(8))
+    until_edtf: Mapped[str | None] = mapped_column(String(16))
+    until_earliest: Mapped[dt.date | None] = mapped_column(Date)
+    until_latest: Mapped[dt.date | None] = mapped_column(Date)
+    basis: Mapped[str] = mapped_column(String(8), default="STATED", server_default="STATED")
+    basis_note: Mapped[str | None] = mapped_column(Text)
 
 
 class EventParticipant(Base):
     """A country taking part in an event, with its part (host, co-sponsor, participant)."""
 
     __tablename__ = "event_participants"
+    __table_args__ = (
+        CheckConstraint(f"role_kind IN ({_names(ParticipantRole)})", name="role_kind"),
+        _basis_check(),
+        # "The events Mongolia hosted": a country's participations of one kind, by event.
+        Index(None, "country_id", "role_kind", "event_id"),
+    )
 
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
     country_id: Mapped[int] = mapped_column(ForeignKey("countries.id"), primary_key=True, index=True)
     role: Mapped[str] = mapped_column(String(40), default="participant")
+    role_kind: Mapped[str] = mapped_column(String(12), default="PARTICIPANT", server_default="PARTICIPANT")
+    basis: Mapped[str] = mapped_column(String(8), default="STATED", server_default="STATED")
+    basis_note: Mapped[str | None] = mapped_column(Text)
 
 
 class EventPartnerOrganization(Base):
@@ -304,6 +412,7 @@ class Statistic(Base):
 
     __tablename__ = "statistics"
     __table_args__ = (
+        _basis_check(),
         *_date_checks("as_of"),
         Index(None, "as_of_earliest", "as_of_latest", "id"),
     )
@@ -323,6 +432,19 @@ class Statistic(Base):
     as_of_edtf: Mapped[str | None] = mapped_column(String(16))
     as_of_earliest: Mapped[dt.date | None] = mapped_column(Date)
     as_of_latest: Mapped[dt.date | None] = mapped_column(Date)
+    basis: Mapped[str] = mapped_column(String(8), default="STATED", server_default="STATED")
+    basis_note: Mapped[str | None] = mapped_column(Text)
+
+
+class StatisticPlace(Base):
+    """A place a figure is about, in the order the text names them ("serving in South Sudan, Western Sahara, ...")."""
+
+    __tablename__ = "statistic_places"
+    __table_args__ = (CheckConstraint("position >= 0", name="position"),)
+
+    statistic_id: Mapped[int] = mapped_column(ForeignKey("statistics.id", ondelete="CASCADE"), primary_key=True)
+    place_id: Mapped[int] = mapped_column(ForeignKey("places.id"), primary_key=True, index=True)
+    position: Mapped[int]
 
 
 SUBJECT_COLUMNS = (

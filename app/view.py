@@ -104,17 +104,23 @@ class GraphQLView(GraphQL[Context, None]):
                 )
         return result
 
+    # A repeated POST does not come through `run` (app.hotpath calls get_sub_response, get_context,
+    # execute_operation, process_result and create_response itself): per-request behaviour belongs
+    # in those steps or in a middleware, not in `run`/`_run`.
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         try:
             return await self._run(request, context, root_value)
         except HTTPException as refusal:
-            # Strawberry's refusals (a non-string query, a mutation by GET...) as GraphQL errors, not plain text.
-            request_record(request.scope).error_codes.append(BadRequest.code)
-            return JSONResponse(
-                {"errors": [{"message": refusal.reason, "extensions": {"code": BadRequest.code}}]},
-                status_code=refusal.status_code,
-                media_type=_media_type(request),
-            )
+            return self.refusal(request, refusal)
+
+    def refusal(self, request: Any, refusal: HTTPException) -> Response:
+        """Strawberry's refusals (a non-string query, a mutation by GET...) as GraphQL errors, not plain text."""
+        request_record(request.scope).error_codes.append(BadRequest.code)
+        return JSONResponse(
+            {"errors": [{"message": refusal.reason, "extensions": {"code": BadRequest.code}}]},
+            status_code=refusal.status_code,
+            media_type=_media_type(request),
+        )
 
     async def _run(self, request: Any, context: Any, root_value: Any) -> Any:
         # A GET whose ETag still matches is answered 304 before anything is parsed or executed.

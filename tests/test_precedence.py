@@ -168,14 +168,14 @@ def test_a_country_and_a_city_in_it_agree_keeping_the_city(migrated_db: str, ove
     edit(
         overlap_seed / "overlap.yaml",
         "    date: 27-29 April 2013\n",
-        "    date: 27-29 April 2013\n    location: Ulaanbaatar, Mongolia\n",
+        "    date: 27-29 April 2013\n    place: Ulaanbaatar\n",
     )
     dataset = validate(overlap_seed)
     assert [c.key for c in dataset.conflicts] == [PRESIDENCY]
     seeded(migrated_db, overlap_seed)
-    assert by_slug(snapshot(migrated_db), "events")[CONFERENCE]["location"] == "Ulaanbaatar, Mongolia"
+    assert by_slug(snapshot(migrated_db), "events")[CONFERENCE]["location"] == "Ulaanbaatar"
     # Another city is a conflict.
-    edit(overlap_seed / "overlap.yaml", "location: Ulaanbaatar, Mongolia", "location: Bangkok")
+    edit(overlap_seed / "overlap.yaml", "place: Ulaanbaatar", "place: Havana")
     assert sorted(c.key for c in validate(overlap_seed).conflicts) == [CONFERENCE, PRESIDENCY]
 
 

@@ -6,13 +6,16 @@ Nothing here touches the database: the writer gets a dataset that is already kno
 from __future__ import annotations
 
 import calendar
+import difflib
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from app.dates import DateParseError, PartialDate, parse_span, single_date
+from app.seeding.coverage import Coverage, DocumentCoverage, NoFactSpan
 from app.seeding.files import (
+    KEY_FIELDS,
     SECTIONS,
     Quote,
     SeedError,
@@ -35,6 +38,16 @@ class CitationSpan:
     quote: str
 
 
+@dataclass(frozen=True)
+class EventRecurrence:
+    """A recurring event's frequency and the span it recurs over (until None: still recurring)."""
+
+    frequency: str
+    since: PartialDate
+    until: PartialDate | None
+    description: str | None
+
+
 @dataclass
 class Fact:
     """One record, resolved: column values (references as natural keys), links and citations."""
@@ -54,11 +67,19 @@ class Dataset:
     mentions: list[tuple[str, str, int, int, str, str]]
     passages: dict[str, list[Passage]]
     conflicts: list[Conflict]
+    coverage: dict[str, Coverage] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         found = {"documents": len(self.documents)}
         found.update({section: len(self.facts[section]) for section in SECTIONS})
-        found["citations"] = sum(len(fact.citations) for records in self.facts.values() for fact in records.values())
+        # A place's quotes justify it in the files (and count for coverage); the database keeps
+        # the citations of the facts that name it instead.
+        found["citations"] = sum(
+            len(fact.citations)
+            for section, records in self.facts.items()
+            if section != "places"
+            for fact in records.values()
+        )
         found["mentions"] = len(self.mentions)
         return found
 
@@ -194,6 +215,70 @@ class _Builder:
         seniority = (added is not None, added.sort_key() if added else (), document.slug)
         return precedence, seniority
 
+    def recurrence(self, raw: Any, file: str, record: str) -> EventRecurrence | None:
+        if raw.recurrence is None:
+            return None
+        dates: dict[str, PartialDate | None] = {}
+        for name in ("since", "until"):
+            text = getattr(raw.recurrence, name)
+            try:
+                dates[name] = None if text is None else single_date(str(text))
+            except DateParseError as error:
+                self.error(file, record, f"recurrence.{name}", f"date does not parse: {error}")
+                return None
+        since, until = dates["since"], dates["until"]
+        assert since is not None
+        if until is not None and until.latest < since.earliest:
+            self.error(file, record, "recurrence.until", f"ends ({until.edtf}) before it begins ({since.edtf})")
+            return None
+        return EventRecurrence(raw.recurrence.frequency, since, until, raw.recurrence.description)
+
+    def no_facts(self, facts_files: list[SourceFacts]) -> dict[str, list[NoFactSpan]]:
+        """Each document's located `no_fact` quotes (a quote not found is an error, like a citation's)."""
+        found: dict[str, list[NoFactSpan]] = {}
+        for source in facts_files:
+            file = display_path(source.path, self.root)
+            document = source.facts.document
+            if document not in self.documents:
+                continue
+            text = self.documents[document].text
+            for index, item in enumerate(source.facts.no_fact):
+                start = find_quote(text, item.quote, item.occurrence)
+                if start is None:
+                    where = "" if item.occurrence == 1 else f" (occurrence {item.occurrence})"
+                    self.error(
+                        file,
+                        f"no_fact[{index}]",
+                        "quote",
+                        f"quote not found verbatim in document {document!r}{where}: {item.quote!r}",
+                    )
+                    continue
+                found.setdefault(document, []).append(NoFactSpan(file, index, start, start + len(item.quote)))
+        return found
+
+    def coverage(self, facts_files: list[SourceFacts]) -> dict[str, Coverage]:
+        """Every document's coverage by the facts' citations and the curators' `no_fact` quotes."""
+        collectors = {slug: DocumentCoverage(document.text) for slug, document in self.documents.items()}
+        for records in self.facts.values():
+            for fact in records.values():
+                for span in fact.citations:
+                    collectors[span.document].cited_spans.append((span.start, span.end))
+        for slug, spans in self.no_facts(facts_files).items():
+            collectors[slug].no_fact_spans.extend(spans)
+        result = {}
+        for slug, collector in collectors.items():
+            coverage, clashes = collector.classify()
+            for item, (start, end) in clashes:
+                sentence = collector.text[start:end]
+                self.error(
+                    item.file,
+                    f"no_fact[{item.index}]",
+                    "quote",
+                    f"the sentence [{start}:{end}] is cited by a fact, so it states one: {sentence!r}",
+                )
+            result[slug] = coverage
+        return result
+
     def build(self, facts_files: list[SourceFacts]) -> None:
         standings = {slug: self.standing(document) for slug, document in self.documents.items()}
         seen_per_file: dict[str, set[tuple[str, str]]] = {}
@@ -207,9 +292,9 @@ class _Builder:
                 continue
             overrides[file] = source.facts.override
             for section in SECTIONS:
+                key_field = KEY_FIELDS[section]
                 for index, raw in enumerate(getattr(source.facts, section)):
-                    key = raw.code if section == "countries" else raw.slug
-                    label = f"{section}[{index}] ({'code' if section == 'countries' else 'slug'} {key!r})"
+                    label = f"{section}[{index}] ({key_field} {getattr(raw, key_field)!r})"
                     records.append((section, raw, file, label, document))
             seen_per_file[file] = set()
         # The senior documents first: their slugs are kept where records of several files are one.
@@ -225,13 +310,13 @@ class _Builder:
         for section, raw, file, label, document in records:
             spans = self.cite(file, label, document, raw.citations)
             values = self.values(section, raw, file, label, spans)
-            key = raw.code if section == "countries" else raw.slug
+            key = record_key(section, raw)
             if section == "organizations":
                 key = self.organizations.of_record.get((file, raw.slug), key)
             fact = Fact(section, key, values, self.links(section, raw), spans, [file])
             self.resolve(fact)
             if (section, fact.key) in seen_per_file[file]:
-                self.error(file, label, "slug" if section != "countries" else "code", f"duplicate key {fact.key!r}")
+                self.error(file, label, KEY_FIELDS[section], f"duplicate key {fact.key!r}")
                 continue
             seen_per_file[file].add((section, fact.key))
             precedence, seniority = standings[document]
@@ -250,8 +335,14 @@ class _Builder:
         self.check_references(records)
 
     def country_of(self, name: str) -> str | None:
-        """The code of the country a name names (its code, name or an alias, any case), or None."""
+        """The code of the country a name names (its code, name or an alias, any case), or None.
+
+        A place's name names its country too ("Ulaanbaatar" -> MNG), so that a city and its country agree.
+        """
         folded = name.casefold()
+        place = self.facts["places"].get(folded)
+        if place is not None and place.values["country"]:
+            return str(place.values["country"])
         for code in self.facts["countries"]:
             if folded in self.country_names(code):
                 return code
@@ -270,10 +361,16 @@ class _Builder:
     def values(
         self, section: str, raw: Any, file: str, label: str, spans: list[CitationSpan] | None = None
     ) -> dict[str, Any]:
-        exclude = {"citations", "slug", "code", "co_chairs", "participants", "partner_organizations"}
+        exclude = {"citations", "slug", "code", "co_chairs", "participants", "partner_organizations", "places"}
         exclude |= {attribute for attribute, _prefix, _end in DATE_FIELDS.get(section, ())}
         values = {name: getattr(raw, name) for name in type(raw).model_fields if name not in exclude}
         values.update(self.dates(section, raw, file, label, spans))
+        if section == "events":
+            values["recurrence"] = self.recurrence(raw, file, label)
+            # The place's name as written: merging compares it as a location (app.seeding.merging),
+            # and the writer links the place it names.
+            values["location"] = raw.place
+            del values["place"]
         if section in ("countries", "organizations"):
             values["aliases"] = list(raw.aliases)
         return values
@@ -284,8 +381,14 @@ class _Builder:
         if section == "events":
             return {
                 "participants": frozenset((item.country, item.role) for item in raw.participants),
+                # Kept apart from `participants` (country, role), which merging compares.
+                "participant_kinds": frozenset(
+                    (item.country, item.kind, item.basis, item.basis_note) for item in raw.participants
+                ),
                 "partner_organizations": frozenset(raw.partner_organizations),
             }
+        if section == "statistics":
+            return {"places": frozenset((position, name.casefold()) for position, name in enumerate(raw.places))}
         return {}
 
     def org(self, name: str | None) -> str | None:
@@ -294,6 +397,15 @@ class _Builder:
     def check_references(self, records: list[tuple[str, Any, str, str, str]]) -> None:
         countries = self.facts["countries"]
         chairmanships = self.facts["chairmanships"]
+        places = self.facts["places"]
+        events = self.facts["events"]
+
+        def need_place(file: str, label: str, field_name: str, name: str | None) -> None:
+            if name is not None and name.casefold() not in places:
+                known = [fact.values["name"] for fact in places.values()]
+                near = difflib.get_close_matches(name, known, n=3)
+                hint = f"; did you mean {', '.join(repr(n) for n in near)}?" if near else ""
+                self.error(file, label, field_name, f"unknown place {name!r} (not in any file's places){hint}")
 
         organization_names = self.organizations.known_names()
         country_names = {code: code for code in countries}
@@ -331,8 +443,15 @@ class _Builder:
                 need_country(file, label, "predecessor", raw.predecessor)
                 for index, code in enumerate(raw.co_chairs):
                     need_country(file, label, f"co_chairs[{index}]", code)
+            elif section == "places":
+                need_country(file, label, "country", raw.country)
             elif section == "events":
                 need_org(file, label, "organization", raw.organization)
+                need_place(file, label, "place", raw.place)
+                if raw.occasion is not None and raw.occasion not in events:
+                    self.error(file, label, "occasion", f"unknown event {raw.occasion!r}")
+                if raw.occasion == raw.slug:
+                    self.error(file, label, "occasion", "an event cannot happen at itself")
                 if raw.chairmanship is not None and raw.chairmanship not in chairmanships:
                     hint = did_you_mean(raw.chairmanship, chairmanships)
                     self.error(file, label, "chairmanship", f"unknown chairmanship {raw.chairmanship!r}{hint}")
@@ -345,6 +464,10 @@ class _Builder:
             elif section == "statistics":
                 need_org(file, label, "organization", raw.organization)
                 need_country(file, label, "country", raw.country)
+                for index, name in enumerate(raw.places):
+                    need_place(file, label, f"places[{index}]", name)
+                    if any(other.casefold() == name.casefold() for other in raw.places[:index]):
+                        self.error(file, label, f"places[{index}]", f"{name!r} is listed twice")
         self.check_parent_cycles()
 
     def check_parent_cycles(self) -> None:
@@ -374,6 +497,15 @@ class _Builder:
             )
 
 
+def record_key(section: str, raw: Any) -> str:
+    """A record's natural key: a country's code, a place's name (any case), any other's slug."""
+    if section == "countries":
+        return str(raw.code)
+    if section == "places":
+        return str(raw.name).casefold()
+    return str(raw.slug)
+
+
 def _attribute_of(section: str, prefix: str) -> str:
     for attribute, stored, _end in DATE_FIELDS[section]:
         if stored == prefix:
@@ -387,6 +519,7 @@ def load_dataset(root: Path) -> tuple[Dataset | None, list[SeedError]]:
     builder = _Builder(root, documents)
     builder.errors.extend(errors)
     builder.build(facts_files)
+    coverage = builder.coverage(facts_files)
     if builder.errors:
         return None, builder.errors
     mentions = []
@@ -404,6 +537,7 @@ def load_dataset(root: Path) -> tuple[Dataset | None, list[SeedError]]:
         mentions=mentions,
         passages={slug: passages(document.text) for slug, document in builder.documents.items()},
         conflicts=builder.conflicts,
+        coverage=coverage,
     )
     return dataset, []
 

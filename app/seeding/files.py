@@ -8,13 +8,32 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from app.models import EventKind, OrganizationKind, TenureStatus
+from app.models import EventKind, OrganizationKind, ParticipantRole, RecurrenceFrequency, TenureStatus
+from app.seeding.country_codes import iso_name, unknown_code_message
 from app.seeding.safety import nesting_problem, unsafe_file
 
+
+def _assigned(code: str) -> str:
+    if iso_name(code) is None:
+        raise ValueError(unknown_code_message(code))
+    return code
+
+
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=160)]
-Code = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+# An assigned ISO 3166-1 alpha-3 code: a typo ("MGN") is refused with the closest codes.
+Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$"), AfterValidator(_assigned)]
 Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
 # YAML reads an unquoted 2026-12-01 as a date: take it as the EDTF text it is.
 DateText = Annotated[
@@ -63,6 +82,28 @@ class Cited(Strict):
     _normalise_citations = field_validator("citations", mode="before")(_quotes)
 
 
+class Based(Strict):
+    """`basis: inferred` marks what the curator read into the text; `basis_note` says how."""
+
+    basis: str = "STATED"
+    basis_note: Text | None = None
+
+    @field_validator("basis", mode="before")
+    @classmethod
+    def _known_basis(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.upper() in ("STATED", "INFERRED"):
+            return value.upper()
+        raise ValueError(f"unknown basis {value!r}; expected stated or inferred")
+
+    @model_validator(mode="after")
+    def _note_with_inference(self) -> Based:
+        if self.basis == "INFERRED" and self.basis_note is None:
+            raise ValueError("basis: inferred needs a basis_note saying what was inferred and why")
+        if self.basis == "STATED" and self.basis_note is not None:
+            raise ValueError("basis_note is only for basis: inferred (a stated fact is its citations)")
+        return self
+
+
 class DocumentMeta(Strict):
     title: Text
     language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(?:-[A-Za-z0-9]+)*$")]
@@ -75,10 +116,17 @@ class DocumentMeta(Strict):
     added: DateText | None = None
 
 
-class CountryRecord(Cited):
+class CountryRecord(Cited, Based):
     code: Code
     name: Text
     aliases: list[Text] = []
+
+
+class PlaceRecord(Cited, Based):
+    """A place as the text names it; `country` where the text allows (basis says whether it states it)."""
+
+    name: Text
+    country: Code | None = None
 
 
 class OrganizationRecord(Cited):
@@ -96,7 +144,7 @@ class OrganizationRecord(Cited):
         return _enum_name(OrganizationKind, value)
 
 
-class MembershipRecord(Cited):
+class MembershipRecord(Cited, Based):
     slug: Slug
     member: Code
     organization: Text
@@ -111,7 +159,7 @@ class MembershipRecord(Cited):
         return _enum_name(TenureStatus, value)
 
 
-class ChairmanshipRecord(Cited):
+class ChairmanshipRecord(Cited, Based):
     slug: Slug
     organization: Text
     chair: Code
@@ -124,12 +172,59 @@ class ChairmanshipRecord(Cited):
     end: DateText | None = None
 
 
-class Participant(Strict):
+# The role kind a participant's words give, when `kind` is not written.
+ROLE_KINDS = {
+    "host": "HOST",
+    "chair": "CHAIR",
+    "co-chair": "CO_CHAIR",
+    "co-sponsor": "CO_SPONSOR",
+    "main co-sponsor": "CO_SPONSOR",
+    "signatory": "SIGNATORY",
+    "member": "MEMBER",
+    "new member": "MEMBER",
+    "participant": "PARTICIPANT",
+    "invitee": "INVITEE",
+}
+
+
+class Participant(Based):
     country: Code
     role: Text = "participant"
+    kind: str | None = None
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str | None) -> str | None:
+        return None if value is None else _enum_name(ParticipantRole, value)
+
+    @model_validator(mode="after")
+    def _kind_of_role(self) -> Participant:
+        if self.kind is None:
+            kind = ROLE_KINDS.get(self.role.casefold())
+            if kind is None:
+                raise ValueError(
+                    f"role {self.role!r} has no role kind of its own: give kind, one of "
+                    f"{', '.join(ParticipantRole.__members__)}"
+                )
+            object.__setattr__(self, "kind", kind)
+        return self
 
 
-class EventRecord(Cited):
+class Recurrence(Strict):
+    """An event that recurs: "annually held since 2014", "adopts every two years since 1998"."""
+
+    frequency: str
+    since: DateText
+    until: DateText | None = None
+    description: Text | None = None
+
+    @field_validator("frequency")
+    @classmethod
+    def _known_frequency(cls, value: str) -> str:
+        return _enum_name(RecurrenceFrequency, value)
+
+
+class EventRecord(Cited, Based):
     slug: Slug
     title: Text
     kind: str
@@ -137,7 +232,9 @@ class EventRecord(Cited):
     symbol: str | None = None
     date: DateText | None = None
     end_date: DateText | None = None
-    location: str | None = None
+    place: Text | None = None
+    occasion: Slug | None = None
+    recurrence: Recurrence | None = None
     organization: str | None = None
     chairmanship: Slug | None = None
     participants: list[Participant] = []
@@ -156,7 +253,7 @@ class EventRecord(Cited):
         return value
 
 
-class StatisticRecord(Cited):
+class StatisticRecord(Cited, Based):
     slug: Slug
     label: Text
     value: float
@@ -165,6 +262,13 @@ class StatisticRecord(Cited):
     as_of: DateText | None = None
     organization: str | None = None
     country: Code | None = None
+    places: list[Text] = []
+
+
+class NoFact(Quote):
+    """A sentence of the document that states no fact (page chrome, a general statement), and why."""
+
+    reason: Text
 
 
 class FactsFile(Strict):
@@ -173,14 +277,23 @@ class FactsFile(Strict):
     # defined the records first.
     override: bool = False
     countries: list[CountryRecord] = []
+    places: list[PlaceRecord] = []
     organizations: list[OrganizationRecord] = []
     memberships: list[MembershipRecord] = []
     chairmanships: list[ChairmanshipRecord] = []
     events: list[EventRecord] = []
     statistics: list[StatisticRecord] = []
+    no_fact: list[NoFact] = []
+
+    @field_validator("no_fact", mode="before")
+    @classmethod
+    def _no_fact_quotes(cls, value: Any) -> Any:
+        return _quotes(value)
 
 
-SECTIONS = ("countries", "organizations", "memberships", "chairmanships", "events", "statistics")
+SECTIONS = ("countries", "places", "organizations", "memberships", "chairmanships", "events", "statistics")
+# Each section's natural key, as records name it.
+KEY_FIELDS = {section: "slug" for section in SECTIONS} | {"countries": "code", "places": "name"}
 
 
 def _enum_name(kind: type[Any], value: str) -> str:
@@ -255,9 +368,10 @@ def _record_label(data: Any, loc: tuple[Any, ...]) -> tuple[str, str]:
         label = f"{section}[{index}]"
         try:
             item = data[section][index]
-            key = item.get("slug") or item.get("code")
+            key_field = KEY_FIELDS[section]
+            key = item.get(key_field)
             if key:
-                label += f" ({'code' if 'code' in item and 'slug' not in item else 'slug'} {key!r})"
+                label += f" ({key_field} {key!r})"
         except (KeyError, IndexError, TypeError, AttributeError):
             pass
         return label, ".".join(str(part) for part in loc[2:])

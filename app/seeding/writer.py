@@ -15,7 +15,8 @@ from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from app import models
-from app.seeding.dataset import Dataset, date_columns, sha256
+from app.seeding.coverage import Coverage
+from app.seeding.dataset import Dataset, EventRecurrence, Fact, date_columns, sha256
 from app.seeding.search_text import search_entries
 
 Progress = Callable[[str], None]
@@ -23,6 +24,7 @@ Progress = Callable[[str], None]
 REPORT_TYPES = (
     "documents",
     "countries",
+    "places",
     "organizations",
     "memberships",
     "chairmanships",
@@ -188,6 +190,7 @@ def write_dataset(conn: Connection, dataset: Dataset, progress: Progress) -> See
                 "origin": doc.meta.origin,
                 "sha256": sha256(doc.text),
                 "text": doc.text,
+                **coverage_columns(dataset.coverage[slug]),
             }
             for slug, doc in dataset.documents.items()
         },
@@ -196,7 +199,23 @@ def write_dataset(conn: Connection, dataset: Dataset, progress: Progress) -> See
         "countries",
         t["countries"],
         ("code",),
-        {code: {"name": f.values["name"], "aliases": f.values["aliases"]} for code, f in facts["countries"].items()},
+        {
+            code: {"name": f.values["name"], "aliases": f.values["aliases"], **basis_columns(f)}
+            for code, f in facts["countries"].items()
+        },
+    )
+    place_ids = sync.rows(
+        "places",
+        t["places"],
+        ("folded",),
+        {
+            folded: {
+                "name": f.values["name"],
+                "country_id": country_ids[f.values["country"]] if f.values["country"] else None,
+                **basis_columns(f),
+            }
+            for folded, f in facts["places"].items()
+        },
     )
 
     org_values = {
@@ -228,6 +247,7 @@ def write_dataset(conn: Connection, dataset: Dataset, progress: Progress) -> See
                 "status": f.values["status"],
                 **date_columns("start", f.values["start"]),
                 **date_columns("end", f.values["end"]),
+                **basis_columns(f),
             }
             for slug, f in facts["memberships"].items()
         },
@@ -247,6 +267,7 @@ def write_dataset(conn: Connection, dataset: Dataset, progress: Progress) -> See
                 "office_holder": f.values["office_holder"],
                 **date_columns("start", f.values["start"]),
                 **date_columns("end", f.values["end"]),
+                **basis_columns(f),
             }
             for slug, f in facts["chairmanships"].items()
         },
@@ -271,23 +292,32 @@ def write_dataset(conn: Connection, dataset: Dataset, progress: Progress) -> See
                 "description": f.values["description"],
                 "symbol": f.values["symbol"],
                 "location": f.values["location"],
+                "place_id": place_ids.get(f.values["location"].casefold()) if f.values["location"] else None,
                 "organization_id": org_ids[f.values["organization"]] if f.values["organization"] else None,
                 "chairmanship_id": chair_ids[f.values["chairmanship"]] if f.values["chairmanship"] else None,
                 **date_columns("date", f.values["date"]),
                 **date_columns("end", f.values["end"]),
+                **recurrence_columns(f.values["recurrence"]),
+                **basis_columns(f),
             }
             for slug, f in facts["events"].items()
         },
     )
+    existing_occasions = dict(conn.execute(select(t["events"].c.slug, t["events"].c.occasion_id)).all())
+    moved = set()
+    for slug, fact in facts["events"].items():
+        occasion = fact.values.get("occasion")
+        occasion_id = event_ids[occasion] if occasion else None
+        if existing_occasions.get(slug) != occasion_id:
+            conn.execute(update(t["events"]).where(t["events"].c.id == event_ids[slug]).values(occasion_id=occasion_id))
+            moved.add(slug)
+    sync.touch("events", moved)
     changed = sync.links(
         t["event_participants"],
         "event_id",
         event_ids,
-        {
-            slug: {(country_ids[code], role) for code, role in f.links["participants"]}
-            for slug, f in facts["events"].items()
-        },
-        ("country_id", "role"),
+        {slug: participant_rows(f, country_ids) for slug, f in facts["events"].items()},
+        ("country_id", "role", "role_kind", "basis", "basis_note"),
     )
     changed |= sync.links(
         t["event_partner_organizations"],
@@ -311,10 +341,22 @@ def write_dataset(conn: Connection, dataset: Dataset, progress: Progress) -> See
                 "organization_id": org_ids[f.values["organization"]] if f.values["organization"] else None,
                 "country_id": country_ids[f.values["country"]] if f.values["country"] else None,
                 **date_columns("as_of", f.values["as_of"]),
+                **basis_columns(f),
             }
             for slug, f in facts["statistics"].items()
         },
     )
+    changed = sync.links(
+        t["statistic_places"],
+        "statistic_id",
+        statistic_ids,
+        {
+            slug: {(place_ids[folded], position) for position, folded in f.links["places"]}
+            for slug, f in facts["statistics"].items()
+        },
+        ("place_id", "position"),
+    )
+    sync.touch("statistics", changed)
 
     subject_ids = {
         "countries": ("country_id", country_ids),
@@ -365,6 +407,37 @@ def write_dataset(conn: Connection, dataset: Dataset, progress: Progress) -> See
     sync.tally()
     report.data_version = _bump_version(conn, report.changed)
     return report
+
+
+def basis_columns(fact: Fact) -> dict[str, Any]:
+    """A fact's `basis` and `basis_note` columns."""
+    return {"basis": fact.values["basis"], "basis_note": fact.values["basis_note"]}
+
+
+def recurrence_columns(recurrence: EventRecurrence | None) -> dict[str, Any]:
+    """An event's recurrence columns (all None for a one-off event)."""
+    return {
+        "recurrence": recurrence.frequency if recurrence else None,
+        "recurrence_description": recurrence.description if recurrence else None,
+        **date_columns("since", recurrence.since if recurrence else None),
+        **date_columns("until", recurrence.until if recurrence else None),
+    }
+
+
+def coverage_columns(coverage: Coverage) -> dict[str, Any]:
+    """A document's coverage columns."""
+    return {
+        "sentence_count": coverage.sentences,
+        "cited_count": coverage.cited,
+        "no_fact_count": coverage.no_fact,
+        "uncited": [list(span) for span in coverage.uncited],
+    }
+
+
+def participant_rows(fact: Fact, country_ids: dict[str, int]) -> set[tuple[Any, ...]]:
+    """An event's participations: (country id, role, role kind, basis, basis note), one per country."""
+    kinds = {code: (kind, basis, note) for code, kind, basis, note in sorted(fact.links["participant_kinds"], key=str)}
+    return {(country_ids[code], role, *kinds[code]) for code, role in fact.links["participants"]}
 
 
 def _sync_citations(sync: _Sync, table: Table, desired: dict[Any, dict[str, Any]]) -> None:
