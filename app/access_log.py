@@ -24,7 +24,7 @@ class RequestRecord:
     db_ms: float = 0.0
     error_codes: list[str] = field(default_factory=list)
     error_ids: list[str] = field(default_factory=list)
-    served_by: str = "strawberry"  # or "cache" / "executor" (app.fastpath)
+    served_by: str = "strawberry"  # or "cache" / "executor" (the compiler: app.fastpath)
 
 
 def request_record(scope: Scope) -> RequestRecord:
