@@ -211,6 +211,8 @@ def _bench_compare(args: argparse.Namespace) -> int:
         json_path=Path(args.json) if args.json else None,
         compare=args.compare,
         rounds=args.rounds,
+        single_connection=args.single_connection,
+        sqlite_url=args.sqlite,
         cache_dir=Path(args.cache_dir) if args.cache_dir else None,
     )
     signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(128 + signal.SIGTERM))
@@ -295,6 +297,16 @@ def build_parser() -> argparse.ArgumentParser:
         " measures typename and reference, prints a markdown table",
     )
     bench.add_argument("--rounds", type=int, default=2, help="--compare: interleaved rounds (default: 2)")
+    bench.add_argument(
+        "--single-connection",
+        type=int,
+        default=2,
+        metavar="SECONDS",
+        help="--compare: seconds of one-connection load after each run, for its p50 (default: 2; 0: none)",
+    )
+    bench.add_argument(
+        "--sqlite", metavar="URL", help="--compare: also ours cold on this SQLite database (the same data)"
+    )
     bench.add_argument(
         "--cache-dir", help="--compare: where npm installs PostGraphile (default: ~/.cache/kb/postgraphile)"
     )
