@@ -115,7 +115,7 @@ class FastPath:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.results = LRU(settings.result_cache_size, settings.result_cache_bytes)
-        self.inflight: dict[Hashable, asyncio.Future[ExecutionResult]] = {}
+        self.inflight: dict[Hashable, asyncio.Future[tuple[ExecutionResult, int]]] = {}
         self.documents = LRU(max(settings.result_cache_size, 256))
         self.version = DataVersion(settings.data_version_check_seconds)
         self.checked = LRU(1024)  # (query, operation, variables) -> (cost, within the limits)
@@ -131,8 +131,8 @@ class FastPath:
     ) -> ExecutionResult:
         """The result of `data`: from the cache, the executor, or `run` (Strawberry)."""
         query = data.query
-        if not query or data.protocol != "http":
-            return await run(data)
+        if not query or data.protocol != "http" or "rateLimit" in query:
+            return await run(data)  # `rateLimit` is the client's own, now: never cached (app/ratelimit.py)
         variables = data.variables or {}
         document_key = (query, data.operation_name)
         request_key = (document_key, orjson.dumps(variables, option=orjson.OPT_SORT_KEYS))
@@ -164,24 +164,26 @@ class FastPath:
             cached = self.results.get(result_key)
             if cached is not None:
                 context.record.served_by = "cache"
-                context.record.operation, answer = cached
+                context.record.operation, answer, cost = cached
+                context.record.cost += cost  # what it would cost to answer afresh: rate limits charge it
                 return ExecutionResult(data=answer, errors=None)
             pending = self.inflight.get(result_key)
             if pending is None:
                 break
             try:
-                result = await asyncio.shield(pending)
+                result, cost = await asyncio.shield(pending)
             except asyncio.CancelledError:
                 current = asyncio.current_task()
                 if pending.cancelled() and not (current is not None and current.cancelling()):
                     continue  # the owner was cancelled, not this request: answer it afresh
                 raise
             context.record.served_by = "cache"  # the same answer, shared while it was made
+            context.record.cost += cost
             for error in result.errors or ():
                 context.record.error_codes.append(str((error.extensions or {}).get("code")))
             return result
 
-        owned: asyncio.Future[ExecutionResult] = asyncio.get_running_loop().create_future()
+        owned: asyncio.Future[tuple[ExecutionResult, int]] = asyncio.get_running_loop().create_future()
         owned.add_done_callback(_retrieve)
         self.inflight[result_key] = owned
         try:
@@ -195,9 +197,11 @@ class FastPath:
         finally:
             if self.inflight.get(result_key) is owned:
                 del self.inflight[result_key]
+        cost = context.record.cost
         if not result.errors and result.data is not None:
-            self.results.put(result_key, (context.record.operation, result.data), len(orjson.dumps(result.data)))
-        owned.set_result(result)
+            answered = (context.record.operation, result.data, cost)
+            self.results.put(result_key, answered, len(orjson.dumps(result.data)))
+        owned.set_result((result, cost))
         return result
 
     async def _answer(
