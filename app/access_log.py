@@ -25,7 +25,7 @@ class RequestRecord:
     error_codes: list[str] = field(default_factory=list)
     error_ids: list[str] = field(default_factory=list)
     rate: Any = None  # the client's rate-limit budget (app.ratelimit.Budget), when limits apply
-    served_by: str = "strawberry"  # or "cache" / "executor" (app.fastpath)
+    served_by: str = "strawberry"  # or "cache" / "executor" (the compiler: app.fastpath)
 
 
 def request_record(scope: Scope) -> RequestRecord:
