@@ -81,6 +81,20 @@ class LRU:
         return len(self._items)
 
 
+def count_objects(data: Any) -> int:
+    """Objects in an answer's `data` (every JSON object under it): what its cost counts, as returned."""
+    count = 0
+    stack = list(data.values()) if isinstance(data, dict) else []
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            count += 1
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return count
+
+
 class DataVersion:
     """The data version, read from the database at most once per `ttl` seconds."""
 
@@ -116,7 +130,7 @@ class FastPath:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.results = LRU(settings.result_cache_size, settings.result_cache_bytes)
-        self.inflight: dict[Hashable, asyncio.Future[tuple[ExecutionResult, int]]] = {}
+        self.inflight: dict[Hashable, asyncio.Future[ExecutionResult]] = {}
         self.documents = LRU(max(settings.result_cache_size, 256))
         self.version = DataVersion(settings.data_version_check_seconds)
         self.checked = LRU(1024)  # (query, operation, variables) -> (cost, within the limits)
@@ -165,26 +179,30 @@ class FastPath:
             cached = self.results.get(result_key)
             if cached is not None:
                 context.record.served_by = "cache"
-                context.record.operation, answer, cost = cached
-                context.record.cost += cost  # what it would cost to answer afresh: rate limits charge it
+                context.record.operation, answer, cost, actual = cached
+                context.record.cost += cost
+                context.record.actual_cost = actual
                 return ExecutionResult(data=answer, errors=None)
             pending = self.inflight.get(result_key)
             if pending is None:
                 break
             try:
-                result, cost = await asyncio.shield(pending)
+                result = await asyncio.shield(pending)
             except asyncio.CancelledError:
                 current = asyncio.current_task()
                 if pending.cancelled() and not (current is not None and current.cancelling()):
                     continue  # the owner was cancelled, not this request: answer it afresh
                 raise
             context.record.served_by = "cache"  # the same answer, shared while it was made
-            context.record.cost += cost
+            shared = self.results.get(result_key)
+            if shared is not None:  # its cost, as the owner's record had it
+                context.record.cost += shared[2]
+                context.record.actual_cost = shared[3]
             for error in result.errors or ():
                 context.record.error_codes.append(str((error.extensions or {}).get("code")))
             return result
 
-        owned: asyncio.Future[tuple[ExecutionResult, int]] = asyncio.get_running_loop().create_future()
+        owned: asyncio.Future[ExecutionResult] = asyncio.get_running_loop().create_future()
         owned.add_done_callback(_retrieve)
         self.inflight[result_key] = owned
         try:
@@ -198,11 +216,13 @@ class FastPath:
         finally:
             if self.inflight.get(result_key) is owned:
                 del self.inflight[result_key]
-        cost = context.record.cost
         if not result.errors and result.data is not None:
-            answered = (context.record.operation, result.data, cost)
-            self.results.put(result_key, answered, len(orjson.dumps(result.data)))
-        owned.set_result((result, cost))
+            record = context.record
+            if record.actual_cost is None and isinstance(result.data, dict):
+                record.actual_cost = count_objects(result.data)
+            entry = (record.operation, result.data, record.cost, record.actual_cost)
+            self.results.put(result_key, entry, len(orjson.dumps(result.data)))
+        owned.set_result(result)
         return result
 
     async def _answer(
