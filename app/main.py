@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             yield
         finally:
             await limiter.close()
+            await view.persisted_queries.close()
             await view.engine.dispose()
             if view.sqlite_reader is not None:
                 view.sqlite_reader.dispose()
