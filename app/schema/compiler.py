@@ -748,7 +748,9 @@ def prepare(
     selected = walk.collect("Query", [operation.selection_set])
     if all(nodes[0].name.value == "__typename" for nodes in selected.values()):
         # No field reads the database: the answer needs no statement (0 SQL, as before the compiler).
-        return Prepared(None, {}, operation, constant=json.dumps(dict.fromkeys(selected, "Query")))
+        return Prepared(
+            None, {}, operation, constant=json.dumps(dict.fromkeys(selected, "Query"), separators=(",", ":"))
+        )
     sql = "SELECT " + walk.root(operation) + " AS data"
     statement = statements.get(sql, lambda: (text(sql), {}))[0]
     return Prepared(statement=statement, params=walk.params, operation=operation)
