@@ -73,7 +73,8 @@ def parsed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 async def _send(api: Api, body: dict[str, Any], headers: dict[str, str], caplog: pytest.LogCaptureFixture) -> Any:
     caplog.clear()
-    response = await api.client.post("/graphql", json=body, headers=headers)
+    # One request ID for both paths, so their answers compare whole (errors carry it).
+    response = await api.client.post("/graphql", json=body, headers={"x-request-id": "same-id", **headers})
     [line] = [record.event for record in caplog.records if record.name == "app.access"]  # type: ignore[attr-defined]
     logged = {key: value for key, value in line.items() if key not in {"durationMs", "dbMs"}}
     timing = response.headers.get("server-timing", "")
