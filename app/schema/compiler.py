@@ -22,7 +22,6 @@ window shape and filter; the statement by its text (SQLAlchemy then reuses its c
 
 from __future__ import annotations
 
-import json
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
@@ -748,7 +747,8 @@ def prepare(
     selected = walk.collect("Query", [operation.selection_set])
     if all(nodes[0].name.value == "__typename" for nodes in selected.values()):
         # No field reads the database: the answer needs no statement (0 SQL, as before the compiler).
-        return Prepared(None, {}, operation, constant=json.dumps(dict.fromkeys(selected, "Query")))
+        constant = "{" + ",".join(f'{orjson_string(key)}:"Query"' for key in selected) + "}"
+        return Prepared(None, {}, operation, constant=constant)
     sql = "SELECT " + walk.root(operation) + " AS data"
     statement = statements.get(sql, lambda: (text(sql), {}))[0]
     return Prepared(statement=statement, params=walk.params, operation=operation)
