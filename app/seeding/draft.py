@@ -356,15 +356,20 @@ class Drafter:
         self.sentences = [Sentence(i, s, e, text[s:e]) for i, (s, e) in enumerate(sentence_spans(text))]
         self.organizations = dict(known.organizations)
         self.new_names: dict[str, str] = {}  # casefolded new name -> slug
+        self.folded_text = _fold(text)
 
     # -- recognition --
 
     def mentions(self) -> list[Mention]:
         names: dict[str, list[str]] = {}
+        folded = self.folded_text
+        # Only the names the text contains at all (any case) go to the matcher: most never appear.
         for slug, organization in self.organizations.items():
-            names[f"org:{slug}"] = organization.names
+            names[f"org:{slug}"] = [name for name in organization.names if _fold(name) in folded]
         for code, country_names in self.known.countries.items():
-            names[f"country:{code}"] = [name for name in country_names if len(name) > 3 or name.isupper()]
+            names[f"country:{code}"] = [
+                name for name in country_names if (len(name) > 3 or name.isupper()) and _fold(name) in folded
+            ]
         found = []
         for key, start, end, matched, _context in find_mentions(self.text, names):
             kind, _, ident = key.partition(":")
@@ -855,6 +860,10 @@ def _occurrence(text: str, quote: str) -> int:
             break
         count += 1
     return max(count, 1)
+
+
+def _fold(text: str) -> str:
+    return text.casefold().replace("\u2019", "'")
 
 
 def _most_common(items: list[str]) -> str | None:
