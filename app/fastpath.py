@@ -81,17 +81,37 @@ class LRU:
         return len(self._items)
 
 
+def count_objects(data: Any) -> int:
+    """Objects in an answer's `data` (every JSON object under it): what its cost counts, as returned."""
+    count = 0
+    stack = list(data.values()) if isinstance(data, dict) else []
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            count += 1
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return count
+
+
 class DataVersion:
     """The data version, read from the database at most once per `ttl` seconds."""
 
-    def __init__(self, ttl: float) -> None:
+    def __init__(self, ttl: float, fallback_ttl: float | None = None) -> None:
         self.ttl = ttl
+        self.fallback_ttl = max(ttl, fallback_ttl if fallback_ttl is not None else ttl)
+        self.listening = False  # re-seeds are announced (app.announce): poll only as a fallback
         self._value = -1
+        self._checked = float("-inf")
+
+    def expire(self) -> None:
+        """Re-read at the next request (a re-seed was announced)."""
         self._checked = float("-inf")
 
     async def current(self, engine: AsyncEngine, sqlite_reader: Engine | None) -> int:
         now = time.monotonic()
-        if now - self._checked < self.ttl:
+        if now - self._checked < (self.fallback_ttl if self.listening else self.ttl):
             return self._value
         statement = select(DatasetState.version).where(DatasetState.id == 1)
         if sqlite_reader is not None:
@@ -118,7 +138,7 @@ class FastPath:
         self.results = LRU(settings.result_cache_size, settings.result_cache_bytes)
         self.inflight: dict[Hashable, asyncio.Future[ExecutionResult]] = {}
         self.documents = LRU(max(settings.result_cache_size, 256))
-        self.version = DataVersion(settings.data_version_check_seconds)
+        self.version = DataVersion(settings.data_version_check_seconds, settings.data_version_fallback_seconds)
         self.checked = LRU(1024)  # (query, operation, variables) -> (cost, within the limits)
 
     async def data_version(self, context: Context) -> int:
@@ -132,8 +152,8 @@ class FastPath:
     ) -> ExecutionResult:
         """The result of `data`: from the cache, the compiler, or `run` (Strawberry)."""
         query = data.query
-        if not query or data.protocol != "http":
-            return await run(data)
+        if not query or data.protocol != "http" or "rateLimit" in query:
+            return await run(data)  # `rateLimit` is the client's own, now: never cached (app/ratelimit.py)
         variables = data.variables or {}
         document_key = (query, data.operation_name)
         request_key = (document_key, orjson.dumps(variables, option=orjson.OPT_SORT_KEYS))
@@ -165,7 +185,9 @@ class FastPath:
             cached = self.results.get(result_key)
             if cached is not None:
                 context.record.served_by = "cache"
-                context.record.operation, answer = cached
+                context.record.operation, answer, cost, actual = cached
+                context.record.cost += cost
+                context.record.actual_cost = actual
                 return ExecutionResult(data=answer, errors=None)
             pending = self.inflight.get(result_key)
             if pending is None:
@@ -178,6 +200,10 @@ class FastPath:
                     continue  # the owner was cancelled, not this request: answer it afresh
                 raise
             context.record.served_by = "cache"  # the same answer, shared while it was made
+            shared = self.results.get(result_key)
+            if shared is not None:  # its cost, as the owner's record had it
+                context.record.cost += shared[2]
+                context.record.actual_cost = shared[3]
             for error in result.errors or ():
                 context.record.error_codes.append(str((error.extensions or {}).get("code")))
             return result
@@ -197,7 +223,11 @@ class FastPath:
             if self.inflight.get(result_key) is owned:
                 del self.inflight[result_key]
         if not result.errors and result.data is not None:
-            self.results.put(result_key, (context.record.operation, result.data), len(orjson.dumps(result.data)))
+            record = context.record
+            if record.actual_cost is None and isinstance(result.data, dict):
+                record.actual_cost = count_objects(result.data)
+            entry = (record.operation, result.data, record.cost, record.actual_cost)
+            self.results.put(result_key, entry, len(orjson.dumps(result.data)))
         owned.set_result(result)
         return result
 

@@ -12,8 +12,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from app import graphiql, landing
+from app import graphiql, landing, metrics
 from app.access_log import AccessLog
+from app.announce import VersionWatch
 from app.compression import Compression
 from app.config import Settings, get_settings
 from app.cors import Cors
@@ -21,7 +22,9 @@ from app.db import create_engine, create_sqlite_reader
 from app.guard import RequestGuard
 from app.hotpath import HotPath
 from app.migrations import head_revision
+from app.observability import Observability
 from app.production import PersistedGetOnly
+from app.ratelimit import ClientIdentity, RateLimiter, RateLimits
 from app.schema import schema
 from app.view import GraphQLView
 
@@ -30,6 +33,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     """The application, for `settings` (default: from the environment)."""
     settings = settings or get_settings()
     view = GraphQLView(settings)
+    limiter = RateLimiter(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -37,9 +41,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         view.sqlite_reader = create_sqlite_reader(
             settings.database_url, statement_timeout_ms=settings.statement_timeout_ms
         )
+        watch = VersionWatch(settings, view.fast_path.version)
+        watch.start()
         try:
             yield
         finally:
+            await watch.stop()
+            await limiter.close()
+            await view.persisted_queries.close()
             await view.engine.dispose()
             if view.sqlite_reader is not None:
                 view.sqlite_reader.dispose()
@@ -62,6 +71,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             )
         return JSONResponse({"status": "ready", "migration": current})
 
+    async def metrics_page(_request: Request) -> Response:
+        version = view.fast_path.version._value
+        body, content_type = metrics.exposition(version)
+        return Response(body, headers={"Content-Type": content_type})
+
     async def sdl(_request: Request) -> Response:
         if not settings.introspection:
             return PlainTextResponse("Not Found: introspection is turned off on this server", status_code=404)
@@ -75,17 +89,24 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *([Route(graphiql.ASSET_PREFIX + "{path:path}", graphiql.asset)] if settings.graphiql else []),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics_page),
             Route("/schema.graphql", sdl),
         ],
         lifespan=lifespan,
-        middleware=_middleware(settings, view),
+        middleware=_middleware(settings, view, limiter),
     )
 
 
-def _middleware(settings: Settings, view: GraphQLView) -> list[Middleware]:
+def _middleware(settings: Settings, view: GraphQLView, limiter: RateLimiter) -> list[Middleware]:
     """Outermost first: the access log sees every answer, CORS headers reach the guard's refusals too."""
     return [
+        Middleware(Observability),
         Middleware(AccessLog),
+        *(
+            [Middleware(RateLimits, path="/graphql", limiter=limiter, identity=ClientIdentity(settings))]
+            if limiter.enabled
+            else []
+        ),
         Middleware(Compression, min_bytes=settings.compress_min_bytes),
         Middleware(Cors, origins=settings.cors_origins, extra_headers=settings.cors_allow_headers),
         Middleware(

@@ -17,17 +17,24 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from app import graphiql, http_cache, http_spec
-from app.access_log import request_record
+from app.access_log import RequestRecord, request_record
 from app.apq import PersistedQueries
 from app.config import Settings
 from app.deadlines import within_deadline
-from app.fastpath import FastPath
+from app.fastpath import FastPath, count_objects
 from app.outages import is_outage, outage_answer, unavailable
 from app.queries import RequestDatabase
 from app.schema import schema
 from app.schema.context import Context
-from app.schema.errors import BadRequest, ServiceUnavailable
+from app.schema.errors import (
+    BadRequest,
+    InvalidPersistedQuery,
+    PersistedQueryHashMismatch,
+    PersistedQueryNotFound,
+    ServiceUnavailable,
+)
 from app.schema.inputs import check_variables
+from app.shared_state import SharedQueries
 
 # An answer's media type and status depend on Accept; its coding on Accept-Encoding (app.compression).
 VARY = "Accept, Accept-Encoding"
@@ -43,7 +50,8 @@ class GraphQLView(GraphQL[Context, None]):
         self.settings = settings
         self.engine: AsyncEngine | None = None
         self.sqlite_reader: Engine | None = None  # SQLite: reads in the event loop's thread (app.db)
-        self.persisted_queries = PersistedQueries(settings.apq_cache_size)
+        shared = SharedQueries(settings.redis_url) if settings.redis_url else None
+        self.persisted_queries = PersistedQueries(settings.apq_cache_size, shared)
         self.fast_path = FastPath(settings)
 
     async def get_context(self, request: Any, response: Any) -> Context:
@@ -92,6 +100,7 @@ class GraphQLView(GraphQL[Context, None]):
             context.record.error_codes.append(ServiceUnavailable.code)
         if outage_answer(result, sub_response):
             return result
+        _account(request_data, result, context)
         if kwargs["request_adapter"].method == "GET" and not result.errors:
             max_age = self.settings.http_cache_max_age_seconds
             if max_age:
@@ -115,9 +124,13 @@ class GraphQLView(GraphQL[Context, None]):
 
     def refusal(self, request: Any, refusal: HTTPException) -> Response:
         """Strawberry's refusals (a non-string query, a mutation by GET...) as GraphQL errors, not plain text."""
-        request_record(request.scope).error_codes.append(BadRequest.code)
+        record = request_record(request.scope)
+        record.error_codes.append(BadRequest.code)
+        extensions = {"code": BadRequest.code}
+        if record.request_id is not None:
+            extensions["requestId"] = record.request_id
         return JSONResponse(
-            {"errors": [{"message": refusal.reason, "extensions": {"code": BadRequest.code}}]},
+            {"errors": [{"message": refusal.reason, "extensions": extensions}]},
             status_code=refusal.status_code,
             media_type=_media_type(request),
         )
@@ -168,6 +181,10 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         response = await super().process_result(request, result)
+        if not result.errors and isinstance(response, dict):
+            record = request_record(request.scope)
+            if record.cost:
+                response["extensions"] = {"cost": self._cost(record, result.data)}
         if http_spec.is_request_error(result) and http_spec.prefers_graphql_response(request.headers.get("accept")):
             response.pop("data", None)  # the spec: a request error has no `data` entry
         return response
@@ -190,6 +207,16 @@ class GraphQLView(GraphQL[Context, None]):
                 response.status_code = 400
         return response
 
+    def _cost(self, record: RequestRecord, data: Any) -> dict[str, int]:
+        """`extensions.cost`: the cost the limits computed, and the objects returned when cheap to count."""
+        cost = {"requested": record.cost}
+        actual = record.actual_cost
+        if actual is None and isinstance(data, dict) and record.cost < self.settings.heavy_query_cost:
+            actual = count_objects(data)
+        if actual is not None:
+            cost["actual"] = actual
+        return cost
+
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
@@ -199,6 +226,32 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return graphiql.ide_response()
+
+
+APQ_ERRORS = (PersistedQueryNotFound, PersistedQueryHashMismatch, InvalidPersistedQuery)
+
+
+def _account(request_data: GraphQLRequestData, result: ExecutionResult, context: Context) -> None:
+    """The request's record, for its log line and metrics: answered, and how APQ took part."""
+    record = context.record
+    record.executed = True
+    persisted = (request_data.extensions or {}).get("persistedQuery")
+    if persisted is None:
+        return
+    if record.operation is None and isinstance(request_data.operation_name, str):
+        record.operation = request_data.operation_name  # a miss is logged with the name the client sent
+    if result.errors and isinstance(result.errors[0], APQ_ERRORS):
+        # Refused by app.apq before execution, so not seen by the schema's error reporting.
+        error = result.errors[0]
+        record.error_codes.append(str((error.extensions or {}).get("code")))
+        if record.request_id is not None:
+            error.extensions = {**(error.extensions or {}), "requestId": record.request_id}
+        if isinstance(error, PersistedQueryNotFound):
+            record.apq = "miss"
+    elif request_data.query is None:
+        record.apq = "hit"
+    elif not result.errors or result.data is not None:
+        record.apq = "registered"
 
 
 def _document_id(request_data: GraphQLRequestData) -> str | None:

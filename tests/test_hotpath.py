@@ -73,7 +73,8 @@ def parsed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 async def _send(api: Api, body: dict[str, Any], headers: dict[str, str], caplog: pytest.LogCaptureFixture) -> Any:
     caplog.clear()
-    response = await api.client.post("/graphql", json=body, headers=headers)
+    # One request ID for both paths, so their answers compare whole (errors carry it).
+    response = await api.client.post("/graphql", json=body, headers={"x-request-id": "same-id", **headers})
     [line] = [record.event for record in caplog.records if record.name == "app.access"]  # type: ignore[attr-defined]
     logged = {key: value for key, value in line.items() if key not in {"durationMs", "dbMs"}}
     timing = response.headers.get("server-timing", "")
@@ -122,3 +123,20 @@ async def test_a_document_is_hot_only_after_a_clean_answer(
     await lean.client.post("/graphql", json={"query": "{ __typename }", "extra": 1})
     refused = await lean.client.post("/graphql", json={"query": "{ __typename }", "operationName": 5})
     assert refused.status_code == 400 and parsed[0] == 6
+
+
+@pytest.mark.parametrize(
+    ("query", "data"),
+    [
+        ("{ __typename }", {"__typename": "Query"}),
+        ("query Q { a: __typename ... on Query { b: __typename } }", {"a": "Query", "b": "Query"}),
+    ],
+)
+async def test_typename_alone_asks_the_database_nothing(
+    apis: tuple[Api, Api], query: str, data: dict[str, str]
+) -> None:
+    lean, _whole = apis
+    for _ in range(3):  # Strawberry, then the compiled fast path, then the lean path
+        response = await lean.post(query)
+        assert response.json() == {"data": data}
+        assert lean.last_statements == 0, response.headers.get("server-timing")

@@ -267,9 +267,10 @@ def render(statement: Any, dialect: Dialect, names: str, values: dict[str, Any])
 class Prepared:
     """A compiled operation: the statement and its parameters, ready to run."""
 
-    statement: TextClause
+    statement: TextClause | None
     params: dict[str, Any]
     operation: OperationDefinitionNode
+    constant: str | None = None  # the data's JSON when no field reads the database (`{ __typename }`)
 
 
 class _Walk:
@@ -493,21 +494,24 @@ class _Walk:
                         raise Unsupported(f"{entity}Edge.{edge_name}")
                 pairs.append((key, self.json.agg(self.json.obj(edge_pairs), display, kept)))
             elif name == "pageInfo":
-                needs_page = True
                 info = []
                 for info_key, info_nodes in self.collect("PageInfo", self.subs(field_nodes)).items():
                     info_name = info_nodes[0].name.value
                     if info_name == "__typename":
                         info.append((info_key, "'PageInfo'"))
                     elif info_name == "hasNextPage":
+                        needs_page = needs_page or not paging.backwards
                         value = more if not paging.backwards else ("1 = 1" if paging.before is not None else "1 = 0")
                         info.append((info_key, self.json.boolean(value)))
                     elif info_name == "hasPreviousPage":
+                        needs_page = needs_page or paging.backwards
                         value = more if paging.backwards else ("1 = 1" if paging.after is not None else "1 = 0")
                         info.append((info_key, self.json.boolean(value)))
                     elif info_name == "startCursor":
+                        needs_page = True
                         info.append((info_key, self.json.first(self.json.cursor(tag, key_sql), display, kept, False)))
                     elif info_name == "endCursor":
+                        needs_page = True
                         info.append(
                             (info_key, self.json.first(self.json.cursor(tag, key_sql), reverse_display, kept, True))
                         )
@@ -743,6 +747,11 @@ def prepare(
         raise Unsupported("variables do not coerce: let the schema report it")
     dialect = ctx.db.engine.dialect
     walk = _Walk(schema, document, coerced, ctx, _named(dialect))
+    selected = walk.collect("Query", [operation.selection_set])
+    if all(nodes[0].name.value == "__typename" for nodes in selected.values()):
+        # No field reads the database: the answer needs no statement (0 SQL, as before the compiler).
+        constant = "{" + ",".join(f'{orjson_string(key)}:"Query"' for key in selected) + "}"
+        return Prepared(None, {}, operation, constant=constant)
     sql = "SELECT " + walk.root(operation) + " AS data"
     statement = statements.get(sql, lambda: (text(sql), {}))[0]
     return Prepared(statement=statement, params=walk.params, operation=operation)
@@ -761,6 +770,9 @@ def _named(dialect: Dialect) -> Dialect:
 
 async def execute(prepared: Prepared, ctx: Context) -> str:
     """The response's `data`, as JSON text."""
+    if prepared.constant is not None:
+        return prepared.constant
+    assert prepared.statement is not None
     rows = await ctx.db.all(prepared.statement, prepared.params)
     return str(rows[0][0])
 
