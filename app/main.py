@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from app import graphiql, landing, metrics
 from app.access_log import AccessLog
+from app.announce import VersionWatch
 from app.compression import Compression
 from app.config import Settings, get_settings
 from app.cors import Cors
@@ -23,6 +24,7 @@ from app.hotpath import HotPath
 from app.migrations import head_revision
 from app.observability import Observability
 from app.production import PersistedGetOnly
+from app.ratelimit import ClientIdentity, RateLimiter, RateLimits
 from app.schema import schema
 from app.view import GraphQLView
 
@@ -31,6 +33,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     """The application, for `settings` (default: from the environment)."""
     settings = settings or get_settings()
     view = GraphQLView(settings)
+    limiter = RateLimiter(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -38,9 +41,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         view.sqlite_reader = create_sqlite_reader(
             settings.database_url, statement_timeout_ms=settings.statement_timeout_ms
         )
+        watch = VersionWatch(settings, view.fast_path.version)
+        watch.start()
         try:
             yield
         finally:
+            await watch.stop()
+            await limiter.close()
+            await view.persisted_queries.close()
             await view.engine.dispose()
             if view.sqlite_reader is not None:
                 view.sqlite_reader.dispose()
@@ -85,15 +93,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/schema.graphql", sdl),
         ],
         lifespan=lifespan,
-        middleware=_middleware(settings, view),
+        middleware=_middleware(settings, view, limiter),
     )
 
 
-def _middleware(settings: Settings, view: GraphQLView) -> list[Middleware]:
+def _middleware(settings: Settings, view: GraphQLView, limiter: RateLimiter) -> list[Middleware]:
     """Outermost first: the access log sees every answer, CORS headers reach the guard's refusals too."""
     return [
         Middleware(Observability),
         Middleware(AccessLog),
+        *(
+            [Middleware(RateLimits, path="/graphql", limiter=limiter, identity=ClientIdentity(settings))]
+            if limiter.enabled
+            else []
+        ),
         Middleware(Compression, min_bytes=settings.compress_min_bytes),
         Middleware(Cors, origins=settings.cors_origins, extra_headers=settings.cors_allow_headers),
         Middleware(

@@ -494,21 +494,24 @@ class _Walk:
                         raise Unsupported(f"{entity}Edge.{edge_name}")
                 pairs.append((key, self.json.agg(self.json.obj(edge_pairs), display, kept)))
             elif name == "pageInfo":
-                needs_page = True
                 info = []
                 for info_key, info_nodes in self.collect("PageInfo", self.subs(field_nodes)).items():
                     info_name = info_nodes[0].name.value
                     if info_name == "__typename":
                         info.append((info_key, "'PageInfo'"))
                     elif info_name == "hasNextPage":
+                        needs_page = needs_page or not paging.backwards
                         value = more if not paging.backwards else ("1 = 1" if paging.before is not None else "1 = 0")
                         info.append((info_key, self.json.boolean(value)))
                     elif info_name == "hasPreviousPage":
+                        needs_page = needs_page or paging.backwards
                         value = more if paging.backwards else ("1 = 1" if paging.after is not None else "1 = 0")
                         info.append((info_key, self.json.boolean(value)))
                     elif info_name == "startCursor":
+                        needs_page = True
                         info.append((info_key, self.json.first(self.json.cursor(tag, key_sql), display, kept, False)))
                     elif info_name == "endCursor":
+                        needs_page = True
                         info.append(
                             (info_key, self.json.first(self.json.cursor(tag, key_sql), reverse_display, kept, True))
                         )
