@@ -42,7 +42,16 @@ from strawberry.types.arguments import convert_arguments
 
 from app import queries
 from app.schema.context import Context
-from app.schema.fields import DOCUMENT_TEXT, NODE_TABLES, NODE_TYPES, ordering, spec_of, window
+from app.schema.fields import (
+    DOCUMENT_TEXT,
+    NODE_TABLES,
+    NODE_TYPES,
+    check_filter,
+    ordering,
+    relation_conditions,
+    spec_of,
+    window,
+)
 from app.schema.listings import BASE, RELATIONS, countries, documents
 from app.schema.query import organization_lookup
 from app.schema.relay import decode_id, encode_cursor, encode_id
@@ -328,12 +337,16 @@ class _Request:
         tag, keys = ordering(relation.entity, args.get("order_by"))
         paging = window(self.ctx, tag, keys, args)
         statement = relation.statement
+        await check_filter(self.ctx, args.get("filter"))
         if args.get("filter") is not None:
-            statement = statement.where(*args["filter"].conditions())
+            statement = statement.where(*relation_conditions(args["filter"], relation))
         parent_ids = list(dict.fromkeys(row.id for row in rows))
         name = (relation_name, tag, repr(args.get("filter")))
         pages = await queries.fetch_pages(self.db, name, statement, relation.parent, parent_ids, keys, paging)
-        fields = self.collect(f"{relation.entity}Connection", self.sub_selections(nodes))
+        connection_type = get_named_type(
+            self.graphql_schema.get_type(parent_type).fields[nodes[0].name.value].type
+        ).name
+        fields = self.collect(connection_type, self.sub_selections(nodes))
         counts: list[int] | None = None
         if any(n[0].name.value == "totalCount" for n in fields.values()):
             counted = relation.counted(statement, args.get("filter") is not None)
@@ -344,7 +357,7 @@ class _Request:
             connection: Out = {}
             out[key] = connection
             connection_outs.append((connection, pages[by_parent[row.id]], counts[by_parent[row.id]] if counts else 0))
-        await self.connections(relation.entity, tag, keys, fields, connection_outs)
+        await self.connections(relation.entity, tag, keys, fields, connection_outs, connection_type)
 
     async def connections(
         self,
@@ -353,9 +366,14 @@ class _Request:
         keys: list[queries.SortKey],
         fields: dict[str, list[FieldNode]],
         connection_outs: list[tuple[Out, queries.Page, int]],
+        connection_type: str | None = None,
     ) -> None:
-        """Fill connection objects (edges, nodes, pageInfo, totalCount), their items in one batch per selection."""
-        type_name = f"{entity}Connection"
+        """Fill connection objects (edges, nodes, pageInfo, totalCount), their items in one batch per selection.
+
+        An edge type may have fields of its own (the participants edge's `role`): columns of the rows.
+        """
+        type_name = connection_type or f"{entity}Connection"
+        edge_type = type_name.removesuffix("Connection") + "Edge"
         batches: list[tuple[list[Row[Any]], list[Out], list[SelectionSetNode]]] = []
         for key, nodes in fields.items():
             name = nodes[0].name.value
@@ -379,7 +397,8 @@ class _Request:
                     outs.extend(items)
                 batches.append((rows, outs, self.sub_selections(nodes)))
             elif name == "edges":
-                edge_fields = self.collect(f"{entity}Edge", self.sub_selections(nodes))
+                edge_fields = self.collect(edge_type, self.sub_selections(nodes))
+                edge_columns = self.edge_columns(edge_type, edge_fields)
                 rows = []
                 outs = []
                 node_selections: list[SelectionSetNode] = []
@@ -392,14 +411,16 @@ class _Request:
                             if edge_name == "cursor":
                                 edge[edge_key] = encode_cursor(tag, queries.cursor_values(row, keys))
                             elif edge_name == "__typename":
-                                edge[edge_key] = f"{entity}Edge"
+                                edge[edge_key] = edge_type
                             elif edge_name == "node":
                                 child: Out = {}
                                 edge[edge_key] = child
                                 rows.append(row)
                                 outs.append(child)
+                            elif edge_key in edge_columns:
+                                edge[edge_key] = edge_columns[edge_key](row)
                             else:
-                                raise Unsupported(f"{entity}Edge.{edge_name}")
+                                raise Unsupported(f"{edge_type}.{edge_name}")
                         edges.append(edge)
                     out[key] = edges
                 for edge_nodes in edge_fields.values():
@@ -410,6 +431,19 @@ class _Request:
                 raise Unsupported(f"{type_name}.{name}")
         for rows, outs, selections in batches:
             await self.objects(entity, rows, outs, selections)
+
+    def edge_columns(
+        self, edge_type: str, edge_fields: dict[str, list[FieldNode]]
+    ) -> dict[str, Callable[[Row[Any]], Any]]:
+        """Readers of an edge type's own fields that are columns of the rows, by response key."""
+        declared = _declared(self.schema, edge_type)
+        graphql_type = self.graphql_schema.get_type(edge_type)
+        readers = {}
+        for key, nodes in edge_fields.items():
+            field, spec = declared.get(nodes[0].name.value, (None, None))
+            if isinstance(spec, Column):
+                readers[key] = _column_reader(field, spec, graphql_type.fields[nodes[0].name.value].type)
+        return readers
 
     def page_info(
         self, page: queries.Page, tag: str, keys: list[queries.SortKey], fields: dict[str, list[FieldNode]]
@@ -466,6 +500,7 @@ class _Request:
         tag, keys = ordering(entity, args.get("order_by"))
         paging = window(self.ctx, tag, keys, args)
         statement = BASE[entity]
+        await check_filter(self.ctx, args.get("filter"))
         if args.get("filter") is not None:
             statement = statement.where(*args["filter"].conditions())
         name = (entity, tag, repr(args.get("filter")))
