@@ -147,3 +147,40 @@ async def test_loads_waiting_for_the_connection_all_get_their_turn(seeded_db: st
     finally:
         await database.close()
         await engine.dispose()
+
+
+NEW_CONNECTIONS = """query($n: Int!) {
+  events(first: $n, filter: {within: "UN"}) {
+    totalCount
+    nodes {
+      place { name country { code } }
+      occasion { slug }
+      participants(first: $n, filter: {roleKind: HOST}) { totalCount edges { role roleKind basis node { code } } }
+    }
+  }
+  statistics(first: $n) { nodes { places { name country { code } } } }
+  country(code: "MNG") { events(first: $n, filter: {participantRole: HOST}) { totalCount nodes { slug } } }
+}"""
+
+# the `within` check (once for the request); events page, its count; the events' places; the
+# statistics' places; the places' countries; occasions (Event by key); the participants pages
+# (edges read with their rows), their counts; the participants' countries; statistics page; the
+# country; its hosted events page, their count. From 10 a page on, every kind of row is on the
+# page (the first few events have no place or occasion), so the count stays 14 at any size.
+NEW_CONNECTIONS_STATEMENTS = 14
+
+
+@pytest.fixture
+async def roomy_uncached_api(seeded_db: str) -> AsyncIterator[Api]:
+    async for made in make_api(seeded_db, max_query_cost=10_000_000, result_cache_size=0):
+        yield made
+
+
+@pytest.mark.parametrize("size", [10, 50, 100])
+async def test_the_new_connections_cost_the_same_at_any_page_size(roomy_uncached_api: Api, size: int) -> None:
+    """Issue 11's connections and references (participants edges, places, occasions, within) batch per level."""
+    api = roomy_uncached_api
+    for _ in range(2):  # Strawberry first, then the batch executor (checked against it): the same count
+        data = await api.data(NEW_CONNECTIONS, {"n": size})
+        assert api.last_statements == NEW_CONNECTIONS_STATEMENTS
+    assert len(data["events"]["nodes"]) == min(size, data["events"]["totalCount"])
