@@ -100,6 +100,29 @@ def _print_conflicts(conflicts: Sequence[Any], label: str) -> None:
     )
 
 
+def _draft(args: argparse.Namespace) -> int:
+    import time
+
+    from app.seeding.draft import draft_document
+
+    text_path = Path(args.document)
+    if text_path.suffix != ".txt" or not text_path.is_file():
+        print(f"draft: {text_path} is not a document text (seed/documents/<slug>.txt)", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    result = draft_document(text_path, seed_dir=Path(args.seed_dir) if args.seed_dir else None)
+    seconds = time.perf_counter() - started
+    if result.metadata_written:
+        print(f"wrote {result.metadata_written} (title, language, added: check them)")
+    proposals = sum(count for name, count in result.counts.items() if name != "sentences")
+    listed = ", ".join(f"{count} {name}" for name, count in result.counts.items() if count and name != "sentences")
+    print(
+        f"wrote {result.path}: {result.counts['sentences']} sentences, {proposals} proposals ({listed}); {seconds:.2f} s"
+    )
+    print("every proposal says `review: pending`: check each against the text, then run `python -m app seed --check`")
+    return 0
+
+
 def _seed_synthetic(args: argparse.Namespace) -> int:
     from app.seeding.synthetic import SyntheticRefused, seed_synthetic
 
@@ -188,6 +211,8 @@ def _bench_compare(args: argparse.Namespace) -> int:
         json_path=Path(args.json) if args.json else None,
         compare=args.compare,
         rounds=args.rounds,
+        single_connection=args.single_connection,
+        sqlite_url=args.sqlite,
         cache_dir=Path(args.cache_dir) if args.cache_dir else None,
     )
     signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(128 + signal.SIGTERM))
@@ -238,6 +263,11 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("-v", "--verbose", action="store_true", help="print progress")
     seed.set_defaults(handler=_seed)
 
+    draft = commands.add_parser("draft", help="propose facts for a new document: writes seed/<slug>.draft.yaml")
+    draft.add_argument("document", help="the document's text: seed/documents/<slug>.txt")
+    draft.add_argument("--seed-dir", help="the knowledge base's seed folder (default: the document's folder's parent)")
+    draft.set_defaults(handler=_draft)
+
     serve = commands.add_parser("serve", help="serve the API: gunicorn with uvicorn workers")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
@@ -267,6 +297,16 @@ def build_parser() -> argparse.ArgumentParser:
         " measures typename and reference, prints a markdown table",
     )
     bench.add_argument("--rounds", type=int, default=2, help="--compare: interleaved rounds (default: 2)")
+    bench.add_argument(
+        "--single-connection",
+        type=int,
+        default=2,
+        metavar="SECONDS",
+        help="--compare: seconds of one-connection load after each run, for its p50 (default: 2; 0: none)",
+    )
+    bench.add_argument(
+        "--sqlite", metavar="URL", help="--compare: also ours cold on this SQLite database (the same data)"
+    )
     bench.add_argument(
         "--cache-dir", help="--compare: where npm installs PostGraphile (default: ~/.cache/kb/postgraphile)"
     )

@@ -24,7 +24,11 @@ class RequestRecord:
     db_ms: float = 0.0
     error_codes: list[str] = field(default_factory=list)
     error_ids: list[str] = field(default_factory=list)
-    served_by: str = "strawberry"  # or "cache" / "executor" (app.fastpath)
+    served_by: str = "strawberry"  # or "cache" / "executor" (the compiler: app.fastpath)
+    request_id: str | None = None  # app.observability
+    apq: str | None = None  # "hit", "miss" or "registered" (app.view)
+    executed: bool = False  # a GraphQL operation was answered (not a refusal, not the explorer page)
+    actual_cost: int | None = None  # objects in the answer, where counted (app.view)
 
 
 def request_record(scope: Scope) -> RequestRecord:

@@ -153,6 +153,8 @@ class Options:
     # --compare postgraphile (app.bench_compare): interleaved rounds, where npm installs PostGraphile.
     compare: str | None = None
     rounds: int = 2
+    single_connection: int = 2  # seconds of one-connection load per query, for its latency (0: none)
+    sqlite_url: str | None = None  # also ours cold on this SQLite database (the same data)
     cache_dir: Path | None = None
     artifacts: Path = PROJECT_ROOT / "artifacts"
 

@@ -390,6 +390,7 @@ class Sample:
     non_2xx: int
     socket_errors: int
     loadavg: float
+    p50_single_ms: float | None = None  # one connection (wrk -t1 -c1)
 
 
 @dataclass
@@ -412,9 +413,11 @@ class Entry:
 
 @dataclass
 class ServerSpec:
-    key: str  # ours-cold, ours-warm, v5, v4
+    key: str  # ours-cold, ours-warm, ours-sqlite, v5, v4
     label: str
     flavour: str  # ours, v5, v4
+    database_url: str
+    result_cache_size: int = 0
 
 
 def _wrk(url: str, body: bytes, seconds: int, connections: int, threads: int, script: Path) -> Any:
@@ -427,18 +430,54 @@ def _wrk(url: str, body: bytes, seconds: int, connections: int, threads: int, sc
     return parse_wrk(done.stdout)
 
 
+def _measure(server: Any, body: bytes, options: Options, script: Path, database: str | None) -> Sample:
+    """Warm-up, the measured load with CPU sampled around it, then the single-connection latency."""
+    if options.warmup:
+        _wrk(server.url, body, options.warmup, options.connections, options.threads, script)
+    before = sample_cpu(server.process.pid, database)
+    loaded = _wrk(server.url, body, options.duration, options.connections, options.threads, script)
+    server_s, database_s = cpu_used(before, sample_cpu(server.process.pid, database))
+    requests = max(loaded.requests, 1)
+    single = _wrk(server.url, body, options.single_connection, 1, 1, script) if options.single_connection else None
+    return Sample(
+        round=0,
+        rps=loaded.rps,
+        requests=loaded.requests,
+        p50_ms=loaded.latency_ms.get("p50"),
+        p99_ms=loaded.latency_ms.get("p99"),
+        server_cpu_ms=server_s * 1000 / requests,
+        database_cpu_ms=None if database is None else database_s * 1000 / requests,
+        non_2xx=loaded.non_2xx + (single.non_2xx if single else 0),
+        socket_errors=loaded.socket_errors + (single.socket_errors if single else 0),
+        loadavg=round(os.getloadavg()[0], 2),
+        p50_single_ms=single.latency_ms.get("p50") if single else None,
+    )
+
+
+def rss_mb(root: int) -> list[float]:
+    """Resident memory of a server's processes (the root and its descendants), MiB, largest first."""
+    sizes = []
+    for pid in tree_cpu(root, _processes()):
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                sizes.append(round(int(line.split()[1]) / 1024, 1))
+    return sorted(sizes, reverse=True)
+
+
 @contextmanager
 def _started(spec: ServerSpec, options: Options, installed: Installed | None, workdir: Path) -> Iterator[Any]:
     log = workdir / f"{spec.key}.log"
     server: Any
     if spec.flavour == "ours":
-        mode = spec.key.removeprefix("ours-")
-        server = Server(options.database_url, options.workers, {"RESULT_CACHE_SIZE": str(MODES[mode])}, log)
+        environment = {"RESULT_CACHE_SIZE": str(spec.result_cache_size)}
+        server = Server(spec.database_url, options.workers, environment, log)
     else:
         assert installed is not None
-        server = PostGraphileServer(
-            spec.flavour, installed, options.database_url, 1 if spec.flavour == "v5" else 2, log
-        )
+        server = PostGraphileServer(spec.flavour, installed, spec.database_url, 1 if spec.flavour == "v5" else 2, log)
     try:
         server.wait_ready()
         yield server
@@ -478,20 +517,21 @@ def compare(options: Options, say: Callable[[str], None] = print) -> dict[str, A
     if dataset.engine == "postgresql" and not cpu_known:
         note("PostgreSQL is not on this machine: CPU per request counts the servers' processes only")
 
-    specs = [ServerSpec(f"ours-{mode}", f"ours {mode}", "ours") for mode in options.modes]
+    specs = []
+    for mode in options.modes:
+        cache = "RESULT_CACHE_SIZE=0" if MODES[mode] == 0 else "result cache on"
+        label = f"ours {mode} ({options.workers} workers, {cache})"
+        specs.append(ServerSpec(f"ours-{mode}", label, "ours", options.database_url, MODES[mode]))
+    if options.sqlite_url:
+        label = f"ours cold on SQLite ({options.workers} workers, RESULT_CACHE_SIZE=0)"
+        specs.append(ServerSpec("ours-sqlite", label, "ours", options.sqlite_url, 0))
     if installed is not None:
-        specs.append(
-            ServerSpec("v5", f"PostGraphile {installed.v5_version} (1 process, Node {installed.node22_version})", "v5")
-        )
-        specs.append(
-            ServerSpec("v4", f"PostGraphile {installed.v4_version} (2 workers, Node {installed.node_version})", "v4")
-        )
-    for spec in specs:
-        if spec.flavour == "ours":
-            cache = "RESULT_CACHE_SIZE=0" if spec.key == "ours-cold" else "result cache on"
-            spec.label = f"ours {spec.key.removeprefix('ours-')} ({options.workers} workers, {cache})"
+        label = f"PostGraphile {installed.v5_version} (1 process, Node {installed.node22_version})"
+        specs.append(ServerSpec("v5", label, "v5", options.database_url))
+        label = f"PostGraphile {installed.v4_version} (2 workers, Node {installed.node_version})"
+        specs.append(ServerSpec("v4", label, "v4", options.database_url))
 
-    per_server = len(queries) * (options.warmup + options.duration)
+    per_server = len(queries) * (options.warmup + options.duration + options.single_connection)
     estimate = options.rounds * len(specs) * (per_server + 4)
     started = dt.datetime.now(dt.UTC)
     say(
@@ -502,6 +542,7 @@ def compare(options: Options, say: Callable[[str], None] = print) -> dict[str, A
     )
     entries = {(spec.key, query): Entry(spec.key, query) for spec in specs for query in queries}
     answers: dict[tuple[str, str], Any] = {}
+    memory: dict[str, list[list[float]]] = {}  # per server and round: resident MiB of each process
     with tempfile.TemporaryDirectory(prefix="bench-compare-") as folder:
         workdir = Path(folder)
         script = workdir / "post.lua"
@@ -516,34 +557,20 @@ def compare(options: Options, say: Callable[[str], None] = print) -> dict[str, A
                         answers.setdefault((spec.key, query), answer)
                         if answer.get("errors") or "data" not in answer:
                             entry.error = json.dumps(answer.get("errors"))[:500]
-                            say(f"round {round_number} {spec.key:>9} {query:<10} ERROR {entry.error}")
+                            say(f"round {round_number} {spec.key:>11} {query:<10} ERROR {entry.error}")
                             continue
-                        body = BenchQuery(query, document).body()
-                        if options.warmup:
-                            _wrk(server.url, body, options.warmup, options.connections, options.threads, script)
-                        before = sample_cpu(server.process.pid, database)
-                        loaded = _wrk(server.url, body, options.duration, options.connections, options.threads, script)
-                        server_s, database_s = cpu_used(before, sample_cpu(server.process.pid, database))
-                        server_ms = server_s * 1000 / max(loaded.requests, 1)
-                        database_ms = None if database is None else database_s * 1000 / max(loaded.requests, 1)
-                        sample = Sample(
-                            round=round_number,
-                            rps=loaded.rps,
-                            requests=loaded.requests,
-                            p50_ms=loaded.latency_ms.get("p50"),
-                            p99_ms=loaded.latency_ms.get("p99"),
-                            server_cpu_ms=server_ms,
-                            database_cpu_ms=database_ms,
-                            non_2xx=loaded.non_2xx,
-                            socket_errors=loaded.socket_errors,
-                            loadavg=round(os.getloadavg()[0], 2),
-                        )
+                        # PostgreSQL's backends count for the servers on PostgreSQL (SQLite works in-process).
+                        backends = database if spec.database_url == options.database_url else None
+                        sample = _measure(server, BenchQuery(query, document).body(), options, script, backends)
+                        sample.round = round_number
                         entry.samples.append(sample)
-                        cpu = "-" if server_ms is None else f"{server_ms + (database_ms or 0):.2f}"
+                        cpu = (sample.server_cpu_ms or 0) + (sample.database_cpu_ms or 0)
                         say(
-                            f"round {round_number} {spec.key:>9} {query:<10} {loaded.rps:>9,.0f} req/s"
-                            f"  p50 {loaded.latency_ms.get('p50')} ms  CPU {cpu} ms/request"
+                            f"round {round_number} {spec.key:>11} {query:<10} {sample.rps:>9,.0f} req/s"
+                            f"  p50 {sample.p50_ms} ms (1 connection: {sample.p50_single_ms} ms)"
+                            f"  CPU {cpu:.2f} ms/request"
                         )
+                    memory.setdefault(spec.key, []).append(rss_mb(server.process.pid))
 
     verdicts = {}
     for query in queries:
@@ -571,8 +598,10 @@ def compare(options: Options, say: Callable[[str], None] = print) -> dict[str, A
             "duration_s": options.duration,
             "warmup_s": options.warmup,
             "rounds": options.rounds,
+            "single_connection_s": options.single_connection,
         },
-        "servers": [asdict(spec) for spec in specs],
+        "servers": [{**asdict(spec), "database_url": _redacted(spec.database_url)} for spec in specs],
+        "rss_mb": memory,
         "postgraphile": None if installed is None else {k: str(v) for k, v in asdict(installed).items()},
         "notes": notes,
         "answers": verdicts,
@@ -599,34 +628,39 @@ def markdown(
     """The tables for the README: one per query, a row per server, ratios of ours to PostGraphile."""
     database, settings = report["database"], report["settings"]
     peers = [spec for spec in specs if spec.flavour != "ours"]
+    single = " (p50 with 1 connection in the column beside)" if settings.get("single_connection_s") else ""
     lines = [
         f"{database['engine']} `{database['name']}`: {database['organizations']:,} organizations,"
         f" {database['events']:,} events; {report['started_at']}, commit {report['git']['commit'][:10]}"
         f"{' (dirty)' if report['git']['dirty'] else ''}; {report['machine']['cpus']} CPUs, load average at the end"
-        f" {report['machine']['loadavg_end'][0]}; wrk -t{settings['threads']} -c{settings['connections']},"
+        f" {report['machine']['loadavg_end'][0]}. wrk -t{settings['threads']} -c{settings['connections']}{single},"
         f" {settings['warmup_s']} s warm-up + {settings['duration_s']} s per run, {settings['rounds']} interleaved"
-        " rounds (medians; req/s range in brackets). CPU ms per request: the server's processes + the PostgreSQL"
-        " backends of the database.",
+        " rounds: medians, the req/s range in brackets. CPU ms per request: the server's processes + the"
+        " PostgreSQL backends serving the database (SQLite works inside the server's processes).",
     ]
     for line in report["notes"]:
         lines.append(f"\n> {line}")
+    short = {spec.key: spec.label.split(" (")[0] for spec in specs}
     for query in queries:
         objects = verdicts.get(f"{query}/objects")
-        same = [spec.label.split(" (")[0] for spec in peers if verdicts.get(f"{query}/{spec.key}", "") is None]
-        differ = [spec for spec in peers if verdicts.get(f"{query}/{spec.key}") not in (None, "")]
+        same = [short[spec.key] for spec in specs[1:] if verdicts.get(f"{query}/{spec.key}", "") is None]
+        differ = [spec for spec in specs[1:] if verdicts.get(f"{query}/{spec.key}") not in (None, "")]
         check = ""
         if same:
-            check = f"; answers: the same {objects} objects in the same order as {', '.join(same)}" if objects else ""
-            if not objects:
-                check = f"; answers identical ({', '.join(same)})"
+            held = f"the same {objects} objects in the same order" if objects else "identical"
+            check = f"; answers {held}: {', '.join(dict.fromkeys(same))}"
         for spec in differ:
-            check += f"; **answer of {spec.label.split(' (')[0]} differs: {verdicts[f'{query}/{spec.key}']}**"
+            check += f"; **the answer of {spec.label} differs: {verdicts[f'{query}/{spec.key}']}**"
         lines.append(f"\n{ABOUT[query]}{check}\n")
-        header = "| server | req/s | p50 ms | p99 ms | CPU ms/request (server + PostgreSQL) |"
-        rule = "|---|---|---|---|---|"
+        header = "| server | req/s | p50 ms | p99 ms |"
+        rule = "|---|---|---|---|"
+        if settings.get("single_connection_s"):
+            header += " p50 ms, 1 connection |"
+            rule += "---|"
+        header += " CPU ms/request (server + PostgreSQL) |"
+        rule += "---|"
         for spec in peers:
-            short = "v5" if spec.flavour == "v5" else "v4"
-            header += f" ours/{short} req/s | ours/{short} CPU |"
+            header += f" ours/{spec.flavour} req/s | ours/{spec.flavour} CPU |"
             rule += "---|---|"
         lines += [header, rule]
         for spec in specs:
@@ -637,21 +671,32 @@ def markdown(
                 continue
             rps = [sample.rps for sample in entry.samples]
             spread = f" ({min(rps):,.0f}-{max(rps):,.0f})" if len(rps) > 1 else ""
-            row += f" {_num(entry.median('rps'))}{spread} | {_num(entry.median('p50_ms'))} | {_num(entry.median('p99_ms'))} |"
-            server, database = entry.median("server_cpu_ms"), entry.median("database_cpu_ms")
+            row += f" {_num(entry.median('rps'))}{spread} | {_num(entry.median('p50_ms'))} |"
+            row += f" {_num(entry.median('p99_ms'))} |"
+            if settings.get("single_connection_s"):
+                row += f" {_num(entry.median('p50_single_ms'))} |"
+            server, backends = entry.median("server_cpu_ms"), entry.median("database_cpu_ms")
             if server is None:
                 row += " - |"
+            elif backends is None:
+                row += f" {server:.2f} |"
             else:
-                row += f" {server + (database or 0):.2f} ({server:.2f} + {database or 0:.2f}) |"
+                row += f" {server + backends:.2f} ({server:.2f} + {backends:.2f}) |"
             for peer in peers:
                 if spec.flavour != "ours":
                     row += " | |"
                     continue
                 theirs = entries[peer.key, query]
-                row += f" {_ratio(entry.median('rps'), theirs.median('rps'))} | {_ratio(entry.cpu_ms(), theirs.cpu_ms())} |"
+                row += f" {_ratio(entry.median('rps'), theirs.median('rps'))} |"
+                row += f" {_ratio(entry.cpu_ms(), theirs.cpu_ms())} |"
             if entry.error:
                 row += f" **{entry.error}**"
             lines.append(row)
+    memory = report.get("rss_mb") or {}
+    if memory:
+        largest = {key: max((max(sizes, default=0.0) for sizes in runs), default=0.0) for key, runs in memory.items()}
+        described = [f"{short[key]} {size:.0f}" for key, size in largest.items()]
+        lines.append(f"\nLargest resident memory of one process after its runs, MiB: {', '.join(described)}.")
     return "\n".join(lines)
 
 

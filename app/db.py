@@ -92,9 +92,29 @@ def _install_sqlite_recipe(engine: AsyncEngine, statement_timeout_ms: int | None
         if statement_timeout_ms:
             install_sqlite_deadline(dbapi_connection, statement_timeout_ms)
 
+        async def install_functions(connection: Any) -> None:  # an aiosqlite.Connection
+            for name, arity, function in sql_functions():
+                await connection.create_function(name, arity, function, deterministic=True)
+
+        dbapi_connection.run_async(install_functions)
+
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN")
+
+
+def sql_functions() -> list[tuple[str, int, Callable[..., Any]]]:
+    """The functions the compiled statements call on SQLite (app/schema/compiler.py): a Relay global
+    ID and a cursor, byte for byte as app/schema/relay.py makes them. PostgreSQL builds both in SQL."""
+    from app.schema.relay import encode_cursor, encode_id
+
+    def kb_id(type_name: str, pk: int) -> str:
+        return encode_id(type_name, pk)
+
+    def kb_cursor(tag: str, *values: Any) -> str:
+        return encode_cursor(tag, values)
+
+    return [("kb_id", 2, kb_id), ("kb_cursor", -1, kb_cursor)]
 
 
 def _deadline_callbacks(timeout_ms: int) -> tuple[Callable[[str], None], Callable[[], int]]:
@@ -161,6 +181,8 @@ def create_sqlite_reader(url: str | URL, *, statement_timeout_ms: int | None = N
         _set_pragmas(dbapi_connection, "foreign_keys = ON", "query_only = ON", "busy_timeout = 30000")
         if statement_timeout_ms:
             _install_progress_deadline(dbapi_connection, statement_timeout_ms)
+        for name, arity, function in sql_functions():
+            dbapi_connection.create_function(name, arity, function, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:

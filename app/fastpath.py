@@ -1,4 +1,4 @@
-"""The fast path for repeated queries: cached results, the data version, and the batch executor.
+"""The fast path for repeated queries: cached results, the data version, and the compiler.
 
 - **Results** are cached per worker by (query, operation, variables, data version). The data
   version is bumped by every seed that writes (`dataset_state`), and read at most once per
@@ -6,11 +6,13 @@
 - **ETags** (`app.http_cache`) key on the data version read here, so `If-None-Match` is
   answered 304 before anything is parsed or executed.
 - **Hot documents**: a query that Strawberry has answered once without errors (its limits,
-  validation and all) is run next time by the fast path (`app.executor`) if every field it
-  selects is declared for it (app/schema/fields.py), which is decided from the document
-  before any SQL runs; the limits that depend on variables (cost, page sizes) are checked
-  again on every request. A statement timeout is TIMEOUT, any other fault an internal
-  error: the fast path never hands a failed request to Strawberry for a second run.
+  validation and all) is run next time as ONE SQL statement returning the response's JSON
+  (`app.schema.compiler`), passed through unparsed, if every field it selects is declared
+  for it (app/schema/fields.py), which is decided from the document before any SQL runs
+  (a refused argument, too, is found before any SQL; Strawberry then reports it); the limits
+  that depend on variables (cost, page sizes) are checked again on every request. A statement
+  timeout is TIMEOUT, any other fault an internal error: the fast path never hands a failed
+  request to Strawberry for a second run.
 - **EXECUTION** (setting): `compiled` (the default) as above; `strawberry` turns the fast path
   off; `verify` runs Strawberry beside it on its own connection and answers
   INTERNAL_SERVER_ERROR, with the difference in the log, when they disagree (the tests' mode).
@@ -31,12 +33,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.http import GraphQLRequestData
 from strawberry.types import ExecutionResult
 
-from app import executor
 from app.access_log import RequestRecord
 from app.config import Settings
 from app.models import DatasetState
 from app.queries import RequestDatabase
-from app.schema import schema
+from app.schema import compiler, schema
 from app.schema.context import Context
 from app.schema.errors import ApiError
 from app.schema.faults import report_errors
@@ -78,6 +79,20 @@ class LRU:
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+def count_objects(data: Any) -> int:
+    """Objects in an answer's `data` (every JSON object under it): what its cost counts, as returned."""
+    count = 0
+    stack = list(data.values()) if isinstance(data, dict) else []
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            count += 1
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return count
 
 
 class DataVersion:
@@ -129,7 +144,7 @@ class FastPath:
         context: Context,
         run: Callable[[GraphQLRequestData], Awaitable[ExecutionResult]],
     ) -> ExecutionResult:
-        """The result of `data`: from the cache, the executor, or `run` (Strawberry)."""
+        """The result of `data`: from the cache, the compiler, or `run` (Strawberry)."""
         query = data.query
         if not query or data.protocol != "http":
             return await run(data)
@@ -164,7 +179,9 @@ class FastPath:
             cached = self.results.get(result_key)
             if cached is not None:
                 context.record.served_by = "cache"
-                context.record.operation, answer = cached
+                context.record.operation, answer, cost, actual = cached
+                context.record.cost += cost
+                context.record.actual_cost = actual
                 return ExecutionResult(data=answer, errors=None)
             pending = self.inflight.get(result_key)
             if pending is None:
@@ -177,6 +194,10 @@ class FastPath:
                     continue  # the owner was cancelled, not this request: answer it afresh
                 raise
             context.record.served_by = "cache"  # the same answer, shared while it was made
+            shared = self.results.get(result_key)
+            if shared is not None:  # its cost, as the owner's record had it
+                context.record.cost += shared[2]
+                context.record.actual_cost = shared[3]
             for error in result.errors or ():
                 context.record.error_codes.append(str((error.extensions or {}).get("code")))
             return result
@@ -196,7 +217,11 @@ class FastPath:
             if self.inflight.get(result_key) is owned:
                 del self.inflight[result_key]
         if not result.errors and result.data is not None:
-            self.results.put(result_key, (context.record.operation, result.data), len(orjson.dumps(result.data)))
+            record = context.record
+            if record.actual_cost is None and isinstance(result.data, dict):
+                record.actual_cost = count_objects(result.data)
+            entry = (record.operation, result.data, record.cost, record.actual_cost)
+            self.results.put(result_key, entry, len(orjson.dumps(result.data)))
         owned.set_result(result)
         return result
 
@@ -220,7 +245,7 @@ class FastPath:
         if not result.errors and result.data is not None and document is None:
             assert data.query is not None
             parsed = parse(data.query)
-            reason = executor.unsupported(schema, parsed, data.operation_name)
+            reason = compiler.unsupported(schema, parsed, data.operation_name)
             self.documents.put(document_key, parsed if reason is None else _UNSUPPORTED)
         return result
 
@@ -234,7 +259,7 @@ class FastPath:
     ) -> ExecutionResult | None:
         """The fast path's answer, or None for Strawberry to answer (decided before any SQL).
 
-        A document reaches here only if every field it selects is covered (`executor.unsupported`).
+        A document reaches here only if every field it selects is covered (`compiler.unsupported`).
         Limits that depend on variables are checked again; over one, Strawberry reports it. A
         statement timeout is TIMEOUT and any other failure INTERNAL_SERVER_ERROR: never a second run.
         """
@@ -246,34 +271,35 @@ class FastPath:
         cost, allowed = checked
         if not allowed:
             return None
+        try:
+            prepared = compiler.prepare(schema, document, data.operation_name, variables, context)
+        except (compiler.Unsupported, ApiError):
+            # A shape the compiler does not cover, or arguments the client got wrong (a cursor, a
+            # page size): Strawberry answers, and reports the error with its path. No SQL has run.
+            return None
         context.record.served_by = "executor"
         try:
             if cost < self.settings.heavy_query_cost:
-                answered = await executor.execute(schema, document, data.operation_name, variables, context)
+                answered = await compiler.execute(prepared, context)
             else:
                 # Heavy operations take turns and read SQLite off the loop, as on Strawberry's path.
                 context.db.sync_engine = None
                 async with heavy_slots(self.settings.max_heavy_operations):
-                    answered = await executor.execute(schema, document, data.operation_name, variables, context)
-        except (executor.Unsupported, ApiError):
-            # Arguments the client got wrong (a cursor, a page size) or a shape found unsupported:
-            # Strawberry reports it, with its path.
-            context.record.served_by = "strawberry"
-            return None
+                    answered = await compiler.execute(prepared, context)
         except Exception as error:  # noqa: BLE001 - reported as TIMEOUT or masked as an internal error
             errors = [GraphQLError(str(error), original_error=error)]
             report_errors(errors, context)
             return ExecutionResult(data=None, errors=errors)
         context.record.cost += cost
-        operation = executor.operation_of(document, data.operation_name)
+        operation = prepared.operation
         context.record.operation = operation.name.value if operation.name else None
         if self.settings.execution == "verify":
             return await self._verified(answered, data, context)
-        return ExecutionResult(data=answered, errors=None)
+        return ExecutionResult(data=orjson.Fragment(answered), errors=None)  # type: ignore[arg-type]  # JSON text, embedded unparsed
 
     async def _verified(
         self,
-        answered: Any,
+        answered: str,
         data: GraphQLRequestData,
         context: Context,
     ) -> ExecutionResult:
@@ -292,9 +318,9 @@ class FastPath:
             )
         finally:
             await shadow.db.close()
-        fast = orjson.loads(answered) if isinstance(answered, bytes | str) else answered
+        fast = orjson.loads(answered)
         if expected.errors is None and _same(expected.data, fast):
-            return ExecutionResult(data=answered, errors=None)
+            return ExecutionResult(data=orjson.Fragment(answered), errors=None)  # type: ignore[arg-type]  # JSON text, embedded unparsed
         difference = GraphQLError(
             "EXECUTION=verify: the fast path and Strawberry disagree",
             original_error=VerifyMismatch(

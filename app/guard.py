@@ -110,7 +110,10 @@ class RequestGuard:
 async def _refuse(scope: Scope, send: Send, refusal: ApiError) -> None:
     extensions = dict(refusal.extensions or {})
     status = int(extensions.pop("status"))
-    request_record(scope).error_codes.append(str(extensions["code"]))
+    record = request_record(scope)
+    record.error_codes.append(str(extensions["code"]))
+    if record.request_id is not None:
+        extensions["requestId"] = record.request_id
     response = JSONResponse({"errors": [{"message": refusal.message, "extensions": extensions}]}, status_code=status)
     # The body may not have been read: the connection is closed after this answer.
     if status == 413:

@@ -12,14 +12,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from app import graphiql, landing
+from app import graphiql, landing, metrics
 from app.access_log import AccessLog
 from app.compression import Compression
 from app.config import Settings, get_settings
 from app.cors import Cors
 from app.db import create_engine, create_sqlite_reader
 from app.guard import RequestGuard
+from app.hotpath import HotPath
 from app.migrations import head_revision
+from app.observability import Observability
 from app.production import PersistedGetOnly
 from app.schema import schema
 from app.view import GraphQLView
@@ -61,6 +63,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             )
         return JSONResponse({"status": "ready", "migration": current})
 
+    async def metrics_page(_request: Request) -> Response:
+        version = view.fast_path.version._value
+        body, content_type = metrics.exposition(version)
+        return Response(body, headers={"Content-Type": content_type})
+
     async def sdl(_request: Request) -> Response:
         if not settings.introspection:
             return PlainTextResponse("Not Found: introspection is turned off on this server", status_code=404)
@@ -74,16 +81,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *([Route(graphiql.ASSET_PREFIX + "{path:path}", graphiql.asset)] if settings.graphiql else []),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics_page),
             Route("/schema.graphql", sdl),
         ],
         lifespan=lifespan,
-        middleware=_middleware(settings),
+        middleware=_middleware(settings, view),
     )
 
 
-def _middleware(settings: Settings) -> list[Middleware]:
+def _middleware(settings: Settings, view: GraphQLView) -> list[Middleware]:
     """Outermost first: the access log sees every answer, CORS headers reach the guard's refusals too."""
     return [
+        Middleware(Observability),
         Middleware(AccessLog),
         Middleware(Compression, min_bytes=settings.compress_min_bytes),
         Middleware(Cors, origins=settings.cors_origins, extra_headers=settings.cors_allow_headers),
@@ -98,6 +107,8 @@ def _middleware(settings: Settings) -> list[Middleware]:
             if settings.production
             else []
         ),
+        # Innermost: a repeated POST skips routing and Strawberry's request scaffolding (app.hotpath).
+        Middleware(HotPath, path="/graphql", view=view),
     ]
 
 

@@ -244,23 +244,23 @@ def _with_keys(statement: Select[Any], keys: Sequence[SortKey]) -> Select[Any]:
     return statement.add_columns(*(key.expression.label(f"_k{index}") for index, key in enumerate(keys)))
 
 
-def _windowed(statement: Select[Any], keys: Sequence[SortKey], window: Window) -> Select[Any]:
+def _windowed(statement: Select[Any], keys: Sequence[SortKey], window: Window, names: str = "") -> Select[Any]:
     if window.after is not None:
-        statement = statement.where(keyset_condition(keys, window.after, prefix="after"))
+        statement = statement.where(keyset_condition(keys, window.after, prefix=f"{names}after"))
     if window.before is not None:
-        statement = statement.where(keyset_condition(keys, window.before, reverse=True, prefix="before"))
+        statement = statement.where(keyset_condition(keys, window.before, reverse=True, prefix=f"{names}before"))
     return statement
 
 
-def _window_shape(window: Window) -> tuple[Any, ...]:
+def window_shape(window: Window) -> tuple[Any, ...]:
     return (_null_pattern(window.after), _null_pattern(window.before), window.backwards)
 
 
-def _window_parameters(window: Window) -> dict[str, Any]:
+def window_parameters(window: Window, names: str = "") -> dict[str, Any]:
     return {
-        "page_size": window.size + 1,
-        **keyset_parameters(window.after, "after"),
-        **keyset_parameters(window.before, "before"),
+        f"{names}page_size": window.size + 1,
+        **keyset_parameters(window.after, f"{names}after"),
+        **keyset_parameters(window.before, f"{names}before"),
     }
 
 
@@ -291,39 +291,53 @@ async def fetch_page(
     """
 
     def build() -> Select[Any]:
-        cursor = window.before if window.backwards else window.after
-        if not runs:
-            conditions = []
-        elif cursor is None:
-            conditions = start_conditions(keys)
-        elif window.after is None or window.before is None:
-            prefix = "before" if window.backwards else "after"
-            conditions = seek_conditions(keys, cursor, reverse=window.backwards, prefix=prefix)
-        else:
-            conditions = []
-        if not conditions:
-            windowed = _windowed(_with_keys(statement, keys), keys, window)
-            return windowed.order_by(*order_clauses(keys, reverse=window.backwards)).limit(bindparam("page_size"))
-        # Within a run the nullable keys are all NULL or all known: ordered without NULLS FIRST/LAST,
-        # the run is read straight off the index, with no sort.
-        uniform = [replace(key, nullable=False) for key in keys]
-        branches = [
-            _with_keys(statement, keys)
-            .where(condition)
-            .order_by(*order_clauses(uniform, reverse=window.backwards))
-            .limit(bindparam("page_size"))
-            for condition in conditions
-        ]
-        if len(branches) == 1:
-            return branches[0]
-        union = union_all(*(select(branch.subquery()) for branch in branches)).subquery("seek")
-        outer_keys = [SortKey(union.c[f"_k{i}"], k.descending, k.nullable, k.python_type) for i, k in enumerate(keys)]
-        return (
-            select(union).order_by(*order_clauses(outer_keys, reverse=window.backwards)).limit(bindparam("page_size"))
-        )
+        return page_statement(statement, keys, window, runs=runs)
 
-    prepared_statement = prepared.get(("page", name, _window_shape(window)), build)
-    return _page(await db.all(prepared_statement, {**_window_parameters(window), **(params or {})}), window)
+    prepared_statement = prepared.get(("page", name, window_shape(window)), build)
+    return _page(await db.all(prepared_statement, {**window_parameters(window), **(params or {})}), window)
+
+
+def page_statement(
+    statement: Select[Any], keys: Sequence[SortKey], window: Window, runs: bool = True, names: str = ""
+) -> Select[Any]:
+    """The statement reading one page (one row more, to tell whether more follow), by keyset.
+
+    Its parameters are `{names}page_size` and the cursor's `{names}after{i}` / `{names}before{i}`
+    (`window_parameters(window, names)`); only the window's shape (`window_shape`) shapes the SQL.
+    The rows carry their sort keys as `_k0`, `_k1`, ... With `runs`, see `fetch_page`.
+    """
+    cursor = window.before if window.backwards else window.after
+    if not runs:
+        conditions = []
+    elif cursor is None:
+        conditions = start_conditions(keys)
+    elif window.after is None or window.before is None:
+        prefix = f"{names}before" if window.backwards else f"{names}after"
+        conditions = seek_conditions(keys, cursor, reverse=window.backwards, prefix=prefix)
+    else:
+        conditions = []
+    if not conditions:
+        windowed = _windowed(_with_keys(statement, keys), keys, window, names)
+        return windowed.order_by(*order_clauses(keys, reverse=window.backwards)).limit(bindparam(f"{names}page_size"))
+    # Within a run the nullable keys are all NULL or all known: ordered without NULLS FIRST/LAST,
+    # the run is read straight off the index, with no sort.
+    uniform = [replace(key, nullable=False) for key in keys]
+    branches = [
+        _with_keys(statement, keys)
+        .where(condition)
+        .order_by(*order_clauses(uniform, reverse=window.backwards))
+        .limit(bindparam(f"{names}page_size"))
+        for condition in conditions
+    ]
+    if len(branches) == 1:
+        return branches[0]
+    union = union_all(*(select(branch.subquery()) for branch in branches)).subquery("seek")
+    outer_keys = [SortKey(union.c[f"_k{i}"], k.descending, k.nullable, k.python_type) for i, k in enumerate(keys)]
+    return (
+        select(union)
+        .order_by(*order_clauses(outer_keys, reverse=window.backwards))
+        .limit(bindparam(f"{names}page_size"))
+    )
 
 
 def start_conditions(keys: Sequence[SortKey]) -> list[ColumnElement[bool]]:
@@ -420,9 +434,9 @@ async def fetch_pages(
             .order_by(numbered.c["parent_key"], numbered.c["row_number"])
         )
 
-    prepared_statement = prepared.get(("pages", name, _window_shape(window)), build)
+    prepared_statement = prepared.get(("pages", name, window_shape(window)), build)
     grouped: dict[Any, list[Row[Any]]] = {parent_id: [] for parent_id in parent_ids}
-    for row in await db.all(prepared_statement, {"parent_ids": list(parent_ids), **_window_parameters(window)}):
+    for row in await db.all(prepared_statement, {"parent_ids": list(parent_ids), **window_parameters(window)}):
         grouped[row.parent_key].append(row)
     return [_page(grouped[parent_id], window) for parent_id in parent_ids]
 

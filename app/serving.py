@@ -8,13 +8,17 @@ accepting, lets running requests finish for `GRACEFUL_TIMEOUT_SECONDS`, then exi
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 from uvicorn_worker import UvicornWorker
 
 from app.config import Settings
-from app.logs import configure_logging
+from app.logs import configure_logging, gunicorn_logconfig
 
 HTTP_PROTOCOL = "app.http_limits:LimitedHttpToolsProtocol"
 
@@ -53,10 +57,29 @@ def gunicorn_options(settings: Settings, *, host: str, port: int, workers: int) 
         "graceful_timeout": settings.graceful_timeout_seconds,
         "keepalive": 5,
         "loglevel": settings.log_level,
+        "logconfig_dict": gunicorn_logconfig(settings.log_level),  # every line JSON, gunicorn's too
+        "control_socket_disable": True,  # gunicorn 25+ would open a control socket in the home directory
+        "child_exit": _child_exit,
     }
+
+
+def _child_exit(_server: Any, worker: Any) -> None:
+    from app.metrics import worker_exited
+
+    worker_exited(worker.pid)
+
+
+def metrics_dir(port: int) -> Path:
+    """This server's folder of worker metrics (prometheus_client's multiprocess mode), emptied at each boot."""
+    folder = Path(tempfile.gettempdir()) / f"kb-metrics-{os.getuid()}-{port}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(mode=0o700)
+    return folder
 
 
 def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
     """Serve the app until SIGTERM or SIGINT."""
     configure_logging(settings.log_level)
+    # Before gunicorn forks and before any worker imports prometheus_client (app.metrics).
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir(port))
     Server(gunicorn_options(settings, host=host, port=port, workers=workers)).run()

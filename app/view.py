@@ -17,16 +17,22 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from app import graphiql, http_cache, http_spec
-from app.access_log import request_record
+from app.access_log import RequestRecord, request_record
 from app.apq import PersistedQueries
 from app.config import Settings
 from app.deadlines import within_deadline
-from app.fastpath import FastPath
+from app.fastpath import FastPath, count_objects
 from app.outages import is_outage, outage_answer, unavailable
 from app.queries import RequestDatabase
 from app.schema import schema
 from app.schema.context import Context
-from app.schema.errors import BadRequest, ServiceUnavailable
+from app.schema.errors import (
+    BadRequest,
+    InvalidPersistedQuery,
+    PersistedQueryHashMismatch,
+    PersistedQueryNotFound,
+    ServiceUnavailable,
+)
 from app.schema.inputs import check_variables
 
 # An answer's media type and status depend on Accept; its coding on Accept-Encoding (app.compression).
@@ -92,6 +98,7 @@ class GraphQLView(GraphQL[Context, None]):
             context.record.error_codes.append(ServiceUnavailable.code)
         if outage_answer(result, sub_response):
             return result
+        _account(request_data, result, context)
         if kwargs["request_adapter"].method == "GET" and not result.errors:
             max_age = self.settings.http_cache_max_age_seconds
             if max_age:
@@ -104,17 +111,27 @@ class GraphQLView(GraphQL[Context, None]):
                 )
         return result
 
+    # A repeated POST does not come through `run` (app.hotpath calls get_sub_response, get_context,
+    # execute_operation, process_result and create_response itself): per-request behaviour belongs
+    # in those steps or in a middleware, not in `run`/`_run`.
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         try:
             return await self._run(request, context, root_value)
         except HTTPException as refusal:
-            # Strawberry's refusals (a non-string query, a mutation by GET...) as GraphQL errors, not plain text.
-            request_record(request.scope).error_codes.append(BadRequest.code)
-            return JSONResponse(
-                {"errors": [{"message": refusal.reason, "extensions": {"code": BadRequest.code}}]},
-                status_code=refusal.status_code,
-                media_type=_media_type(request),
-            )
+            return self.refusal(request, refusal)
+
+    def refusal(self, request: Any, refusal: HTTPException) -> Response:
+        """Strawberry's refusals (a non-string query, a mutation by GET...) as GraphQL errors, not plain text."""
+        record = request_record(request.scope)
+        record.error_codes.append(BadRequest.code)
+        extensions = {"code": BadRequest.code}
+        if record.request_id is not None:
+            extensions["requestId"] = record.request_id
+        return JSONResponse(
+            {"errors": [{"message": refusal.reason, "extensions": extensions}]},
+            status_code=refusal.status_code,
+            media_type=_media_type(request),
+        )
 
     async def _run(self, request: Any, context: Any, root_value: Any) -> Any:
         # A GET whose ETag still matches is answered 304 before anything is parsed or executed.
@@ -162,6 +179,10 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         response = await super().process_result(request, result)
+        if not result.errors and isinstance(response, dict):
+            record = request_record(request.scope)
+            if record.cost:
+                response["extensions"] = {"cost": self._cost(record, result.data)}
         if http_spec.is_request_error(result) and http_spec.prefers_graphql_response(request.headers.get("accept")):
             response.pop("data", None)  # the spec: a request error has no `data` entry
         return response
@@ -184,6 +205,16 @@ class GraphQLView(GraphQL[Context, None]):
                 response.status_code = 400
         return response
 
+    def _cost(self, record: RequestRecord, data: Any) -> dict[str, int]:
+        """`extensions.cost`: the cost the limits computed, and the objects returned when cheap to count."""
+        cost = {"requested": record.cost}
+        actual = record.actual_cost
+        if actual is None and isinstance(data, dict) and record.cost < self.settings.heavy_query_cost:
+            actual = count_objects(data)
+        if actual is not None:
+            cost["actual"] = actual
+        return cost
+
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
@@ -193,6 +224,32 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return graphiql.ide_response()
+
+
+APQ_ERRORS = (PersistedQueryNotFound, PersistedQueryHashMismatch, InvalidPersistedQuery)
+
+
+def _account(request_data: GraphQLRequestData, result: ExecutionResult, context: Context) -> None:
+    """The request's record, for its log line and metrics: answered, and how APQ took part."""
+    record = context.record
+    record.executed = True
+    persisted = (request_data.extensions or {}).get("persistedQuery")
+    if persisted is None:
+        return
+    if record.operation is None and isinstance(request_data.operation_name, str):
+        record.operation = request_data.operation_name  # a miss is logged with the name the client sent
+    if result.errors and isinstance(result.errors[0], APQ_ERRORS):
+        # Refused by app.apq before execution, so not seen by the schema's error reporting.
+        error = result.errors[0]
+        record.error_codes.append(str((error.extensions or {}).get("code")))
+        if record.request_id is not None:
+            error.extensions = {**(error.extensions or {}), "requestId": record.request_id}
+        if isinstance(error, PersistedQueryNotFound):
+            record.apq = "miss"
+    elif request_data.query is None:
+        record.apq = "hit"
+    elif not result.errors or result.data is not None:
+        record.apq = "registered"
 
 
 def _document_id(request_data: GraphQLRequestData) -> str | None:

@@ -59,7 +59,7 @@ async def test_apollos_round_trip_unknown_then_register_then_hit_by_get(api: Api
 
     hit = await _get(api, extensions=_extensions(), variables={"slug": "escap"}, operationName="Escap")
     assert hit.status_code == 200
-    assert hit.json() == {"data": data}
+    assert hit.json() == {"data": data, "extensions": registered.json()["extensions"]}
     assert hit.headers["cache-control"] == "public, max-age=60"
     assert len(str(hit.request.url)) < 300  # short enough for any cache and proxy
 

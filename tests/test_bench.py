@@ -202,7 +202,7 @@ def test_compare_without_npm_runs_ours_alone(
     which = shutil.which
     monkeypatch.setattr(shutil, "which", lambda name: None if name in {"npm", "node"} else which(name))
     options = Options(url, workers=1, duration=1, warmup=0, connections=2, threads=1, json_path=tmp_path / "r.json")
-    options.modes, options.rounds, options.cache_dir = ("cold",), 1, tmp_path / "cache"
+    options.modes, options.rounds, options.cache_dir, options.single_connection = ("cold",), 1, tmp_path / "cache", 0
     report = compare(options, say=lambda _line: None)
 
     assert [server["key"] for server in report["servers"]] == ["ours-cold"]
@@ -223,19 +223,25 @@ def test_compare_with_postgraphile(databases: Databases, tmp_path: Path) -> None
     url = databases.new("postgresql")
     upgrade(url)
     asyncio.run(seed_synthetic(url, 3))
+    sqlite = databases.new("sqlite")  # the same synthetic data on SQLite: one more server, compared too
+    upgrade(sqlite)
+    asyncio.run(seed_synthetic(sqlite, 3))
     options = Options(url, workers=1, duration=1, warmup=0, connections=2, threads=1, json_path=tmp_path / "r.json")
-    options.modes, options.rounds = ("cold",), 1
+    options.modes, options.rounds, options.single_connection, options.sqlite_url = ("cold",), 1, 1, sqlite
     report = compare(options, say=lambda _line: None)
 
-    assert [server["key"] for server in report["servers"]] == ["ours-cold", "v5", "v4"]
-    assert report["answers"]["reference/v5"] is None and report["answers"]["reference/v4"] is None
+    assert [server["key"] for server in report["servers"]] == ["ours-cold", "ours-sqlite", "v5", "v4"]
+    for peer in ("ours-sqlite", "v5", "v4"):
+        assert report["answers"][f"reference/{peer}"] is None, report["answers"]
     assert report["answers"]["reference/objects"] > 3
     for entry in report["entries"]:
         assert entry["error"] is None, entry
         [sample] = entry["samples"]
-        assert sample["rps"] > 0 and sample["server_cpu_ms"] > 0
-        if entry["query"] == "reference":
+        assert sample["rps"] > 0 and sample["server_cpu_ms"] > 0 and sample["p50_single_ms"] > 0
+        if entry["query"] == "reference" and entry["server"] != "ours-sqlite":
             assert sample["database_cpu_ms"] > 0, entry  # the backends serving the database are counted
+    assert set(report["rss_mb"]) == {"ours-cold", "ours-sqlite", "v5", "v4"}
     markdown = report["markdown"]
     assert "| ours cold (1 workers, RESULT_CACHE_SIZE=0) |" in markdown
-    assert "the same" in markdown and "in the same order as PostGraphile 5" in markdown
+    assert "| ours cold on SQLite (1 workers, RESULT_CACHE_SIZE=0) |" in markdown
+    assert "objects in the same order: ours cold on SQLite, PostGraphile 5" in markdown

@@ -34,7 +34,11 @@ async def test_an_internal_error_leaks_nothing_and_its_id_is_in_the_log(
     assert response.status_code == 200
     error = response.json()["errors"][0]
     error_id = error["extensions"]["errorId"]
-    assert error["extensions"] == {"code": "INTERNAL_SERVER_ERROR", "errorId": error_id}
+    assert error["extensions"] == {
+        "requestId": error["extensions"]["requestId"],
+        "code": "INTERNAL_SERVER_ERROR",
+        "errorId": error_id,
+    }
     assert error_id in error["message"]
     for secret in ("SELECT", "secrets", "Traceback", "ProgrammingError", "relation"):
         assert secret not in response.text

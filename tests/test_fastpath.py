@@ -1,4 +1,4 @@
-"""The fast path: the batch executor answers exactly as Strawberry does; the result cache and ETags
+"""The fast path: the compiler answers exactly as Strawberry does; the result cache and ETags
 follow the data version, so a re-seed is seen."""
 
 from __future__ import annotations
@@ -13,11 +13,10 @@ from typing import Any
 import pytest
 from graphql import parse
 
-from app import executor
 from app.config import PROJECT_ROOT, Settings
 from app.db import create_engine, create_sqlite_reader
 from app.queries import RequestDatabase
-from app.schema import schema
+from app.schema import compiler, schema
 from app.schema.context import Context
 from app.seeding import seed
 from tests.conftest import Api, make_api
@@ -82,7 +81,7 @@ async def both_paths(url: str, query: str, variables: dict[str, Any] | None) -> 
         await slow.db.close()
         assert result.errors is None, result.errors
         fast = Context(db=RequestDatabase(engine, reader), settings=settings)
-        data = await executor.execute(schema, parse(query), None, variables, fast)
+        data = json.loads(await compiler.execute(compiler.prepare(schema, parse(query), None, variables, fast), fast))
         await fast.db.close()
         return result.data, data, slow.db.statements, fast.db.statements
     finally:
@@ -92,10 +91,10 @@ async def both_paths(url: str, query: str, variables: dict[str, Any] | None) -> 
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
-async def test_executor_answers_the_examples_like_strawberry(seeded_db: str, path: Path) -> None:
+async def test_compiler_answers_the_examples_like_strawberry(seeded_db: str, path: Path) -> None:
     query = path.read_text(encoding="utf-8")
-    if "search(" in query or "timeline(" in query:  # not the executor's: Strawberry answers them
-        with pytest.raises(executor.Unsupported):
+    if "search(" in query or "timeline(" in query:  # not the compiler's: Strawberry answers them
+        with pytest.raises(compiler.Unsupported):
             await both_paths(seeded_db, query, None)
         return
     slow, fast, _slow_statements, _fast_statements = await both_paths(seeded_db, query, None)
@@ -103,15 +102,16 @@ async def test_executor_answers_the_examples_like_strawberry(seeded_db: str, pat
 
 
 @pytest.mark.parametrize("name", list(EXTRA))
-async def test_executor_answers_like_strawberry(seeded_db: str, name: str) -> None:
+async def test_compiler_answers_like_strawberry(seeded_db: str, name: str) -> None:
     query, variables = EXTRA[name]
     slow, fast, _, _ = await both_paths(seeded_db, query, variables)
     assert json.dumps(fast) == json.dumps(slow)
 
 
-async def test_executor_statement_count_matches(seeded_db: str) -> None:
+async def test_compiled_statement_count_is_one(seeded_db: str) -> None:
     _, _, slow, fast = await both_paths(seeded_db, THREE_LEVELS, {"n": 3})
-    assert slow == fast == THREE_LEVELS_STATEMENTS
+    assert slow == THREE_LEVELS_STATEMENTS
+    assert fast == 1
 
 
 async def test_repeats_are_served_by_the_executor_then_the_cache(api: Api, caplog: pytest.LogCaptureFixture) -> None:

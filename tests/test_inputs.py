@@ -96,9 +96,9 @@ async def test_an_id_past_the_key_range_is_not_found(api: Api, number: int) -> N
         assert _codes(body) == ["INVALID_ID"], body
         return
     body = await _post(api, "query($id: ID!) { node(id: $id) { id } }", {"id": far})
-    assert body == {"data": {"node": None}}, body
+    assert body["data"] == {"node": None}, body
     body = await _post(api, "query($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": [known, far, known]})
-    assert body == {"data": {"nodes": [{"id": known}, None, {"id": known}]}}, body
+    assert body["data"] == {"nodes": [{"id": known}, None, {"id": known}]}, body
 
 
 @pytest.mark.parametrize(

@@ -48,6 +48,8 @@ def report_errors(errors: list[GraphQLError], context: Any) -> None:
             reported.message = reported.message.split(" Did you mean ")[0]
         errors[index] = reported
         if record is not None:
+            if record.request_id is not None:  # so a client's report finds the request's log lines
+                reported.extensions = {**(reported.extensions or {}), "requestId": record.request_id}
             extensions = reported.extensions or {}
             record.error_codes.append(str(extensions.get("code")))
             if "errorId" in extensions:

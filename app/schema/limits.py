@@ -25,6 +25,7 @@ abstract type count every branch. Scalars count nothing, except the few in
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -63,6 +64,7 @@ from graphql.type import (
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
 from strawberry.extensions import SchemaExtension
 
+from app import metrics
 from app.config import Settings
 from app.schema.errors import (
     VALIDATION_FAILED_CODE,
@@ -432,14 +434,29 @@ def _batch_too_complex(total: int, limit: int) -> QueryTooComplex:
     )
 
 
-_HEAVY_SLOTS: dict[int, asyncio.Semaphore] = {}
+class HeavySlots:
+    """A worker's heavy slots: a semaphore whose waits are measured (`kb_heavy_slot_wait_seconds`)."""
+
+    def __init__(self, size: int) -> None:
+        self._semaphore = asyncio.Semaphore(size)
+
+    async def __aenter__(self) -> None:
+        started = time.perf_counter()
+        await self._semaphore.acquire()
+        metrics.HEAVY_WAIT.observe(time.perf_counter() - started)
+
+    async def __aexit__(self, *_exc: object) -> None:
+        self._semaphore.release()
 
 
-def heavy_slots(size: int) -> asyncio.Semaphore:
+_HEAVY_SLOTS: dict[int, HeavySlots] = {}
+
+
+def heavy_slots(size: int) -> HeavySlots:
     """This process's slots for heavy operations (one event loop per worker process)."""
     slots = _HEAVY_SLOTS.get(size)
     if slots is None:
-        slots = _HEAVY_SLOTS[size] = asyncio.Semaphore(size)
+        slots = _HEAVY_SLOTS[size] = HeavySlots(size)
     return slots
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, Table, select, union_all
+from sqlalchemy import Select, Table, func, or_, select, union_all
 from sqlalchemy.sql.elements import ColumnElement
 
 from app import models
@@ -107,6 +107,16 @@ PARTICIPATION = (
     participants.c.basis.label("edge_basis"),
     participants.c.basis_note.label("edge_basis_note"),
 )
+
+
+def organization_by_slug(value: Any) -> Select[Any]:
+    """The organization a slug or acronym names (`value` lower-cased), any case; the slug wins a tie."""
+    return (
+        BASE["Organization"]
+        .where(or_(organizations.c.slug == value, func.lower(organizations.c.acronym) == value))
+        .order_by(organizations.c.slug != value, organizations.c.id)
+        .limit(1)
+    )
 
 
 @dataclass(frozen=True)

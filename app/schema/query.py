@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 import strawberry
-from sqlalchemy import func, or_
 
 from app import queries, search
 from app.schema import filters as f
@@ -15,7 +14,7 @@ from app.schema.conflicts import ConflictQueries
 from app.schema.context import Context, Info
 from app.schema.errors import PageSizeExceeded
 from app.schema.fields import After, First, compiled_as, from_row, load_node, root_connection, strawberry_only_as
-from app.schema.listings import BASE, countries, organizations
+from app.schema.listings import BASE, countries, organization_by_slug
 from app.schema.relay import Node, PageInfo, decode_id, encode_cursor, page_window
 from app.schema.timeline import TimelineQueries
 from app.schema.types import (
@@ -48,13 +47,7 @@ SEARCH_ENTITY = {
 
 def organization_lookup(slug: str) -> Any:
     """The statement finding an organization by slug or acronym, any case; the slug wins a tie."""
-    value = slug.strip().lower()
-    return (
-        BASE["Organization"]
-        .where(or_(organizations.c.slug == value, func.lower(organizations.c.acronym) == value))
-        .order_by(organizations.c.slug != value, organizations.c.id)
-        .limit(1)
-    )
+    return organization_by_slug(slug.strip().lower())
 
 
 @strawberry.type(description="A search hit: the object found, how well it matched, and where.")

@@ -308,6 +308,15 @@ class _Builder:
 
         statements: dict[str, dict[str, list[Statement]]] = {section: {} for section in SECTIONS}
         for section, raw, file, label, document in records:
+            if raw.review == "pending":
+                self.error(
+                    file,
+                    label,
+                    "review",
+                    "a draft's proposal still pending review: check it against the document, then delete "
+                    "`review: pending` to accept it, or delete the proposal",
+                )
+                continue
             spans = self.cite(file, label, document, raw.citations)
             values = self.values(section, raw, file, label, spans)
             key = record_key(section, raw)

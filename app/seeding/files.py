@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -78,6 +78,10 @@ def _quotes(value: Any) -> Any:
 
 class Cited(Strict):
     citations: list[Quote] = Field(min_length=1)
+    # Written by `python -m app draft`: `seed` refuses a record whose review is pending; the
+    # curator accepts it by deleting the line (or writing `accepted`). A note is the draft's reason.
+    review: Literal["pending", "accepted"] | None = None
+    note: str | None = None
 
     _normalise_citations = field_validator("citations", mode="before")(_quotes)
 
@@ -276,6 +280,8 @@ class FactsFile(Strict):
     # True: this file's titles, labels and descriptions replace those of the document that
     # defined the records first.
     override: bool = False
+    # A draft's reading aid (its sentences, offsets and proposals); the seed ignores it.
+    sentences: list[dict[str, Any]] = []
     countries: list[CountryRecord] = []
     places: list[PlaceRecord] = []
     organizations: list[OrganizationRecord] = []
