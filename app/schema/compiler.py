@@ -62,6 +62,7 @@ from app.schema.specs import (
     Column,
     ConnectionOf,
     DatePart,
+    Embedded,
     GlobalId,
     PartialDateOf,
     Reference,
@@ -391,6 +392,10 @@ class _Walk:
             elif isinstance(spec, Reference):
                 columns.add(spec.column)
                 pairs.append((key, self.reference(spec, f"{alias}.{spec.column}", nodes)))
+            elif isinstance(spec, Embedded):
+                columns.add(spec.present)
+                built = self.obj(spec.target, alias, columns, self.subs(nodes))
+                pairs.append((key, f"CASE WHEN {alias}.{spec.present} IS NULL THEN NULL ELSE {built} END"))
             elif isinstance(spec, ConnectionOf) and spec.relation is not None:
                 columns.add("id")
                 args = self.arguments(type_name, nodes)

@@ -67,6 +67,7 @@ from app.schema.specs import (
     Column,
     ConnectionOf,
     DatePart,
+    Embedded,
     GlobalId,
     PartialDateOf,
     Reference,
@@ -205,6 +206,20 @@ def reference(column: str, target: str, *, description: str) -> Any:
     spec = Reference(column=column, target=type_name, nullable=nullable)
     returned: Any = Annotated[type_name, strawberry.lazy(TYPES_MODULE)]
     return _field(resolve, {"info": Info, "return": returned | None if nullable else returned}, description, spec)
+
+
+def embedded(target: str, present: str, *, description: str) -> Any:
+    """An object of type `target` read from this row's own columns; null when the column `present` is NULL."""
+
+    async def resolve(self: Any, info: Info) -> Any:
+        if self.row._mapping[present] is None:
+            return None
+        return from_row(ROW_TYPES[target], self.row)
+
+    returned: Any = Annotated[target, strawberry.lazy(TYPES_MODULE)]
+    return _field(
+        resolve, {"info": Info, "return": returned | None}, description, Embedded(target=target, present=present)
+    )
 
 
 def connection(

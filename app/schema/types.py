@@ -31,6 +31,7 @@ from app.schema.fields import (
     column,
     compiled,
     connection,
+    embedded,
     from_row,
     load_node,
     partial_date,
@@ -231,27 +232,16 @@ STATISTIC_PLACES = RowsOf(
 )
 
 
+@row_type
 @strawberry.type(description='How an event recurs: "annually held since 2014", "adopts every two years since 1998".')
 class Recurrence:
-    frequency: RecurrenceFrequency = strawberry.field(description="How often: ANNUAL, BIENNIAL or IRREGULAR.")
-    since: PartialDate = strawberry.field(description="When it began to recur (its first occurrence, where known).")
-    until: PartialDate | None = strawberry.field(
+    row: strawberry.Private[Any]
+    frequency: RecurrenceFrequency = column("recurrence", description="How often: ANNUAL, BIENNIAL or IRREGULAR.")
+    since: PartialDate = partial_date(description="When it began to recur (its first occurrence, where known).")
+    until: PartialDate | None = partial_date(
         description="When it stopped; null: still recurring, as far as the sources say."
     )
-    description: str | None = strawberry.field(description="The text's words for it.")
-
-    @staticmethod
-    def of(row: Any) -> Recurrence | None:
-        if row.recurrence is None:
-            return None
-        since = PartialDate.of(row, "since")
-        assert since is not None
-        return Recurrence(
-            frequency=RecurrenceFrequency.__members__[row.recurrence],
-            since=since,
-            until=PartialDate.of(row, "until"),
-            description=row.recurrence_description,
-        )
+    description: str | None = column("recurrence_description", description="The text's words for it.")
 
 
 @strawberry.type(description="A country's part in an event: the edge says how it took part.")
@@ -301,13 +291,11 @@ class Event(Node):
         "Place | None",
         description="Where it took place: the place as the text names it, with its country where the text allows.",
     )
-    recurrence: Recurrence | None = strawberry_only(
-        strawberry.field(
-            resolver=lambda self: Recurrence.of(self.row),
-            description='How it recurs ("annually held since 2014"); null for a one-off event. Date filters and '
-            "`timeline` see a recurring event in every period it recurs in.",
-        ),
-        "a value made from several columns, read by Strawberry's resolver",
+    recurrence = embedded(
+        "Recurrence",
+        "recurrence",
+        description='How it recurs ("annually held since 2014"); null for a one-off event. Date filters and '
+        "`timeline` see a recurring event in every period it recurs in.",
     )
     occasion = reference(
         "occasion_id",
