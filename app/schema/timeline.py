@@ -73,7 +73,11 @@ class TimelineGrouping(Enum):
 
 @strawberry.enum(description="The types of item a timeline counts.")
 class TimelineItemType(Enum):
-    EVENT = strawberry.enum_value("EVENT", description="Events, placed at their date.")
+    EVENT = strawberry.enum_value(
+        "EVENT",
+        description="Events, placed at their date; a recurring one in every year it recurs in; one that happened "
+        "at another (its `occasion`) counted with that one, not again.",
+    )
     MEMBERSHIP = strawberry.enum_value("MEMBERSHIP", description="Memberships, placed at their start date.")
     CHAIRMANSHIP = strawberry.enum_value("CHAIRMANSHIP", description="Chairmanships, placed at their start date.")
 
@@ -84,7 +88,8 @@ NODE_TYPE = {"EVENT": "Event", "MEMBERSHIP": "Membership", "CHAIRMANSHIP": "Chai
 
 @strawberry.input(
     description="Which items a timeline counts: the filters of `events`, `memberships` and `chairmanships`, "
-    "applied to each list as that list applies them, so a bucket counts what those lists would return."
+    "applied to each list as that list applies them, so a bucket counts what those lists would return (events "
+    "with `hasOccasion: false`: one that happened at another is counted with it)."
 )
 class TimelineFilter:
     kinds: list[EventKind] | None = strawberry.field(
