@@ -24,6 +24,7 @@ class RequestRecord:
     db_ms: float = 0.0
     error_codes: list[str] = field(default_factory=list)
     error_ids: list[str] = field(default_factory=list)
+    rate: Any = None  # the client's rate-limit budget (app.ratelimit.Budget), when limits apply
     served_by: str = "strawberry"  # or "cache" / "executor" (the compiler: app.fastpath)
     request_id: str | None = None  # app.observability
     apq: str | None = None  # "hit", "miss" or "registered" (app.view)

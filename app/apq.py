@@ -25,6 +25,7 @@ from app.schema.errors import (
     PersistedQueryHashMismatch,
     PersistedQueryNotFound,
 )
+from app.shared_state import SharedQueries
 
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 # As Apollo Server answers a miss: 200 (clients read the error from the body) and never cached, because
@@ -35,8 +36,9 @@ MISS_CACHE_CONTROL = "private, no-cache, must-revalidate"
 class PersistedQueries:
     """The queries this process keeps by SHA-256 (hex), the least recently used dropped first."""
 
-    def __init__(self, max_entries: int) -> None:
+    def __init__(self, max_entries: int, shared: SharedQueries | None = None) -> None:
         self.max_entries = max_entries
+        self.shared = shared  # with REDIS_URL: every worker's queries (app/shared_state.py)
         self._queries: OrderedDict[str, str] = OrderedDict()
 
     def __len__(self) -> int:
@@ -61,6 +63,7 @@ class PersistedQueries:
         run: Callable[[GraphQLRequestData], Awaitable[ExecutionResult]],
     ) -> ExecutionResult:
         """Run `request_data` with `run`, its query taken from or registered in the store as APQ says."""
+        await self._from_shared(request_data)
         try:
             request_data, register = self._resolve(request_data)
         except ApiError as error:
@@ -71,7 +74,25 @@ class PersistedQueries:
         # Keep only what parsed and validated (limits included), as Apollo Server does.
         if register is not None and request_data.query is not None and not isinstance(result, PreExecutionError):
             self.put(register, request_data.query)
+            if self.shared is not None:
+                await self.shared.put(register, request_data.query)
         return result
+
+    async def _from_shared(self, request_data: GraphQLRequestData) -> None:
+        """A hash this worker does not keep, looked up in the shared store (and kept here if found)."""
+        if self.shared is None or request_data.query is not None:
+            return
+        persisted = (request_data.extensions or {}).get("persistedQuery")
+        sha256_hash = persisted.get("sha256Hash") if isinstance(persisted, dict) else None
+        if not isinstance(sha256_hash, str) or not SHA256_HEX.fullmatch(sha256_hash) or self.get(sha256_hash):
+            return
+        found = await self.shared.get(sha256_hash)
+        if found is not None and hashlib.sha256(found.encode()).hexdigest() == sha256_hash:
+            self.put(sha256_hash, found)
+
+    async def close(self) -> None:
+        if self.shared is not None:
+            await self.shared.close()
 
     def _resolve(self, request_data: GraphQLRequestData) -> tuple[GraphQLRequestData, str | None]:
         """The request with its query filled in from the store, and the hash to keep its query under."""

@@ -236,7 +236,14 @@ class Server:
     def __init__(self, database_url: str, workers: int, environment: dict[str, str], log: Path) -> None:
         self.port = free_port()
         self.log_path = log
-        env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "warning", **environment}
+        # wrk is one client flooding on purpose: no rate limit (app/ratelimit.py) in the way of the measurement
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "LOG_LEVEL": "warning",
+            "RATE_LIMIT_POINTS": "0",
+            **environment,
+        }
         command = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         with log.open("wb") as output:
             self.process = subprocess.Popen(

@@ -78,6 +78,16 @@ class Settings(BaseSettings):
         description="how repeated queries run: compiled (the fast path), strawberry (no fast path), or verify "
         "(both, answering INTERNAL_SERVER_ERROR and logging the difference when they disagree; the tests' mode)",
     )
+    rate_limit_points: int = Field(
+        100_000, ge=0, description="cost points each client may spend per window (0: no rate limits)"
+    )
+    rate_limit_window_seconds: int = Field(60, ge=1, description="the rate-limit window, in seconds")
+    trusted_proxies: list[str] = Field(
+        default_factory=list, description="proxies (IPs or CIDRs) whose X-Forwarded-For names the client"
+    )
+    api_keys: list[str] = Field(default_factory=list, description="API keys (X-API-Key) that are clients of their own")
+    redis_url: str | None = Field(None, description="Redis for budgets and persisted queries shared by all workers")
+    rate_limit_redis_prefix: str = Field("kb:rl:", description="prefix of the rate-limit keys in Redis")
     seed_max_file_bytes: int = Field(10_000_000, ge=1, description="largest seed file `seed` reads (refused past it)")
     seed_dir: Path = Field(SEED_DIR, description="folder of documents and facts `seed` loads")
 

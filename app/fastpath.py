@@ -146,8 +146,8 @@ class FastPath:
     ) -> ExecutionResult:
         """The result of `data`: from the cache, the compiler, or `run` (Strawberry)."""
         query = data.query
-        if not query or data.protocol != "http":
-            return await run(data)
+        if not query or data.protocol != "http" or "rateLimit" in query:
+            return await run(data)  # `rateLimit` is the client's own, now: never cached (app/ratelimit.py)
         variables = data.variables or {}
         document_key = (query, data.operation_name)
         request_key = (document_key, orjson.dumps(variables, option=orjson.OPT_SORT_KEYS))

@@ -23,6 +23,7 @@ from app.hotpath import HotPath
 from app.migrations import head_revision
 from app.observability import Observability
 from app.production import PersistedGetOnly
+from app.ratelimit import ClientIdentity, RateLimiter, RateLimits
 from app.schema import schema
 from app.view import GraphQLView
 
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     """The application, for `settings` (default: from the environment)."""
     settings = settings or get_settings()
     view = GraphQLView(settings)
+    limiter = RateLimiter(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -41,6 +43,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             yield
         finally:
+            await limiter.close()
+            await view.persisted_queries.close()
             await view.engine.dispose()
             if view.sqlite_reader is not None:
                 view.sqlite_reader.dispose()
@@ -85,15 +89,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/schema.graphql", sdl),
         ],
         lifespan=lifespan,
-        middleware=_middleware(settings, view),
+        middleware=_middleware(settings, view, limiter),
     )
 
 
-def _middleware(settings: Settings, view: GraphQLView) -> list[Middleware]:
+def _middleware(settings: Settings, view: GraphQLView, limiter: RateLimiter) -> list[Middleware]:
     """Outermost first: the access log sees every answer, CORS headers reach the guard's refusals too."""
     return [
         Middleware(Observability),
         Middleware(AccessLog),
+        *(
+            [Middleware(RateLimits, path="/graphql", limiter=limiter, identity=ClientIdentity(settings))]
+            if limiter.enabled
+            else []
+        ),
         Middleware(Compression, min_bytes=settings.compress_min_bytes),
         Middleware(Cors, origins=settings.cors_origins, extra_headers=settings.cors_allow_headers),
         Middleware(

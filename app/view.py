@@ -34,6 +34,7 @@ from app.schema.errors import (
     ServiceUnavailable,
 )
 from app.schema.inputs import check_variables
+from app.shared_state import SharedQueries
 
 # An answer's media type and status depend on Accept; its coding on Accept-Encoding (app.compression).
 VARY = "Accept, Accept-Encoding"
@@ -49,7 +50,8 @@ class GraphQLView(GraphQL[Context, None]):
         self.settings = settings
         self.engine: AsyncEngine | None = None
         self.sqlite_reader: Engine | None = None  # SQLite: reads in the event loop's thread (app.db)
-        self.persisted_queries = PersistedQueries(settings.apq_cache_size)
+        shared = SharedQueries(settings.redis_url) if settings.redis_url else None
+        self.persisted_queries = PersistedQueries(settings.apq_cache_size, shared)
         self.fast_path = FastPath(settings)
 
     async def get_context(self, request: Any, response: Any) -> Context:

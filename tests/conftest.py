@@ -175,6 +175,7 @@ async def make_api(url: str, **settings: Any) -> AsyncIterator[Api]:
     """The app over HTTP; EXECUTION=verify unless a test says otherwise: every answer of the fast
     path is checked against Strawberry's."""
     settings.setdefault("execution", "verify")
+    settings.setdefault("rate_limit_points", 0)  # one client sends the whole suite: limits are tested on their own
     app = create_app(Settings(database_url=url, **settings))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

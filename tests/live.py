@@ -45,7 +45,7 @@ class LiveServer:
         self.url = self.base + "/graphql"
         self.log_path = log_path
         self.workers = workers
-        self.env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "info", **env}
+        self.env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "info", "RATE_LIMIT_POINTS": "0", **env}
         self.process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> LiveServer:

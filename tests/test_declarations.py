@@ -159,3 +159,13 @@ class _Interrupted(Exception):
 
 
 _Interrupted.__name__ = "OperationalError"
+
+
+async def test_execution_strawberry_turns_the_fast_path_off(seeded_db: str, caplog: pytest.LogCaptureFixture) -> None:
+    query = "query Four($n: Int) { organizations(first: $n) { nodes { slug } } }"
+    async for api in make_api(seeded_db, execution="strawberry"):
+        with caplog.at_level(logging.INFO, logger="app.access"):
+            await api.data(query, {"n": 4})
+            await api.data(query, {"n": 3})
+    served = [r.event["servedBy"] for r in caplog.records if r.name == "app.access"]  # type: ignore[attr-defined]
+    assert served == ["strawberry", "strawberry"]

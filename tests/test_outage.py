@@ -95,7 +95,13 @@ def _serve(url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
 
 
 def _start(url: str, port: int, sink: Any) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DATABASE_URL": url, "RESULT_CACHE_SIZE": "0", "LOG_LEVEL": "warning"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "RESULT_CACHE_SIZE": "0",
+        "LOG_LEVEL": "warning",
+        "RATE_LIMIT_POINTS": "0",
+    }
     return subprocess.Popen(
         [sys.executable, "-m", "app", "serve", "--workers", "1", "--host", "127.0.0.1", "--port", str(port)],
         cwd=PROJECT,

@@ -48,7 +48,13 @@ def _wait(condition: object, seconds: float) -> bool:
 @pytest.fixture
 def server(seeded_db: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": seeded_db, "WORKER_TIMEOUT_SECONDS": "4", "LOG_LEVEL": "warning"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": seeded_db,
+        "WORKER_TIMEOUT_SECONDS": "4",
+        "LOG_LEVEL": "warning",
+        "RATE_LIMIT_POINTS": "0",
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "app", "serve", "--workers", "2", "--host", "127.0.0.1", "--port", str(port)],
         cwd=PROJECT,

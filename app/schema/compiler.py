@@ -22,7 +22,6 @@ window shape and filter; the statement by its text (SQLAlchemy then reuses its c
 
 from __future__ import annotations
 
-import json
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
@@ -517,21 +516,24 @@ class _Walk:
                         edge_pairs.append((edge_key, f"{alias}.{column}"))
                 pairs.append((key, self.json.agg(self.json.obj(edge_pairs), display, kept)))
             elif name == "pageInfo":
-                needs_page = True
                 info = []
                 for info_key, info_nodes in self.collect("PageInfo", self.subs(field_nodes)).items():
                     info_name = info_nodes[0].name.value
                     if info_name == "__typename":
                         info.append((info_key, "'PageInfo'"))
                     elif info_name == "hasNextPage":
+                        needs_page = needs_page or not paging.backwards
                         value = more if not paging.backwards else ("1 = 1" if paging.before is not None else "1 = 0")
                         info.append((info_key, self.json.boolean(value)))
                     elif info_name == "hasPreviousPage":
+                        needs_page = needs_page or paging.backwards
                         value = more if paging.backwards else ("1 = 1" if paging.after is not None else "1 = 0")
                         info.append((info_key, self.json.boolean(value)))
                     elif info_name == "startCursor":
+                        needs_page = True
                         info.append((info_key, self.json.first(self.json.cursor(tag, key_sql), display, kept, False)))
                     elif info_name == "endCursor":
+                        needs_page = True
                         info.append(
                             (info_key, self.json.first(self.json.cursor(tag, key_sql), reverse_display, kept, True))
                         )
@@ -772,7 +774,8 @@ def prepare(
     selected = walk.collect("Query", [operation.selection_set])
     if all(nodes[0].name.value == "__typename" for nodes in selected.values()):
         # No field reads the database: the answer needs no statement (0 SQL, as before the compiler).
-        return Prepared(None, {}, operation, constant=json.dumps(dict.fromkeys(selected, "Query")))
+        constant = "{" + ",".join(f'{orjson_string(key)}:"Query"' for key in selected) + "}"
+        return Prepared(None, {}, operation, constant=constant)
     sql = "SELECT " + walk.root(operation) + " AS data"
     statement = statements.get(sql, lambda: (text(sql), {}))[0]
     return Prepared(statement=statement, params=walk.params, operation=operation)

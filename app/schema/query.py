@@ -15,6 +15,7 @@ from app.schema.context import Context, Info
 from app.schema.errors import PageSizeExceeded
 from app.schema.fields import After, First, compiled_as, from_row, load_node, root_connection, strawberry_only_as
 from app.schema.listings import BASE, countries, organization_by_slug
+from app.schema.rate_limit import RateLimitQueries
 from app.schema.relay import Node, PageInfo, decode_id, encode_cursor, page_window
 from app.schema.timeline import TimelineQueries
 from app.schema.types import (
@@ -89,7 +90,7 @@ SEARCH_KEYS = [queries.SortKey(search.SearchEntry.__table__.c.id, python_type=t)
     description="The root of every query: lists, lookups by natural key, node lookup, search, the timeline "
     "aggregate and the conflicts between documents."
 )
-class Query(TimelineQueries, ConflictQueries):
+class Query(TimelineQueries, ConflictQueries, RateLimitQueries):
     @compiled_as("node", "id")
     @strawberry.field(description="Any object by its global ID; null if there is none.")
     async def node(

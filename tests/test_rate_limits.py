@@ -1,0 +1,152 @@
+"""Per-client rate limits (app/ratelimit.py): a budget of cost points per window per client, reported
+in `x-ratelimit-*` headers and `Query.rateLimit`, 429 + Retry-After + RATE_LIMITED past it; one
+budget for every worker through Redis, and per process (with a warning) when Redis goes away."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from app.config import Settings
+from app.main import create_app
+from tests.conftest import IN_CI
+from tests.services import PrivateRedis
+
+SHARED_REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")  # our own database number
+QUERY = "{ organizations(first: 5) { nodes { id slug } } }"  # costs 1 + 5 = 6
+RATE = "{ rateLimit { limit cost remaining resetAt used } }"
+
+
+def _require_redis(url: str) -> None:
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError as error:
+        if IN_CI:
+            pytest.fail(f"Redis at {url} is not answering ({error}); CI=true requires it")
+        pytest.skip(f"Redis at {url} is not answering ({error})")
+
+
+async def _app(url: str, **settings: Any) -> AsyncIterator[httpx.AsyncClient]:
+    settings.setdefault("trusted_proxies", ["127.0.0.1"])
+    app = create_app(Settings(database_url=url, **settings))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client
+
+
+@pytest.fixture
+async def limited(seeded_db: str) -> AsyncIterator[httpx.AsyncClient]:
+    async for client in _app(seeded_db, rate_limit_points=60, api_keys=["k-123"]):
+        yield client
+
+
+def _as(address: str) -> dict[str, str]:
+    return {"x-forwarded-for": address}
+
+
+async def _post(client: httpx.AsyncClient, query: str, headers: dict[str, str]) -> httpx.Response:
+    return await client.post("/graphql", json={"query": query}, headers=headers)
+
+
+async def test_a_flood_from_one_client_is_refused_while_another_is_served(limited: httpx.AsyncClient) -> None:
+    flood = _as("203.0.113.7")
+    served = 0
+    while True:
+        response = await _post(limited, QUERY, flood)
+        if response.status_code == 429:
+            break
+        assert response.status_code == 200 and "errors" not in response.json()
+        served += 1
+        assert served < 100, "never refused"
+    assert served == 10  # 60 points at 6 a query
+    body = response.json()
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["RATE_LIMITED"]
+    assert 1 <= int(response.headers["retry-after"]) <= 60
+    assert response.headers["x-ratelimit-remaining"] == "0" and response.headers["x-ratelimit-limit"] == "60"
+    # another client is served meanwhile, by address and by API key
+    other = await _post(limited, QUERY, _as("198.51.100.2"))
+    assert other.status_code == 200 and other.headers["x-ratelimit-remaining"] == "54"
+    keyed = await _post(limited, QUERY, {**flood, "x-api-key": "k-123"})
+    assert keyed.status_code == 200 and keyed.headers["x-ratelimit-used"] == "6"
+    # an unknown key is not a client of its own
+    assert (await _post(limited, QUERY, {**flood, "x-api-key": "nope"})).status_code == 429
+
+
+async def test_headers_and_rate_limit_field_report_the_budget(limited: httpx.AsyncClient) -> None:
+    me = _as("192.0.2.10")
+    first = await _post(limited, QUERY, me)
+    assert (first.headers["x-ratelimit-used"], first.headers["x-ratelimit-remaining"]) == ("6", "54")
+    reset = int(first.headers["x-ratelimit-reset"])
+    answer = await _post(limited, RATE, me)
+    rate = answer.json()["data"]["rateLimit"]
+    assert rate["limit"] == 60 and rate["cost"] == 1  # `{ rateLimit }` itself costs the minimum, 1 point
+    assert (rate["used"], rate["remaining"]) == (7, 53)
+    assert (answer.headers["x-ratelimit-used"], answer.headers["x-ratelimit-remaining"]) == ("7", "53")
+    assert rate["resetAt"].endswith("Z") and int(answer.headers["x-ratelimit-reset"]) == reset
+    again = (await _post(limited, RATE, me)).json()["data"]["rateLimit"]  # never a cached answer
+    assert again["used"] == 8
+
+
+async def test_forwarded_for_counts_only_behind_a_trusted_proxy(seeded_db: str) -> None:
+    async for client in _app(seeded_db, rate_limit_points=12, trusted_proxies=[]):
+        for address in ("203.0.113.1", "203.0.113.2"):
+            assert (await _post(client, QUERY, _as(address))).status_code == 200
+        # both were the proxy's own address: its budget (12 = 2 queries) is spent
+        assert (await _post(client, QUERY, _as("203.0.113.3"))).status_code == 429
+
+
+async def test_graphiql_and_the_landing_page_never_count(limited: httpx.AsyncClient) -> None:
+    flood = _as("203.0.113.99")
+    while (await _post(limited, QUERY, flood)).status_code != 429:
+        pass
+    for path in ("/", "/graphql", "/healthz", "/schema.graphql"):
+        response = await limited.get(path, headers={**flood, "accept": "text/html"})
+        assert response.status_code == 200 and "x-ratelimit-limit" not in response.headers, path
+
+
+@pytest.fixture
+def redis_prefix() -> str:
+    return f"kb:test:{uuid.uuid4().hex[:12]}:"
+
+
+async def test_two_workers_share_one_budget_through_redis(seeded_db: str, redis_prefix: str) -> None:
+    _require_redis(SHARED_REDIS)
+    settings = {"rate_limit_points": 60, "redis_url": SHARED_REDIS, "rate_limit_redis_prefix": redis_prefix}
+    me = _as("203.0.113.50")
+    async for one in _app(seeded_db, **settings):
+        async for two in _app(seeded_db, **settings):
+            statuses = [(await _post(one if turn % 2 else two, QUERY, me)).status_code for turn in range(14)]
+            assert statuses == [200] * 10 + [429] * 4  # 10 queries in all, whichever worker served them
+            used = [(await _post(worker, RATE, _as("203.0.113.51"))).json() for worker in (one, two)]
+            assert [u["data"]["rateLimit"]["used"] for u in used] == [1, 2]
+
+
+async def test_redis_stopped_mid_test_degrades_to_per_process_budgets(
+    seeded_db: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    private = PrivateRedis()
+    private.start()
+    try:
+        me = _as("203.0.113.60")
+        async for client in _app(seeded_db, rate_limit_points=60, redis_url=private.url):
+            for _ in range(5):
+                assert (await _post(client, QUERY, me)).headers["x-ratelimit-used"] in {"6", "12", "18", "24", "30"}
+            await asyncio.to_thread(private.stop)
+            with caplog.at_level(logging.WARNING, logger="app.ratelimit"):
+                statuses = [(await _post(client, QUERY, me)).status_code for _ in range(12)]
+            # served, now counted in this process from zero: 10 more, then refused; never an outage
+            assert statuses == [200] * 10 + [429] * 2
+            warnings = [r for r in caplog.records if r.name == "app.ratelimit"]
+            assert len(warnings) == 1 and "per process" in warnings[0].getMessage()
+    finally:
+        private.close()
