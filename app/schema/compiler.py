@@ -55,7 +55,16 @@ from app import queries
 from app.schema.context import Context
 from app.schema.errors import PageSizeExceeded
 from app.schema.fields import NODE_TABLES, NODE_TYPES, ordering, relation_conditions, spec_of, window
-from app.schema.listings import BASE, RELATIONS, citations, countries, mentions, organization_by_slug
+from app.schema.listings import (
+    BASE,
+    RELATIONS,
+    citations,
+    countries,
+    documents,
+    mentions,
+    organization_by_slug,
+    uncited_sentences,
+)
 from app.schema.relay import decode_id
 from app.schema.specs import (
     Column,
@@ -74,7 +83,13 @@ from app.schema.specs import (
 MAX_KEYS = 50
 """Most keys one JSON object may have (PostgreSQL functions take at most 100 arguments)."""
 
-TABLES: dict[str, Table] = {**NODE_TABLES, "Citation": citations, "Mention": mentions}
+TABLES: dict[str, Table] = {
+    **NODE_TABLES,
+    "Citation": citations,
+    "Mention": mentions,
+    "Passage": uncited_sentences,
+    "DocumentCoverage": documents,
+}
 
 
 class Unsupported(Exception):

@@ -208,7 +208,7 @@ def reference(column: str, target: str, *, description: str) -> Any:
     return _field(resolve, {"info": Info, "return": returned | None if nullable else returned}, description, spec)
 
 
-def embedded(target: str, present: str, *, description: str) -> Any:
+def embedded(target: str, present: str, *, description: str, nullable: bool = True) -> Any:
     """An object of type `target` read from this row's own columns; null when the column `present` is NULL."""
 
     async def resolve(self: Any, info: Info) -> Any:
@@ -217,9 +217,8 @@ def embedded(target: str, present: str, *, description: str) -> Any:
         return from_row(ROW_TYPES[target], self.row)
 
     returned: Any = Annotated[target, strawberry.lazy(TYPES_MODULE)]
-    return _field(
-        resolve, {"info": Info, "return": returned | None}, description, Embedded(target=target, present=present)
-    )
+    spec = Embedded(target=target, present=present)
+    return _field(resolve, {"info": Info, "return": returned | None if nullable else returned}, description, spec)
 
 
 def connection(

@@ -23,6 +23,7 @@ partners: Table = models.EventPartnerOrganization.__table__  # type: ignore[assi
 statistics: Table = models.Statistic.__table__  # type: ignore[assignment]
 places: Table = models.Place.__table__  # type: ignore[assignment]
 statistic_places: Table = models.StatisticPlace.__table__  # type: ignore[assignment]
+uncited_sentences: Table = models.UncitedSentence.__table__  # type: ignore[assignment]
 documents: Table = models.Document.__table__  # type: ignore[assignment]
 citations: Table = models.Citation.__table__  # type: ignore[assignment]
 mentions: Table = models.Mention.__table__  # type: ignore[assignment]

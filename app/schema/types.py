@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from sqlalchemy import select
 
 from app import queries
 from app.schema import filters as f
@@ -42,7 +43,7 @@ from app.schema.fields import (
     structural,
     structural_resolver,
 )
-from app.schema.listings import BASE, co_chairs, countries, documents, places, statistic_places
+from app.schema.listings import BASE, co_chairs, countries, documents, places, statistic_places, uncited_sentences
 from app.schema.relay import Connection, Node, PageInfo
 from app.schema.values import Citation, Mention, PartialDate
 
@@ -372,32 +373,34 @@ async def _document_text(self: Any, info: Info) -> str:
     return str(row.text)
 
 
+@row_type
 @strawberry.type(description="A passage of a document: its text and offsets (`text[start:end]`).")
 class Passage:
-    text: str = strawberry.field(description="The passage, as the document has it.")
-    start: int = strawberry.field(description="Offset of its first character in `Document.text`.")
-    end: int = strawberry.field(description="Offset just past its last character.")
+    row: strawberry.Private[Any]
+    text: str = column(description="The passage, as the document has it.")
+    start: int = column(description="Offset of its first character in `Document.text`.")
+    end: int = column(description="Offset just past its last character.")
 
 
+UNCITED = RowsOf(
+    entity="Passage",
+    name="document.uncited",
+    statement=select(uncited_sentences).order_by(uncited_sentences.c.start, uncited_sentences.c.id),
+    parent=uncited_sentences.c.document_id,
+)
+
+
+@row_type
 @strawberry.type(description="How much of a document the knowledge base covers, sentence by sentence.")
 class DocumentCoverage:
-    sentences: int = strawberry.field(description="How many sentences the document has.")
-    cited: int = strawberry.field(description="How many a fact's citation quotes (in part or whole).")
-    no_fact: int = strawberry.field(
-        description="How many the curator lists as stating no fact (page chrome, a general statement)."
+    row: strawberry.Private[Any]
+    sentences: int = column("sentence_count", description="How many sentences the document has.")
+    cited: int = column("cited_count", description="How many a fact's citation quotes (in part or whole).")
+    no_fact: int = column(
+        "no_fact_count",
+        description="How many the curator lists as stating no fact (page chrome, a general statement).",
     )
-    uncited: list[Passage] = strawberry.field(description="Every other sentence, in document order.")
-
-
-async def _document_coverage(self: Any, info: Info) -> DocumentCoverage:
-    text = await _document_text(self, info)
-    row = self.row
-    return DocumentCoverage(
-        sentences=row.sentence_count,
-        cited=row.cited_count,
-        no_fact=row.no_fact_count,
-        uncited=[Passage(text=text[start:end], start=start, end=end) for start, end in row.uncited or []],
-    )
+    uncited = rows_of(UNCITED, "list[Passage]", "Every other sentence, in document order.")
 
 
 @row_type
@@ -410,13 +413,12 @@ class Document(Node):
     origin: str | None = column(description="Where it comes from.")
     sha256: str = column(description="SHA-256 of its UTF-8 text, to check a copy.")
 
-    coverage: DocumentCoverage = strawberry_only(
-        strawberry.field(
-            resolver=_document_coverage,
-            description="How much of the document the knowledge base covers: every sentence is cited by a fact, "
-            "listed by the curator as stating no fact, or uncited.",
-        ),
-        "needs the document's text for the uncited passages, read by Strawberry's resolver",
+    coverage = embedded(
+        "DocumentCoverage",
+        "sentence_count",
+        nullable=False,
+        description="How much of the document the knowledge base covers: every sentence is cited by a fact, "
+        "listed by the curator as stating no fact, or uncited.",
     )
     text: str = compiled(
         strawberry.field(
