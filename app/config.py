@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     data_version_check_seconds: float = Field(
         1.0, ge=0, description="how often a worker re-reads the data version that result caches and ETags key on"
     )
+    data_version_fallback_seconds: float = Field(
+        30.0, ge=0, description="while re-seeds are announced (app/announce.py), how often a worker still re-reads"
+    )
     apq_cache_size: int = Field(5_000, ge=1, description="persisted queries (APQ) kept per worker (LRU)")
     http_cache_max_age_seconds: int = Field(
         60, ge=0, description="max-age of successful GET /graphql answers, for HTTP caches (0: no Cache-Control)"

@@ -98,14 +98,20 @@ def count_objects(data: Any) -> int:
 class DataVersion:
     """The data version, read from the database at most once per `ttl` seconds."""
 
-    def __init__(self, ttl: float) -> None:
+    def __init__(self, ttl: float, fallback_ttl: float | None = None) -> None:
         self.ttl = ttl
+        self.fallback_ttl = max(ttl, fallback_ttl if fallback_ttl is not None else ttl)
+        self.listening = False  # re-seeds are announced (app.announce): poll only as a fallback
         self._value = -1
+        self._checked = float("-inf")
+
+    def expire(self) -> None:
+        """Re-read at the next request (a re-seed was announced)."""
         self._checked = float("-inf")
 
     async def current(self, engine: AsyncEngine, sqlite_reader: Engine | None) -> int:
         now = time.monotonic()
-        if now - self._checked < self.ttl:
+        if now - self._checked < (self.fallback_ttl if self.listening else self.ttl):
             return self._value
         statement = select(DatasetState.version).where(DatasetState.id == 1)
         if sqlite_reader is not None:
@@ -132,7 +138,7 @@ class FastPath:
         self.results = LRU(settings.result_cache_size, settings.result_cache_bytes)
         self.inflight: dict[Hashable, asyncio.Future[ExecutionResult]] = {}
         self.documents = LRU(max(settings.result_cache_size, 256))
-        self.version = DataVersion(settings.data_version_check_seconds)
+        self.version = DataVersion(settings.data_version_check_seconds, settings.data_version_fallback_seconds)
         self.checked = LRU(1024)  # (query, operation, variables) -> (cost, within the limits)
 
     async def data_version(self, context: Context) -> int:

@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from app import graphiql, landing, metrics
 from app.access_log import AccessLog
+from app.announce import VersionWatch
 from app.compression import Compression
 from app.config import Settings, get_settings
 from app.cors import Cors
@@ -40,9 +41,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         view.sqlite_reader = create_sqlite_reader(
             settings.database_url, statement_timeout_ms=settings.statement_timeout_ms
         )
+        watch = VersionWatch(settings, view.fast_path.version)
+        watch.start()
         try:
             yield
         finally:
+            await watch.stop()
             await limiter.close()
             await view.persisted_queries.close()
             await view.engine.dispose()

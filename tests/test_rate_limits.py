@@ -150,3 +150,19 @@ async def test_redis_stopped_mid_test_degrades_to_per_process_budgets(
             assert len(warnings) == 1 and "per process" in warnings[0].getMessage()
     finally:
         private.close()
+
+
+def test_a_real_two_worker_server_keeps_one_budget_in_redis(seeded_db: str, redis_prefix: str, tmp_path: Any) -> None:
+    """`serve --workers 2`: each request on a connection of its own, so both workers answer some."""
+    from tests.live import LiveServer
+
+    _require_redis(SHARED_REDIS)
+    env = {
+        "REDIS_URL": SHARED_REDIS,
+        "RATE_LIMIT_POINTS": "60",
+        "RATE_LIMIT_REDIS_PREFIX": redis_prefix,
+        "LOG_LEVEL": "warning",
+    }
+    with LiveServer(seeded_db, tmp_path / "server.log", workers=2, **env) as server:
+        statuses = [httpx.post(server.url, json={"query": QUERY}, timeout=10).status_code for _ in range(20)]
+    assert statuses == [200] * 10 + [429] * 10

@@ -10,6 +10,8 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from app.announce import announce_after_commit, announce_in_transaction
+from app.config import get_settings
 from app.db import create_engine
 from app.migrations import head_revision
 from app.seeding.dataset import Conflict, Dataset, load_dataset
@@ -47,16 +49,28 @@ async def seed(
     *,
     reset: bool = False,
     progress: Callable[[str], None] = lambda _message: None,
+    redis_url: str | None = None,
 ) -> SeedOutcome:
-    """Validate every file, then bring the database to exactly what they state, all or nothing."""
+    """Validate every file, then bring the database to exactly what they state, all or nothing.
+
+    A seed that changed something announces the new data version to the serving workers
+    (app/announce.py): PostgreSQL NOTIFY at the commit, and on Redis at `redis_url` (default
+    REDIS_URL) after it.
+    """
     started = time.perf_counter()
     dataset = validate(seed_dir)
     engine = create_engine(database_url, pool=False)
     try:
         async with engine.begin() as conn:
             report = await conn.run_sync(_write, dataset, reset, progress)
+            if report.changed:
+                await announce_in_transaction(conn, report.data_version)
     finally:
         await engine.dispose()
+    if report.changed:
+        await announce_after_commit(
+            redis_url if redis_url is not None else get_settings().redis_url, report.data_version
+        )
     return SeedOutcome(dataset, report, time.perf_counter() - started, dataset.conflicts)
 
 
