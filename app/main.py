@@ -26,6 +26,7 @@ from app.observability import Observability
 from app.production import PersistedGetOnly
 from app.ratelimit import ClientIdentity, RateLimiter, RateLimits
 from app.schema import schema
+from app.version import version
 from app.view import GraphQLView
 
 
@@ -54,7 +55,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 view.sqlite_reader.dispose()
 
     async def healthz(_request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
+        return JSONResponse({"status": "ok", "version": version()})
 
     async def readyz(_request: Request) -> Response:
         try:

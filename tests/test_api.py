@@ -224,7 +224,7 @@ async def test_too_many_ids_are_refused(api: Api) -> None:
 
 
 async def test_health_endpoints(api: Api) -> None:
-    assert (await api.client.get("/healthz")).json() == {"status": "ok"}
+    assert (await api.client.get("/healthz")).json() == {"status": "ok", "version": "0.2.0"}
     ready = await api.client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["status"] == "ready"

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from app.seeding import SeedFailed, validate
+from app.seeding import SeedFailed, seed, validate
+from tests.conftest import make_api
 from tests.test_merging import (
     PRESIDENCY_OVERLAP_QUOTE,
     PRESIDENCY_SEED_QUOTE,
@@ -198,4 +199,24 @@ def test_the_issue_s_curator_errors(overlap_seed: Path) -> None:
         f"{label}: organization: unknown organization 'CD Ministerial Conferences'; did you mean "
         "'CD Ministerial Conference' (cd-ministerial-conference) or 'OSCE Ministerial Council' "
         "(osce-ministerial-council)?",
+    ]
+
+
+async def test_the_api_lists_every_stating_document_and_marks_the_kept_ones(
+    migrated_db: str, overlap_seed: Path
+) -> None:
+    copy_document(overlap_seed, "overlap", "overlap-again")
+    meta(overlap_seed, "overlap", "priority: 1")
+    await seed(migrated_db, overlap_seed)
+    async for api in make_api(migrated_db):
+        data = await api.data(
+            "{ conflicts { nodes { subject { ... on Event { slug date { edtf } } } "
+            "values { value kept citation { document { slug } } } } } }"
+        )
+    [conflict] = data["conflicts"]["nodes"]
+    assert conflict["subject"] == {"slug": PRESIDENCY, "date": {"edtf": "2012"}}
+    assert [(v["value"], v["kept"], v["citation"]["document"]["slug"]) for v in conflict["values"]] == [
+        ("2012", True, "overlap"),
+        ("2012", True, "overlap-again"),
+        ("2011", False, SEED_DOCUMENT),
     ]

@@ -54,7 +54,9 @@ class ConflictValue:
         "an enum name for a kind or status, a participant's role for `participants`."
     )
     kept: bool = strawberry.field(
-        description="Whether the record holds this value: the first-stated one (or the most precise date agreeing with it)."
+        description="Whether the record holds this value: the value of the document with precedence (highest "
+        "priority, then most recent publication, then name order), or the most precise value agreeing with it. "
+        "Every document stating the kept value is marked."
     )
     citation: Citation = strawberry.field(description="Where a document states this value.")
     date: PartialDate | None = strawberry.field(description="The value as a partial date, when the field is a date.")
@@ -62,8 +64,8 @@ class ConflictValue:
 
 @strawberry.type(
     description="Documents that state different values for one field of one record. The record keeps the value "
-    "stated first (seed files are read in name order) and this lists every value with its citation, never "
-    "silently picking one."
+    "of the document with precedence (highest priority, then most recent publication, then name order) and "
+    "this lists every document stating the field, agreeing ones included, each with its citation."
 )
 class Conflict:
     pk: strawberry.Private[int]
@@ -89,7 +91,10 @@ class Conflict:
     async def subject(self, info: Info) -> Node:
         return await load_node(info, self.entity_type.capitalize(), self.entity_id)
 
-    @strawberry.field(description="Every value stated, the kept one first, each with its citation.")
+    @strawberry.field(
+        description="Every document's value, the kept one first, then those agreeing with it, then the others, "
+        "each with its citation."
+    )
     async def values(self, info: Info) -> list[ConflictValue]:
         ctx: Context = info.context
         statement = select(conflict_values).order_by(conflict_values.c.conflict_id, conflict_values.c.position)
@@ -101,10 +106,11 @@ class Conflict:
 
         rows = await ctx.loader("conflict.values", load).load(self.pk)
         is_date = self.seed_field in DATE_FIELDS
+        kept_value = rows[0].value if rows else None
         return [
             ConflictValue(
                 value=row.value,
-                kept=row.position == 0,
+                kept=row.value == kept_value,
                 citation=from_row(Citation, row),
                 date=_partial_date(row.value) if is_date else None,
             )

@@ -10,6 +10,7 @@ import strawberry
 
 from app import queries, search
 from app.schema import filters as f
+from app.schema.about import AboutQueries
 from app.schema.conflicts import ConflictQueries
 from app.schema.context import Context, Info
 from app.schema.errors import PageSizeExceeded
@@ -90,7 +91,7 @@ SEARCH_KEYS = [queries.SortKey(search.SearchEntry.__table__.c.id, python_type=t)
     description="The root of every query: lists, lookups by natural key, node lookup, search, the timeline "
     "aggregate and the conflicts between documents."
 )
-class Query(TimelineQueries, ConflictQueries, RateLimitQueries):
+class Query(TimelineQueries, ConflictQueries, RateLimitQueries, AboutQueries):
     @compiled_as("node", "id")
     @strawberry.field(description="Any object by its global ID; null if there is none.")
     async def node(

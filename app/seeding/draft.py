@@ -162,7 +162,12 @@ HEAD_WORDS = {
 }
 _CAP = r"(?:[A-Z][\w\u2019'\-]*|\d+(?:st|nd|rd|th))"
 _RUN = re.compile(rf"{_CAP}(?:\s+(?:(?:of|the|and|for|on|in|de|to)\s+)*{_CAP})*")
-_ACRONYM = re.compile(r"(?<![\w-])[A-Z][A-Z0-9]{1,7}s?(?![\w-])")
+_ACRONYM = re.compile(r"(?<![\w/-])[A-Z][A-Z0-9]{1,7}s?(?![\w/-])")
+# Names that open with these are documents, events or descriptions, not bodies.
+_NOT_A_BODY_START = {
+    "Law", "Memorandum", "Declaration", "Joint", "Statement", "Resolution", "Treaty", "Agreement",
+    "Convention", "Country", "Member", "Members", "Korean", "Chair", "Secretary-General", "Minister",
+}  # fmt: skip
 _NOT_BODIES = {"H", "E", "I", "II", "III", "IV", "VI", "VII", "VIII", "IX", "XI", "XX", "USD", "GDP", "NWFZ", "HE"}
 _ORDINAL_WORD = re.compile(r"\b\d+(?:st|nd|rd|th)\b")
 _ACRONYM_AFTER = re.compile(r"\s*\((?P<acronym>[A-Z][A-Za-z0-9]*[A-Z0-9]s?)\)")
@@ -289,7 +294,8 @@ def dates_in(text: str, start: int, end: int) -> list[FoundDate]:
 
 MEMBERSHIP = re.compile(
     r"\b(?:joined|join(?:s|ing)?|became\s+(?:a|an|the)\s+(?:[\w-]+\s+){0,2}(?:member|participating State|party)|"
-    r"(?:is|was|has been|as)\s+(?:a|an)\s+(?:\w+\s+){0,2}member|admitted|acceded|accession|membership)\b",
+    r"(?:is|was|has been|as)\s+(?:a|an)\s+(?:\w+\s+){0,2}member|admitted|acceded|accession|membership|"
+    r"participat(?:es|ed|ing)\s+in)\b",
     re.IGNORECASE,
 )
 CHAIR = re.compile(r"\b(?:chair(?:ed|s|ing|manship)?|co-chair(?:ed)?|presidency|presided)\b", re.I)
@@ -350,15 +356,20 @@ class Drafter:
         self.sentences = [Sentence(i, s, e, text[s:e]) for i, (s, e) in enumerate(sentence_spans(text))]
         self.organizations = dict(known.organizations)
         self.new_names: dict[str, str] = {}  # casefolded new name -> slug
+        self.folded_text = _fold(text)
 
     # -- recognition --
 
     def mentions(self) -> list[Mention]:
         names: dict[str, list[str]] = {}
+        folded = self.folded_text
+        # Only the names the text contains at all (any case) go to the matcher: most never appear.
         for slug, organization in self.organizations.items():
-            names[f"org:{slug}"] = organization.names
+            names[f"org:{slug}"] = [name for name in organization.names if _fold(name) in folded]
         for code, country_names in self.known.countries.items():
-            names[f"country:{code}"] = [name for name in country_names if len(name) > 3 or name.isupper()]
+            names[f"country:{code}"] = [
+                name for name in country_names if (len(name) > 3 or name.isupper()) and _fold(name) in folded
+            ]
         found = []
         for key, start, end, matched, _context in find_mentions(self.text, names):
             kind, _, ident = key.partition(":")
@@ -376,6 +387,14 @@ class Drafter:
     def new_acronyms(self) -> None:
         """A capital-letter word ("ASEM", "LLDCs") no organization or country has is a likely new body."""
         country_names = {name for names in self.known.countries.values() for name in names}
+        for names in list(self.known.countries.values()):
+            for name in list(names):
+                capitals = "".join(word[0] for word in name.split() if word[0].isupper())
+                every = "".join(word[0].upper() for word in name.split() if word.isalpha())
+                for initials in {capitals, every} - {""}:
+                    if len(initials) >= 3 and initials not in names:
+                        names.append(initials)  # "ROK", "DPRK": a country's initials name it
+                        country_names.add(initials)
         counts = Counter(match.group() for match in _ACRONYM.finditer(self.text))
         for word, _count in counts.most_common():
             acronym = word[:-1] if word.endswith("s") and word[:-1].isupper() else word
@@ -384,6 +403,14 @@ class Drafter:
             if self._known(acronym) or self._known(word):
                 continue
             if any(org.acronym == acronym for org in self.organizations.values()):
+                continue
+            spelled = [
+                org
+                for org in self.organizations.values()
+                if org.new and org.acronym is None and _initials_fit(org.name, acronym, exact=True)
+            ]
+            if spelled:  # "UN" of the "United Nations" the text names in full
+                spelled[0].acronym = acronym
                 continue
             slug = self._unique_org_slug(slugify(acronym, 2))
             self.organizations[slug] = Organization(
@@ -400,8 +427,10 @@ class Drafter:
             return
         name = " ".join(words).rstrip(".,")
         name = re.split(r"[\u2019']s\b", name)[0]
-        if _ORDINAL_WORD.search(name) or (len(name.split()) < 2 and not _ACRONYM_AFTER.match(self.text, match.end())):
-            return  # "the 75th Session of ...": an event; a single word: rarely a body
+        name = re.sub(r"\s+in\s+[A-Z][\w\u2019'-]+$", "", name)  # "... in Ulaanbaatar": a place
+        name = re.split(r"\s+and\s+(?:the\s+)?(?=[A-Z]{2,}\b)", name)[0]  # "Government of Mongolia and the FAO"
+        if name.split()[0] in _NOT_A_BODY_START:
+            return
         start = self.text.index(name, match.start())
         end = start + len(name)
         acronym_match = _ACRONYM_AFTER.match(self.text, end)
@@ -512,7 +541,8 @@ class Drafter:
             organization = self.main_org(orgs, sentence.start + membership.start())
             assert organization is not None
             slug = self.restated("memberships", subject, organization) or f"{subject.lower()}-in-{organization}"
-            record: dict[str, Any] = {"slug": slug, "member": subject, "organization": organization, "role": "member"}
+            role = "participant" if re.match(r"participat", membership.group(), re.I) else "member"
+            record: dict[str, Any] = {"slug": slug, "member": subject, "organization": organization, "role": role}
             self._date(record, "start", date)
             record["status"] = "ONGOING" if re.search(r"\bjoined|became|has been|is a\b", text) else "UNKNOWN"
             self.add("memberships", slug, record, text, sentence, date=date)
@@ -538,12 +568,16 @@ class Drafter:
                 record["date"] = date.text
             record["participants"] = [{"country": subject, "role": "new member"}]
             self.add("events", slug, record, text, sentence, date=date)
-        for pattern, kind in EVENT_VERBS:
-            verb = pattern.search(text)
-            if verb is None:
-                continue
-            after_verb = [d for d in dates if d.start >= sentence.start + verb.start()]
-            date = after_verb[0] if after_verb else (dates[0] if dates else None)
+        verbs: list[tuple[re.Match[str], str]] = []
+        for pattern, verb_kind in EVENT_VERBS:
+            found = pattern.search(text)
+            if found is not None and not any(found.start() < v.end() and v.start() < found.end() for v, _k in verbs):
+                verbs.append((found, verb_kind))
+        verbs.sort(key=lambda item: item[0].start())
+        # One event per verb, up to two a sentence, each dated by the date nearest its verb.
+        for verb, kind in verbs[:2] if len({d.text for d in dates}) > 1 else verbs[:1]:
+            at = sentence.start + verb.start()
+            date = min(dates, key=lambda d: (abs(d.start - at), d.start < at)) if dates else None
             if kind == "CONFERENCE" and not re.search(r"conference|summit|meeting|forum|session|dialogue", text, re.I):
                 kind = "MEETING"
             if membership and not chair and kind not in ("CONFERENCE", "MEETING"):
@@ -585,7 +619,6 @@ class Drafter:
             record["participants"] = participants
             note = f"restates the existing record {existing!r}" if existing else None
             self.add("events", slug, record, text, sentence, date=date, note=note)
-            break
 
     def propose_figures(
         self, sentence: Sentence, orgs: list[Mention], subject: str | None, dates: list[FoundDate]
@@ -597,8 +630,12 @@ class Drafter:
                 continue
             qualifier = match["qualifier"]
             number = match["number"]
-            if not qualifier and "," not in number:
-                continue  # a bare small number is rarely a figure worth a record
+            first_unit = match["unit"].split()[0]
+            plural = first_unit.endswith("s") or (
+                len(match["unit"].split()) > 1 and match["unit"].split()[-1].endswith("s")
+            )
+            if not qualifier and "," not in number and not (plural and 1 < float(number) < 1000):
+                continue  # a bare number is a figure when it counts something ("32 countries")
             value = float(number.replace(",", ""))
             unit_words = match["unit"].split()
             unit = " ".join(unit_words)
@@ -806,9 +843,11 @@ def _context_year(text: str, start: int, end: int, at: int) -> tuple[int, str] |
     return nearby_year(text, [(at, at)])
 
 
-def _initials_fit(name: str, acronym: str) -> bool:
+def _initials_fit(name: str, acronym: str, *, exact: bool = False) -> bool:
     initials = "".join(word[0] for word in name.split() if word[0].isupper())
     letters = acronym.rstrip("s").upper()
+    if exact:
+        return initials == letters
     return len(letters) >= 2 and (letters in initials or initials.startswith(letters[:2]))
 
 
@@ -821,6 +860,10 @@ def _occurrence(text: str, quote: str) -> int:
             break
         count += 1
     return max(count, 1)
+
+
+def _fold(text: str) -> str:
+    return text.casefold().replace("\u2019", "'")
 
 
 def _most_common(items: list[str]) -> str | None:
