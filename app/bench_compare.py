@@ -549,28 +549,34 @@ def compare(options: Options, say: Callable[[str], None] = print) -> dict[str, A
         script.write_text(WRK_SCRIPT)
         for round_number in range(1, options.rounds + 1):
             for spec in specs:
-                with _started(spec, options, installed, workdir) as server:
+                try:
+                    with _started(spec, options, installed, workdir) as server:
+                        for query in queries:
+                            entry = entries[spec.key, query]
+                            document = COMPARED[query]["ours" if spec.flavour == "ours" else spec.flavour]
+                            answer = fetch(server.port, document)
+                            answers.setdefault((spec.key, query), answer)
+                            if answer.get("errors") or "data" not in answer:
+                                entry.error = json.dumps(answer.get("errors"))[:500]
+                                say(f"round {round_number} {spec.key:>11} {query:<10} ERROR {entry.error}")
+                                continue
+                            # PostgreSQL's backends count for the servers on PostgreSQL (SQLite works in-process).
+                            backends = database if spec.database_url == options.database_url else None
+                            sample = _measure(server, BenchQuery(query, document).body(), options, script, backends)
+                            sample.round = round_number
+                            entry.samples.append(sample)
+                            cpu = (sample.server_cpu_ms or 0) + (sample.database_cpu_ms or 0)
+                            say(
+                                f"round {round_number} {spec.key:>11} {query:<10} {sample.rps:>9,.0f} req/s"
+                                f"  p50 {sample.p50_ms} ms (1 connection: {sample.p50_single_ms} ms)"
+                                f"  CPU {cpu:.2f} ms/request"
+                            )
+                        memory.setdefault(spec.key, []).append(rss_mb(server.process.pid))
+                except RuntimeError as problem:  # a server that does not start, or wrk failing: the others go on
+                    first_line = str(problem).strip().splitlines()[0] if str(problem).strip() else repr(problem)
+                    say(f"round {round_number} {spec.key:>11} FAILED {first_line}")
                     for query in queries:
-                        entry = entries[spec.key, query]
-                        document = COMPARED[query]["ours" if spec.flavour == "ours" else spec.flavour]
-                        answer = fetch(server.port, document)
-                        answers.setdefault((spec.key, query), answer)
-                        if answer.get("errors") or "data" not in answer:
-                            entry.error = json.dumps(answer.get("errors"))[:500]
-                            say(f"round {round_number} {spec.key:>11} {query:<10} ERROR {entry.error}")
-                            continue
-                        # PostgreSQL's backends count for the servers on PostgreSQL (SQLite works in-process).
-                        backends = database if spec.database_url == options.database_url else None
-                        sample = _measure(server, BenchQuery(query, document).body(), options, script, backends)
-                        sample.round = round_number
-                        entry.samples.append(sample)
-                        cpu = (sample.server_cpu_ms or 0) + (sample.database_cpu_ms or 0)
-                        say(
-                            f"round {round_number} {spec.key:>11} {query:<10} {sample.rps:>9,.0f} req/s"
-                            f"  p50 {sample.p50_ms} ms (1 connection: {sample.p50_single_ms} ms)"
-                            f"  CPU {cpu:.2f} ms/request"
-                        )
-                    memory.setdefault(spec.key, []).append(rss_mb(server.process.pid))
+                        entries[spec.key, query].error = entries[spec.key, query].error or f"failed: {first_line}"
 
     verdicts = {}
     for query in queries:

@@ -283,7 +283,8 @@ async def test_examples_and_statement_count_queries_agree(seeded_db: str) -> Non
     cases += [(name, query, variables) for name, (query, variables) in EXTRA.items()]
     outcomes, problems = await _compare(seeded_db, cases)
     assert not problems, "\n\n".join(problems)
-    assert outcomes["identical"] == len(cases) - 2, outcomes  # all but search and the timeline chart
+    # all but search, the timeline chart and `within` (looked up by Strawberry first)
+    assert outcomes["identical"] == len(cases) - 3, outcomes
 
 
 async def test_generated_queries_agree(seeded_db: str) -> None:
@@ -297,8 +298,8 @@ async def test_generated_queries_agree(seeded_db: str) -> None:
     outcomes, problems = await _compare(seeded_db, cases)
     print(dict(outcomes))
     assert not problems, f"{len(problems)} disagreements; outcomes {dict(outcomes)}\n\n" + "\n\n".join(problems[:5])
-    # the compiler did answer many (277 to 309 of 500 as root fields were added: generated strings holding control characters are
-    # refused at the edge, BAD_USER_INPUT, before any SQL)
+    # the compiler did answer many (about 270 of 500 since issue 11's fields joined the mix: a query
+    # with a `within` filter, or an argument the generator got wrong, is Strawberry's to answer)
     assert outcomes["identical"] >= 250, outcomes
 
 
