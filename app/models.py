@@ -167,11 +167,26 @@ class Document(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
     # Coverage, computed by the seeder: sentences, those a fact cites, those the curator lists
-    # as stating no fact, and the (start, end) of every other sentence.
+    # as stating no fact (the others are rows of uncited_sentences).
     sentence_count: Mapped[int] = mapped_column(default=0, server_default="0")
     cited_count: Mapped[int] = mapped_column(default=0, server_default="0")
     no_fact_count: Mapped[int] = mapped_column(default=0, server_default="0")
-    uncited: Mapped[list[list[int]]] = mapped_column(JSON, default=list, server_default="[]")
+
+
+class UncitedSentence(Base):
+    """A sentence of a document that no fact cites and the curator did not list as stating no fact."""
+
+    __tablename__ = "uncited_sentences"
+    __table_args__ = (
+        UniqueConstraint("document_id", "start"),
+        CheckConstraint('start >= 0 AND "end" > start', name="span"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    start: Mapped[int]
+    end: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)
 
 
 class Country(Base):

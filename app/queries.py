@@ -420,12 +420,15 @@ async def fetch_pages(
             "every ordering ends with the row's primary key, its tie-breaker"
         )
         # Number the children on the sort keys alone (an index can answer that), then read whole
-        # rows for the numbered ones that make the pages only.
+        # rows for the numbered ones that make the pages only. Columns of the link table the
+        # statement joins (a participation's role) come along with the numbers.
+        own = [column for column in statement.selected_columns if any(column is c for c in table.c)]
+        linked = [column for column in statement.selected_columns if not any(column is c for c in table.c)]
         numbered = windowed.with_only_columns(
-            *key_columns, parent.label("parent_key"), number.label("row_number")
+            *key_columns, parent.label("parent_key"), number.label("row_number"), *linked
         ).subquery("numbered")
         return (
-            select(*statement.selected_columns, *numbered.c)
+            select(*own, *numbered.c)
             .select_from(numbered.join(table, identity == numbered.c[f"_k{len(keys) - 1}"]))
             .where(numbered.c["row_number"] <= bindparam("page_size"))
             .order_by(numbered.c["parent_key"], numbered.c["row_number"])

@@ -73,7 +73,8 @@ COUNT_QUERIES = [
 def generated(count: int) -> list[str]:
     """`count` queries, the same on every run, spread over the root fields."""
     found: list[str] = []
-    roots = sorted(build_schema(SDL).query_type.fields)  # type: ignore[union-attr]
+    # `rateLimit` is the client's own budget at the moment of asking: never compiled, never cached
+    roots = sorted(set(build_schema(SDL).query_type.fields) - {"rateLimit"})  # type: ignore[union-attr]
 
     @settings(
         max_examples=count,
@@ -282,7 +283,8 @@ async def test_examples_and_statement_count_queries_agree(seeded_db: str) -> Non
     cases += [(name, query, variables) for name, (query, variables) in EXTRA.items()]
     outcomes, problems = await _compare(seeded_db, cases)
     assert not problems, "\n\n".join(problems)
-    assert outcomes["identical"] == len(cases) - 2, outcomes  # all but search and the timeline chart
+    # all but search, the timeline chart and `within` (looked up by Strawberry first)
+    assert outcomes["identical"] == len(cases) - 3, outcomes
 
 
 async def test_generated_queries_agree(seeded_db: str) -> None:
@@ -296,7 +298,9 @@ async def test_generated_queries_agree(seeded_db: str) -> None:
     outcomes, problems = await _compare(seeded_db, cases)
     print(dict(outcomes))
     assert not problems, f"{len(problems)} disagreements; outcomes {dict(outcomes)}\n\n" + "\n\n".join(problems[:5])
-    assert outcomes["identical"] >= 300, outcomes  # the compiler did answer many
+    # the compiler did answer many (about 270 of 500 since issue 11's fields joined the mix: a query
+    # with a `within` filter, or an argument the generator got wrong, is Strawberry's to answer)
+    assert outcomes["identical"] >= 250, outcomes
 
 
 def test_the_rewriting_keeps_queries_valid() -> None:

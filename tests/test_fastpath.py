@@ -25,6 +25,21 @@ from tests.test_statement_counts import THREE_LEVELS, THREE_LEVELS_STATEMENTS
 EXAMPLES = sorted((PROJECT_ROOT / "app" / "examples").glob("*.graphql"))
 
 EXTRA = {
+    "issue 11's fields": (
+        """query($role: ParticipantRole) {
+             events(first: 60, filter: {from: "2000", to: "2019", place: "MNG"}) { totalCount
+               edges { cursor node { slug basis basisNote location place { __typename name basis country { code } }
+                 recurrence { __typename frequency since { edtf } until { edtf } description }
+                 occasion { slug date { edtf } }
+                 participants(first: 5, filter: {roleKind: $role}) { __typename totalCount
+                   edges { __typename cursor role roleKind basis basisNote node { code basis } } } } } }
+             country(code: "MNG") { events(filter: {participantRole: HOST}, first: 50) { totalCount nodes { slug } } }
+             statistics(first: 20) { nodes { slug basis places { name basis basisNote country { code } } } }
+             countries(first: 50) { nodes { code basis basisNote } }
+             memberships(first: 50) { nodes { slug basis basisNote } }
+             chairmanships(filter: {activeOn: "2019"}) { nodes { slug basis } } }""",
+        {"role": "HOST"},
+    ),
     "fragments and aliases": (
         """query { first: organizations(first: 3, orderBy: {field: SLUG, direction: DESC}) { ...page }
                    again: organizations(first: 2) { edges { cursor node { ...org } } pageInfo { startCursor endCursor } }
@@ -93,7 +108,9 @@ async def both_paths(url: str, query: str, variables: dict[str, Any] | None) -> 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 async def test_compiler_answers_the_examples_like_strawberry(seeded_db: str, path: Path) -> None:
     query = path.read_text(encoding="utf-8")
-    if "search(" in query or "timeline(" in query:  # not the compiler's: Strawberry answers them
+    # Not the compiler's: Strawberry answers them (search and the timeline aggregate in SQL of their
+    # own; a `within` filter looks its organization up first).
+    if any(marker in query for marker in ("search(", "timeline(", "within:")):
         with pytest.raises(compiler.Unsupported):
             await both_paths(seeded_db, query, None)
         return

@@ -34,7 +34,23 @@ def org_slugs(dataset: Dataset, reference: str) -> str:
     raise KeyError(reference)
 
 
+def recurs_within(fact: Fact, since: PartialDate | None, until: PartialDate | None) -> bool:
+    """A recurring event's occurrences reach [since, until]: every year from its `since` to its
+    `until` (open-ended), a biennial one every other year."""
+    recurrence = fact.values["recurrence"]
+    if until is not None and recurrence.since.earliest > until.latest:
+        return False
+    if since is not None and recurrence.until is not None and recurrence.until.latest < since.earliest:
+        return False
+    low = max(recurrence.since.year, since.earliest.year if since else 0)
+    high = min(recurrence.until.year if recurrence.until else 9999, until.latest.year if until else 9999)
+    step = 2 if recurrence.frequency == "BIENNIAL" else 1
+    return any(year >= low for year in range(recurrence.since.year, high + 1, step))
+
+
 def overlaps(fact: Fact, start: str, end: str, since: PartialDate | None, until: PartialDate | None) -> bool:
+    if fact.values.get("recurrence") is not None:
+        return recurs_within(fact, since, until)
     first = fact.values[start]
     if first is None:
         return False

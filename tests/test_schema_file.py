@@ -104,7 +104,11 @@ CONTRACT = {
         "endDate": ("PartialDate", {}),
         "location": ("String", {}),
         "organization": ("Organization", {}),
-        "participants": ("CountryConnection!", {}),
+        "participants": ("EventParticipantConnection!", {"filter": "EventParticipantFilter"}),
+        "recurrence": ("Recurrence", {}),
+        "place": ("Place", {}),
+        "basis": ("Basis!", {}),
+        "basisNote": ("String", {}),
         "partnerOrganizations": ("OrganizationConnection!", {}),
         "citations": ("[Citation!]!", {}),
     },
@@ -142,6 +146,34 @@ CONTRACT = {
         "startCursor": ("String", {}),
         "endCursor": ("String", {}),
     },
+    # Additions (issue 9 of ../shared/API.md)
+    "EventParticipantEdge": {
+        "cursor": ("String!", {}),
+        "node": ("Country!", {}),
+        "role": ("String", {}),
+        "roleKind": ("ParticipantRole!", {}),
+        "basis": ("Basis!", {}),
+    },
+    "EventParticipantConnection": {
+        "edges": ("[EventParticipantEdge!]!", {}),
+        "nodes": ("[Country!]!", {}),
+        "pageInfo": ("PageInfo!", {}),
+        "totalCount": ("Int!", {}),
+    },
+    "Recurrence": {
+        "frequency": ("RecurrenceFrequency!", {}),
+        "since": ("PartialDate!", {}),
+        "until": ("PartialDate", {}),
+        "description": ("String", {}),
+    },
+    "Place": {"name": ("String!", {}), "country": ("Country", {})},
+    "DocumentCoverage": {
+        "sentences": ("Int!", {}),
+        "cited": ("Int!", {}),
+        "noFact": ("Int!", {}),
+        "uncited": ("[Passage!]!", {}),
+    },
+    "Passage": {"text": ("String!", {}), "start": ("Int!", {}), "end": ("Int!", {})},
     "OrganizationConnection": {
         "edges": ("[OrganizationEdge!]!", {}),
         "nodes": ("[Organization!]!", {}),
@@ -149,6 +181,41 @@ CONTRACT = {
         "totalCount": ("Int!", {}),
     },
 }
+
+
+def test_issue_9_additions_are_served() -> None:
+    """The inputs, enums and fields of ../shared/API.md's "Additions (issue 9)"."""
+    served = schema._schema
+    for type_name in ("Country", "Membership", "Chairmanship", "Event", "Statistic"):
+        fields = served.get_type(type_name).fields  # type: ignore[union-attr]
+        assert str(fields["basis"].type) == "Basis!" and str(fields["basisNote"].type) == "String", type_name
+    assert str(served.get_type("Statistic").fields["places"].type) == "[Place!]!"  # type: ignore[union-attr]
+    assert str(served.get_type("Document").fields["coverage"].type) == "DocumentCoverage!"  # type: ignore[union-attr]
+    event_filter = served.get_type("EventFilter").fields  # type: ignore[union-attr]
+    assert str(event_filter["participantRole"].type) == "ParticipantRole"
+    assert str(event_filter["place"].type) == "String"
+    for name in ("MembershipFilter", "EventFilter", "ChairmanshipFilter", "StatisticFilter"):
+        assert str(served.get_type(name).fields["within"].type) == "String", name  # type: ignore[union-attr]
+    assert str(served.get_type("EventParticipantFilter").fields["roleKind"].type) == "ParticipantRole"  # type: ignore[union-attr]
+    country_events = served.get_type("Country").fields["events"]  # type: ignore[union-attr]
+    assert str(country_events.args["filter"].type) == "EventFilter"
+    enums = {
+        "ParticipantRole": {
+            "HOST",
+            "CHAIR",
+            "CO_CHAIR",
+            "CO_SPONSOR",
+            "SIGNATORY",
+            "MEMBER",
+            "PARTICIPANT",
+            "INVITEE",
+            "OTHER",
+        },
+        "RecurrenceFrequency": {"ANNUAL", "BIENNIAL", "IRREGULAR"},
+        "Basis": {"STATED", "INFERRED"},
+    }
+    for name, values in enums.items():
+        assert set(served.get_type(name).values) == values, name  # type: ignore[union-attr]
 
 
 def test_contract_names_are_served() -> None:

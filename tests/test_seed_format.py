@@ -16,6 +16,7 @@ from app.config import SEED_DIR
 from app.db import create_engine
 from app.seeding import SeedFailed, validate
 from app.seeding.country_codes import closest_codes
+from tests.conftest import make_api
 from tests.test_seeding import edit, run_cli, seeded
 
 RECORD = "seed-small/small.yaml: events[2] (slug 'conference-hosted')"
@@ -193,8 +194,9 @@ def test_seed_stores_places_roles_recurrence_basis_and_coverage(migrated_db: str
                         )
                     ),
                     "coverage": list(
-                        await conn.execute(select(d.c.sentence_count, d.c.cited_count, d.c.no_fact_count, d.c.uncited))
+                        await conn.execute(select(d.c.sentence_count, d.c.cited_count, d.c.no_fact_count))
                     ),
+                    "uncited": list(await conn.execute(select(models.UncitedSentence.__table__))),
                     "inferred countries": list(
                         await conn.execute(select(c.c.code).where(c.c.basis == "INFERRED").order_by(c.c.code))
                     ),
@@ -212,5 +214,35 @@ def test_seed_stores_places_roles_recurrence_basis_and_coverage(migrated_db: str
     assert ("Western Sahara", "ESH", "STATED") in found["places"]
     assert ("Helsinki", "FIN", "INFERRED") in found["places"]
     assert found["dprk"] == [("invitee", "INVITEE")]
-    assert found["coverage"] == [(57, 55, 2, [])]
+    assert found["coverage"] == [(57, 55, 2)]
+    assert found["uncited"] == []
     assert found["inferred countries"] == [("COD",), ("CUB",), ("FIN",)]
+
+
+async def test_uncited_sentences_are_stored_and_served(migrated_db: str, small_seed: Path) -> None:
+    edit(
+        small_seed / "small.yaml",
+        'no_fact:\n  - {quote: "The OSCE, unlike UNESCO, is not a UN body", reason: "a general statement (for the mention tests)"}\n',
+        "no_fact: []\n",
+    )
+    await asyncio.to_thread(seeded, migrated_db, small_seed)  # seeding writes uncited documents; --check refuses them
+    query = "{ documents { nodes { coverage { sentences cited noFact uncited { text start end } } } } }"
+    async for api in make_api(migrated_db, result_cache_size=0):
+        for _ in range(2):  # Strawberry's path, then the compiler's (checked against it)
+            data = await api.data(query)
+            assert data["documents"]["nodes"] == [
+                {
+                    "coverage": {
+                        "sentences": 6,
+                        "cited": 5,
+                        "noFact": 0,
+                        "uncited": [
+                            {
+                                "text": "The OSCE, unlike UNESCO, is not a UN body, and the LLDCs are a group.",
+                                "start": 34,
+                                "end": 103,
+                            }
+                        ],
+                    }
+                }
+            ]

@@ -54,13 +54,23 @@ from strawberry.types.arguments import convert_arguments
 from app import queries
 from app.schema.context import Context
 from app.schema.errors import PageSizeExceeded
-from app.schema.fields import NODE_TABLES, NODE_TYPES, ordering, spec_of, window
-from app.schema.listings import BASE, RELATIONS, citations, countries, mentions, organization_by_slug
+from app.schema.fields import NODE_TABLES, NODE_TYPES, ordering, relation_conditions, spec_of, window
+from app.schema.listings import (
+    BASE,
+    RELATIONS,
+    citations,
+    countries,
+    documents,
+    mentions,
+    organization_by_slug,
+    uncited_sentences,
+)
 from app.schema.relay import decode_id
 from app.schema.specs import (
     Column,
     ConnectionOf,
     DatePart,
+    Embedded,
     GlobalId,
     PartialDateOf,
     Reference,
@@ -73,7 +83,13 @@ from app.schema.specs import (
 MAX_KEYS = 50
 """Most keys one JSON object may have (PostgreSQL functions take at most 100 arguments)."""
 
-TABLES: dict[str, Table] = {**NODE_TABLES, "Citation": citations, "Mention": mentions}
+TABLES: dict[str, Table] = {
+    **NODE_TABLES,
+    "Citation": citations,
+    "Mention": mentions,
+    "Passage": uncited_sentences,
+    "DocumentCoverage": documents,
+}
 
 
 class Unsupported(Exception):
@@ -390,10 +406,16 @@ class _Walk:
             elif isinstance(spec, Reference):
                 columns.add(spec.column)
                 pairs.append((key, self.reference(spec, f"{alias}.{spec.column}", nodes)))
+            elif isinstance(spec, Embedded):
+                columns.add(spec.present)
+                built = self.obj(spec.target, alias, columns, self.subs(nodes))
+                pairs.append((key, f"CASE WHEN {alias}.{spec.present} IS NULL THEN NULL ELSE {built} END"))
             elif isinstance(spec, ConnectionOf) and spec.relation is not None:
                 columns.add("id")
                 args = self.arguments(type_name, nodes)
-                pairs.append((key, self.connection(spec.entity, args, nodes, RELATIONS[spec.relation], alias)))
+                connection_type = get_named_type(graphql_type.fields[name].type).name
+                relation = RELATIONS[spec.relation]
+                pairs.append((key, self.connection(spec.entity, args, nodes, relation, alias, connection_type)))
             elif isinstance(spec, RowsOf):
                 columns.add("id")
                 pairs.append((key, self.rows_of(spec, alias, nodes)))
@@ -451,15 +473,25 @@ class _Walk:
         nodes: list[FieldNode],
         relation: Any | None,
         parent_alias: str | None,
+        connection_type: str | None = None,
     ) -> str:
         tag, keys = ordering(entity, args.get("order_by"))
         paging = window(self.ctx, tag, keys, args)
         filter_input = args.get("filter")
-        conditions = filter_input.conditions() if filter_input is not None else []
+        if getattr(filter_input, "within", None) is not None:
+            # `within` names an organization that must exist (an unknown one is an error): Strawberry's
+            # path looks it up before reading, which one statement cannot do first.
+            raise Unsupported("filter.within")
+        conditions: list[Any] = []
+        if filter_input is not None:
+            conditions = relation_conditions(filter_input, relation) if relation else filter_input.conditions()
         alias = self.next("p")
         names = f"{alias}_"
-        fields = self.collect(f"{entity}Connection", self.subs(nodes))
+        connection_name = connection_type or f"{entity}Connection"
+        edge_name_of_type = connection_name.removesuffix("Connection") + "Edge"
+        fields = self.collect(connection_name, self.subs(nodes))
         columns: set[str] = {"id"}
+        linked: set[str] = set()  # the edge's own fields: columns of the relation's link rows
         pairs: list[tuple[str, str]] = []
         needs_page = False
         kept = f"{alias}._r <= :{names}size"
@@ -471,7 +503,7 @@ class _Walk:
         for key, field_nodes in fields.items():
             name = field_nodes[0].name.value
             if name == "__typename":
-                pairs.append((key, _literal(f"{entity}Connection")))
+                pairs.append((key, _literal(connection_name)))
             elif name == "totalCount":
                 count_sql = count_sql or self.count(entity, relation, conditions, filter_input, parent_alias, names)
                 pairs.append((key, count_sql))
@@ -482,16 +514,21 @@ class _Walk:
             elif name == "edges":
                 needs_page = True
                 edge_pairs = []
-                for edge_key, edge_nodes in self.collect(f"{entity}Edge", self.subs(field_nodes)).items():
+                for edge_key, edge_nodes in self.collect(edge_name_of_type, self.subs(field_nodes)).items():
                     edge_name = edge_nodes[0].name.value
                     if edge_name == "__typename":
-                        edge_pairs.append((edge_key, _literal(f"{entity}Edge")))
+                        edge_pairs.append((edge_key, _literal(edge_name_of_type)))
                     elif edge_name == "cursor":
                         edge_pairs.append((edge_key, self.json.cursor(tag, key_sql)))
                     elif edge_name == "node":
                         edge_pairs.append((edge_key, self.obj(entity, alias, columns, self.subs(edge_nodes))))
                     else:
-                        raise Unsupported(f"{entity}Edge.{edge_name}")
+                        edge_field, edge_spec = self.declared(edge_name_of_type, edge_name)
+                        if not isinstance(edge_spec, Column) or relation is None:
+                            raise Unsupported(f"{edge_name_of_type}.{edge_name}")
+                        column = edge_spec.column or edge_field.python_name
+                        linked.add(column)
+                        edge_pairs.append((edge_key, f"{alias}.{column}"))
                 pairs.append((key, self.json.agg(self.json.obj(edge_pairs), display, kept)))
             elif name == "pageInfo":
                 info = []
@@ -525,7 +562,8 @@ class _Walk:
             return f"(SELECT {built_connection})"
         table = TABLES[entity]
         statement = relation.statement if relation is not None else BASE[entity]
-        statement = statement.with_only_columns(*(table.c[c] for c in sorted(columns)))
+        link_columns = [c for c in statement.selected_columns if c.name in linked]
+        statement = statement.with_only_columns(*(table.c[c] for c in sorted(columns)), *link_columns)
         if conditions:
             statement = statement.where(*conditions)
         if relation is not None:
@@ -537,6 +575,7 @@ class _Walk:
             entity,
             relation.name if relation is not None else None,
             tuple(sorted(columns)),
+            tuple(sorted(linked)),
             tag,
             queries.window_shape(paging),
             repr(filter_input),

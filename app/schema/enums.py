@@ -21,12 +21,23 @@ if TYPE_CHECKING:  # the mirrors have the models' member names
     OrganizationKind = models.OrganizationKind
     EventKind = models.EventKind
     TenureStatus = models.TenureStatus
+    ParticipantRole = models.ParticipantRole
+    RecurrenceFrequency = models.RecurrenceFrequency
+    Basis = models.Basis
 else:
     OrganizationKind = _mirror(models.OrganizationKind, "What sort of body an organization is.")
     EventKind = _mirror(models.EventKind, "What sort of event an event is.")
     TenureStatus = _mirror(
         models.TenureStatus,
         "Whether a membership still holds, as far as the sources say; a missing end date alone is UNKNOWN.",
+    )
+    ParticipantRole = _mirror(
+        models.ParticipantRole, "What part a country took in an event, in few words (`role` has the source's words)."
+    )
+    RecurrenceFrequency = _mirror(models.RecurrenceFrequency, "How often a recurring event recurs.")
+    Basis = _mirror(
+        models.Basis,
+        'Whether the cited text states a fact or the curator inferred it ("Congo" read as the DRC).',
     )
 
 

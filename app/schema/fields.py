@@ -67,6 +67,7 @@ from app.schema.specs import (
     Column,
     ConnectionOf,
     DatePart,
+    Embedded,
     GlobalId,
     PartialDateOf,
     Reference,
@@ -207,13 +208,36 @@ def reference(column: str, target: str, *, description: str) -> Any:
     return _field(resolve, {"info": Info, "return": returned | None if nullable else returned}, description, spec)
 
 
-def connection(relation: str, *, description: str, filter: Any = None, order: Any = None) -> Any:
+def embedded(target: str, present: str, *, description: str, nullable: bool = True) -> Any:
+    """An object of type `target` read from this row's own columns; null when the column `present` is NULL."""
+
+    async def resolve(self: Any, info: Info) -> Any:
+        if self.row._mapping[present] is None:
+            return None
+        return from_row(ROW_TYPES[target], self.row)
+
+    returned: Any = Annotated[target, strawberry.lazy(TYPES_MODULE)]
+    spec = Embedded(target=target, present=present)
+    return _field(resolve, {"info": Info, "return": returned | None if nullable else returned}, description, spec)
+
+
+def connection(
+    relation: str,
+    *,
+    description: str,
+    filter: Any = None,
+    order: Any = None,
+    connection_type: Any = None,
+    edge_type: Any = None,
+) -> Any:
+    """A nested connection; `connection_type` and `edge_type` give its edges fields of their own
+    (the participants edge's `role`), declared as columns of the relation's rows."""
     entity = RELATIONS[relation].entity
 
     async def resolve(self: Any, info: Info, **args: Any) -> Any:
-        return await nested_connection(info, relation, self.row.id, args)
+        return await nested_connection(info, relation, self.row.id, args, connection_type, edge_type)
 
-    return _paged(resolve, entity, description, filter, order, relation)
+    return _paged(resolve, entity, description, filter, order, relation, connection_type)
 
 
 def root_connection(entity: str, *, description: str, filter: Any = None, order: Any = None) -> Any:
@@ -223,7 +247,15 @@ def root_connection(entity: str, *, description: str, filter: Any = None, order:
     return _paged(resolve, entity, description, filter, order, None)
 
 
-def _paged(resolve: Callable[..., Any], entity: str, description: str, filter: Any, order: Any, relation: Any) -> Any:
+def _paged(
+    resolve: Callable[..., Any],
+    entity: str,
+    description: str,
+    filter: Any,
+    order: Any,
+    relation: Any,
+    connection_type: Any = None,
+) -> Any:
     import inspect
 
     parameters = [
@@ -243,7 +275,7 @@ def _paged(resolve: Callable[..., Any], entity: str, description: str, filter: A
         inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotations[n]) for n in names
     ]
     item: Any = Annotated[entity, strawberry.lazy(TYPES_MODULE)]
-    annotations["return"] = Connection[item]
+    annotations["return"] = connection_type if connection_type is not None else Connection[item]
     resolve.__signature__ = inspect.Signature(parameters, return_annotation=annotations["return"])  # type: ignore[attr-defined]
     arguments = tuple("orderBy" if n == "order_by" else n for n in names)
     spec = ConnectionOf(arguments=arguments, entity=entity, relation=relation, filter=filter, order=order)
@@ -320,12 +352,13 @@ async def load_node(info: Info, type_name: str, pk: int) -> Any:
         return await queries.rows_by_key(ctx.db, ("node", type_name), BASE[type_name], table.c.id, keys)
 
     row = await ctx.loader(("node", type_name), load).load(pk)
-    return None if row is None else from_row(NODE_TYPES[type_name], row)
+    return None if row is None else from_row(ROW_TYPES[type_name], row)
 
 
+# The tables of the types a to-one reference can load by primary key: the Node types, and Place.
 NODE_TABLES = {
     name: BASE[name].selected_columns.id.table
-    for name in ("Organization", "Country", "Membership", "Chairmanship", "Event", "Statistic", "Document")
+    for name in ("Organization", "Country", "Membership", "Chairmanship", "Event", "Statistic", "Document", "Place")
 }
 
 
@@ -352,11 +385,35 @@ def window(ctx: Context, tag: str, keys: list[queries.SortKey], args: dict[str, 
     )
 
 
-def build_connection(entity: str, page: queries.Page, tag: str, keys: list[queries.SortKey], counter: Any) -> Any:
+def edge_of(edge_type: Any, row: Row[Any], cursor: str, node: Any) -> Any:
+    """An edge of a type with fields of its own: each read from the row by its declaration."""
+    values = {}
+    for field in edge_type.__strawberry_definition__.fields:
+        spec = spec_of(field)
+        reader = _reader(field, spec) if isinstance(spec, Column) else None
+        if reader is not None:
+            values[field.python_name] = reader(row)
+    return edge_type(row=row, cursor=cursor, node=node, **values)
+
+
+def build_connection(
+    entity: str,
+    page: queries.Page,
+    tag: str,
+    keys: list[queries.SortKey],
+    counter: Any,
+    connection_type: Any = None,
+    edge_type: Any = None,
+) -> Any:
     items = [from_row(ROW_TYPES[entity], row) for row in page.rows]
     cursors = [encode_cursor(tag, queries.cursor_values(row, keys)) for row in page.rows]
-    edges = [Edge(cursor=cursor, node=item) for cursor, item in zip(cursors, items, strict=True)]
-    return Connection(
+    if edge_type is None:
+        edges = [Edge(cursor=cursor, node=item) for cursor, item in zip(cursors, items, strict=True)]
+    else:
+        edges = [
+            edge_of(edge_type, row, cursor, item) for row, cursor, item in zip(page.rows, cursors, items, strict=True)
+        ]
+    return (connection_type or Connection)(
         edges=edges,
         nodes=items,
         page_info=PageInfo(
@@ -375,6 +432,7 @@ async def root_listing(info: Info, entity: str, args: dict[str, Any]) -> Any:
     tag, keys = ordering(entity, args.get("order_by"))
     paging = window(ctx, tag, keys, args)
     statement = BASE[entity]
+    await check_filter(ctx, args.get("filter"))
     if args.get("filter") is not None:
         statement = statement.where(*args["filter"].conditions())
     name = (entity, tag, repr(args.get("filter")))
@@ -386,7 +444,14 @@ async def root_listing(info: Info, entity: str, args: dict[str, Any]) -> Any:
     return build_connection(entity, page, tag, keys, counter)
 
 
-async def nested_connection(info: Info, relation_name: str, parent_id: int, args: dict[str, Any]) -> Any:
+async def nested_connection(
+    info: Info,
+    relation_name: str,
+    parent_id: int,
+    args: dict[str, Any],
+    connection_type: Any = None,
+    edge_type: Any = None,
+) -> Any:
     """A page of one parent's children, loaded with every sibling parent's in one statement."""
     ctx: Context = info.context
     relation = RELATIONS[relation_name]
@@ -394,8 +459,9 @@ async def nested_connection(info: Info, relation_name: str, parent_id: int, args
     paging = window(ctx, tag, keys, args)
     statement = relation.statement
     filter_input = args.get("filter")
+    await check_filter(ctx, filter_input)
     if filter_input is not None:
-        statement = statement.where(*filter_input.conditions())
+        statement = statement.where(*relation_conditions(filter_input, relation))
     statement_name = (relation_name, tag, repr(filter_input))
     identity = (relation_name, tag, paging, repr(filter_input))
 
@@ -411,7 +477,20 @@ async def nested_connection(info: Info, relation_name: str, parent_id: int, args
     async def counter() -> int:
         return await ctx.loader(("count", relation_name, repr(filter_input)), load_counts).load(parent_id)
 
-    return build_connection(relation.entity, page, tag, keys, counter)
+    return build_connection(relation.entity, page, tag, keys, counter, connection_type, edge_type)
+
+
+def relation_conditions(filter_input: Any, relation: Any) -> list[Any]:
+    """A nested list's filter conditions: a country's events filter on that country's participation."""
+    if relation.participation is not None:
+        return list(filter_input.conditions(participation=relation.participation))
+    return list(filter_input.conditions())
+
+
+async def check_filter(ctx: Context, filter_input: Any) -> None:
+    """Refuse a filter naming what does not exist (an unknown `within`), with BadUserInput; both paths call it."""
+    if filter_input is not None and hasattr(filter_input, "check"):
+        await filter_input.check(ctx)
 
 
 # -- coverage --------------------------------------------------------------------------------

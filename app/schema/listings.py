@@ -21,6 +21,9 @@ events: Table = models.Event.__table__  # type: ignore[assignment]
 participants: Table = models.EventParticipant.__table__  # type: ignore[assignment]
 partners: Table = models.EventPartnerOrganization.__table__  # type: ignore[assignment]
 statistics: Table = models.Statistic.__table__  # type: ignore[assignment]
+places: Table = models.Place.__table__  # type: ignore[assignment]
+statistic_places: Table = models.StatisticPlace.__table__  # type: ignore[assignment]
+uncited_sentences: Table = models.UncitedSentence.__table__  # type: ignore[assignment]
 documents: Table = models.Document.__table__  # type: ignore[assignment]
 citations: Table = models.Citation.__table__  # type: ignore[assignment]
 mentions: Table = models.Mention.__table__  # type: ignore[assignment]
@@ -95,7 +98,16 @@ BASE: dict[str, Select[Any]] = {
     "Statistic": select(statistics),
     "Document": select(*(c for c in documents.c if c.key != "text")),
     "Mention": select(mentions),
+    "Place": select(places),
 }
+
+# A participation's own columns, beside the country's: the participants edge reads them.
+PARTICIPATION = (
+    participants.c.role.label("edge_role"),
+    participants.c.role_kind.label("edge_role_kind"),
+    participants.c.basis.label("edge_basis"),
+    participants.c.basis_note.label("edge_basis_note"),
+)
 
 
 def organization_by_slug(value: Any) -> Select[Any]:
@@ -119,6 +131,9 @@ class Relation:
     # For a relation through a link table: the link rows alone. With no filter they count the
     # children (each link row has its child, by foreign key) without joining them.
     links: Select[Any] | None = None
+    # For a country's events: the participation (participants row) its statement joins, so that
+    # a role filter asks for that country's role.
+    participation: Table | None = None
 
     def counted(self, statement: Select[Any], filtered: bool) -> Select[Any]:
         """What `totalCount` counts: `statement` (the children, filters applied), or the links."""
@@ -158,13 +173,16 @@ RELATIONS = {
             BASE["Event"].join_from(events, participants, participants.c.event_id == events.c.id),
             participants.c.country_id,
             links=select(participants),
+            participation=participants,
         ),
         Relation("country.statistics", "Statistic", BASE["Statistic"], statistics.c.country_id),
         Relation("chairmanship.events", "Event", BASE["Event"], events.c.chairmanship_id),
         Relation(
             "event.participants",
             "Country",
-            BASE["Country"].join_from(countries, participants, participants.c.country_id == countries.c.id),
+            BASE["Country"]
+            .add_columns(*PARTICIPATION)
+            .join_from(countries, participants, participants.c.country_id == countries.c.id),
             participants.c.event_id,
             links=select(participants),
         ),

@@ -57,6 +57,14 @@ class ConnectionOf(Spec):
 
 
 @dataclass(frozen=True)
+class Embedded(Spec):
+    """An object made of the same row's columns (an event's recurrence): null when `present` is NULL."""
+
+    target: str = ""
+    present: str = ""
+
+
+@dataclass(frozen=True)
 class Structural(Spec):
     """A field of a connection, edge or page info: compiled with its connection."""
 

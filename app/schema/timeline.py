@@ -7,6 +7,10 @@ that numbers each bucket's items with a window function and keeps the first n of
 Bucketing (the enum values' descriptions say it to clients too):
 
 - An item's date is an event's `date` and a membership's or chairmanship's `startDate`.
+- A recurring event is an item of every year it recurs in (from its `recurrence.since` to its
+  `until`, or to the filter's `to` or this year; a biennial one every other year).
+- An event that happened at another (its `occasion`: an accession at a summit) is counted with
+  that event, not again: one happening, one count.
 - YEAR: the date's year, for dates known to a year, month or day. A date known only to its decade
   ("the 1980's") is not put in a year it may not be in: it gets the decade's own bucket, key "198X",
   ordered just after the bucket of the decade's first year. Undated items: the bucket with key null, last.
@@ -27,13 +31,13 @@ from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
-from sqlalchemy import Select, String, case, func, literal, select, union_all
+from sqlalchemy import Select, String, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.schema.context import Context, Info
 from app.schema.enums import DatePrecision, EventKind
 from app.schema.fields import strawberry_only_as
-from app.schema.filters import DATE_ARGUMENT, ChairmanshipFilter, EventFilter, MembershipFilter
+from app.schema.filters import DATE_ARGUMENT, ChairmanshipFilter, EventFilter, MembershipFilter, _date
 from app.schema.listings import chairmanships, events, memberships, organizations
 from app.schema.relay import page_window
 from app.schema.types import Chairmanship, Event, Membership, Organization, load_node
@@ -69,7 +73,11 @@ class TimelineGrouping(Enum):
 
 @strawberry.enum(description="The types of item a timeline counts.")
 class TimelineItemType(Enum):
-    EVENT = strawberry.enum_value("EVENT", description="Events, placed at their date.")
+    EVENT = strawberry.enum_value(
+        "EVENT",
+        description="Events, placed at their date; a recurring one in every year it recurs in; one that happened "
+        "at another (its `occasion`) counted with that one, not again.",
+    )
     MEMBERSHIP = strawberry.enum_value("MEMBERSHIP", description="Memberships, placed at their start date.")
     CHAIRMANSHIP = strawberry.enum_value("CHAIRMANSHIP", description="Chairmanships, placed at their start date.")
 
@@ -80,7 +88,8 @@ NODE_TYPE = {"EVENT": "Event", "MEMBERSHIP": "Membership", "CHAIRMANSHIP": "Chai
 
 @strawberry.input(
     description="Which items a timeline counts: the filters of `events`, `memberships` and `chairmanships`, "
-    "applied to each list as that list applies them, so a bucket counts what those lists would return."
+    "applied to each list as that list applies them, so a bucket counts what those lists would return (events "
+    "with `hasOccasion: false`: one that happened at another is counted with it)."
 )
 class TimelineFilter:
     kinds: list[EventKind] | None = strawberry.field(
@@ -133,6 +142,44 @@ def _branch(item_type: str, table: Any, prefix: str, kind: ColumnElement[Any], c
     ).where(*conditions)
 
 
+def _occurrences(given: TimelineFilter) -> Select[Any]:
+    """A recurring event once in each year it recurs in, within the filter's years: from its
+    `since` to its `until` (open-ended: to the filter's `to`, else this year), a biennial one every
+    other year. Each occurrence is an item of its year, ordered inside its bucket by the event's
+    `date` (its first occurrence), as the lists order it."""
+    since, until = _date(given.from_, "filter.from"), _date(given.to, "filter.to")
+    last = until.latest.year if until is not None else dt.date.today().year
+    first: Any = literal(since.earliest.year) if since is not None else select(func.min(events.c.since_year))
+    years = select(first.label("y") if since is not None else first.scalar_subquery().label("y")).cte(
+        "years", recursive=True
+    )
+    years = years.union_all(select((years.c.y + 1).label("y")).where(years.c.y < last))
+    undated_filter = TimelineFilter(kinds=given.kinds, organization=given.organization, country=given.country)
+    occurs = and_(
+        years.c.y >= events.c.since_year,
+        years.c.y <= func.coalesce(events.c.until_year, last),
+        or_(events.c.recurrence != "BIENNIAL", (years.c.y - events.c.since_year) % 2 == 0),
+    )
+    return (
+        select(
+            literal("EVENT", String).label("item_type"),
+            events.c.id.label("item_id"),
+            events.c.kind.label("kind"),
+            events.c.organization_id.label("organization_id"),
+            years.c.y.label("year"),
+            literal("YEAR", String).label("precision"),
+            events.c.date_earliest.label("earliest"),
+            events.c.date_latest.label("latest"),
+        )
+        .select_from(events.join(years, occurs))
+        .where(
+            events.c.recurrence.is_not(None),
+            events.c.occasion_id.is_(None),
+            *undated_filter.event_filter().conditions(),
+        )
+    )
+
+
 @dataclass(frozen=True)
 class TimelinePlan:
     """The statements of one timeline: its items with their bucket keys, grouped or ranked."""
@@ -149,7 +196,12 @@ class TimelinePlan:
         given = filter or TimelineFilter()
         branches = []
         if TimelineItemType.EVENT in wanted:
-            branches.append(_branch("EVENT", events, "date", events.c.kind, given.event_filter().conditions()))
+            # An event that happened at another (its `occasion`) is counted with it, not again.
+            conditions = [*given.event_filter().conditions(), events.c.occasion_id.is_(None)]
+            branches.append(
+                _branch("EVENT", events, "date", events.c.kind, [*conditions, events.c.recurrence.is_(None)])
+            )
+            branches.append(_occurrences(given))
         if given.kinds is None and TimelineItemType.MEMBERSHIP in wanted:
             conditions = given.membership_filter().conditions()
             branches.append(_branch("MEMBERSHIP", memberships, "start", literal("MEMBERSHIP", String), conditions))

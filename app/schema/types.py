@@ -10,12 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from sqlalchemy import select
 
 from app import queries
 from app.schema import filters as f
 from app.schema.conflicts import Conflict, conflicts_of
 from app.schema.context import Info
-from app.schema.enums import EventKind, OrganizationKind, TenureStatus
+from app.schema.enums import Basis, EventKind, OrganizationKind, ParticipantRole, RecurrenceFrequency, TenureStatus
 from app.schema.fields import (
     CITATIONS_IN_ORDER,
     DOCUMENT_TEXT,
@@ -31,6 +32,7 @@ from app.schema.fields import (
     column,
     compiled,
     connection,
+    embedded,
     from_row,
     load_node,
     partial_date,
@@ -38,10 +40,15 @@ from app.schema.fields import (
     row_type,
     rows_of,
     strawberry_only,
+    structural,
+    structural_resolver,
 )
-from app.schema.listings import BASE, co_chairs, countries, documents
-from app.schema.relay import Connection, Node
+from app.schema.listings import BASE, co_chairs, countries, documents, places, statistic_places, uncited_sentences
+from app.schema.relay import Connection, Node, PageInfo
 from app.schema.values import Citation, Mention, PartialDate
+
+BASIS = "STATED where the cited text says it; INFERRED where the curator read it into the text (`basisNote` says how)."
+BASIS_NOTE = 'For an INFERRED fact, what was inferred and why ("Congo" read as the DRC); null for a stated one.'
 
 
 def conflicts(entity_type: str, what: str) -> Any:
@@ -112,6 +119,8 @@ class Country(Node):
     code: str = column(description='ISO 3166-1 alpha-3 code: "MNG".')
     name: str = column(description='Common English name: "Mongolia".')
     aliases: list[str] = column(description='Other names the documents use: "the ROK".')
+    basis: Basis = column(description="Whether the text names this country (STATED) or the curator inferred it.")
+    basis_note: str | None = column(description=BASIS_NOTE)
     memberships = connection(
         "country.memberships",
         description="Its memberships of organizations and bodies.",
@@ -126,7 +135,8 @@ class Country(Node):
     )
     events = connection(
         "country.events",
-        description="Events it took part in (hosted, attended, co-sponsored, signed).",
+        description="Events it took part in (hosted, attended, co-sponsored, signed, was invited to); "
+        "`filter: {participantRole: HOST}` gives the events it hosted.",
         filter=f.EventFilter,
         order=f.EventOrder,
     )
@@ -150,6 +160,8 @@ class Membership(Node):
     status: TenureStatus = column(
         description="ONGOING or ENDED where the sources say so, else UNKNOWN (no end date is not 'ongoing')."
     )
+    basis: Basis = column(description=BASIS)
+    basis_note: str | None = column(description=BASIS_NOTE)
     member = reference("country_id", "Country", description="The member country.")
     organization = reference("organization_id", "Organization", description="The organization or body.")
     citations = citations_of("membership_id", description="Where the documents state this membership.")
@@ -176,6 +188,8 @@ class Chairmanship(Node):
     office_holder: str | None = column(description='Who held it: "Minister for Foreign Affairs of Mongolia".')
     start_date: PartialDate | None = partial_date("start", description="When it began; null where no source says.")
     end_date: PartialDate | None = partial_date("end", description="When it ended; null where no source says.")
+    basis: Basis = column(description=BASIS)
+    basis_note: str | None = column(description=BASIS_NOTE)
     organization = reference(
         "organization_id", "Organization", description="The body chaired: ESCAP, the Community of Democracies, ..."
     )
@@ -195,6 +209,71 @@ class Chairmanship(Node):
 
 
 @row_type
+@strawberry.type(description="A place as the documents name it, resolved to a country where the text allows.")
+class Place:
+    row: strawberry.Private[Any]
+    name: str = column(description='The name as the text gives it: "Ulaanbaatar", "Darfur", "Western Sahara".')
+    country = reference(
+        "country_id", "Country | None", description="The country it is in, where known: Darfur -> Sudan (SDN)."
+    )
+    basis: Basis = column(
+        description='Whether the text states the country ("Darfur and Abyei of Sudan") or the curator inferred '
+        "it (Helsinki is in Finland)."
+    )
+    basis_note: str | None = column(description=BASIS_NOTE)
+
+
+STATISTIC_PLACES = RowsOf(
+    entity="Place",
+    name="statistic.places",
+    statement=BASE["Place"]
+    .join_from(places, statistic_places, statistic_places.c.place_id == places.c.id)
+    .order_by(statistic_places.c.position, places.c.id),
+    parent=statistic_places.c.statistic_id,
+)
+
+
+@row_type
+@strawberry.type(description='How an event recurs: "annually held since 2014", "adopts every two years since 1998".')
+class Recurrence:
+    row: strawberry.Private[Any]
+    frequency: RecurrenceFrequency = column("recurrence", description="How often: ANNUAL, BIENNIAL or IRREGULAR.")
+    since: PartialDate = partial_date(description="When it began to recur (its first occurrence, where known).")
+    until: PartialDate | None = partial_date(
+        description="When it stopped; null: still recurring, as far as the sources say."
+    )
+    description: str | None = column("recurrence_description", description="The text's words for it.")
+
+
+@strawberry.type(description="A country's part in an event: the edge says how it took part.")
+class EventParticipantEdge:
+    row: strawberry.Private[Any]
+    cursor: str = structural(description="Opaque position of this item; pass to `after` or `before`.")
+    node: Country = structural(description="The country.")
+    role: str | None = column(
+        "edge_role", description='The source\'s words for its part: "host", "main co-sponsor", "incoming president".'
+    )
+    role_kind: ParticipantRole = column("edge_role_kind", description="Its part, in few words: HOST, INVITEE, ...")
+    basis: Basis = column(
+        "edge_basis", description="Whether the text states this part (STATED) or the curator inferred it."
+    )
+    basis_note: str | None = column("edge_basis_note", description=BASIS_NOTE)
+
+
+@strawberry.type(description="A page of an event's participants, each edge with the country's part.")
+class EventParticipantConnection:
+    edges: list[EventParticipantEdge] = structural(description="The page's countries, each with its part.")
+    nodes: list[Country] = structural(description="The page's countries, without their parts.")
+    page_info: PageInfo = structural(description="Cursors and whether more pages exist.")
+    counter: strawberry.Private[Any]
+
+    @structural_resolver
+    @strawberry.field(description="How many items the whole list has, filters applied (counted only when asked).")
+    async def total_count(self) -> int:
+        return int(await self.counter())
+
+
+@row_type
 @strawberry.type(description="Something that took place or was adopted, signed, launched or held.")
 class Event(Node):
     row: strawberry.Private[Any]
@@ -207,7 +286,26 @@ class Event(Node):
     end_date: PartialDate | None = partial_date(
         "end", description='Its last day, for multi-day events: "27-28 May 2019".'
     )
-    location: str | None = column(description='Where it took place: "Ulaanbaatar".')
+    location: str | None = column(description='Where it took place, as the text names it: "Ulaanbaatar" (`place` too).')
+    place = reference(
+        "place_id",
+        "Place | None",
+        description="Where it took place: the place as the text names it, with its country where the text allows.",
+    )
+    recurrence = embedded(
+        "Recurrence",
+        "recurrence",
+        description='How it recurs ("annually held since 2014"); null for a one-off event. Date filters and '
+        "`timeline` see a recurring event in every period it recurs in.",
+    )
+    occasion = reference(
+        "occasion_id",
+        "Event | None",
+        description="The event this one happened at or during (Mongolia's accession at the ASEM summit in "
+        "Helsinki); `timeline` counts it with that event, not again.",
+    )
+    basis: Basis = column(description=BASIS)
+    basis_note: str | None = column(description=BASIS_NOTE)
     organization = reference(
         "organization_id",
         "Organization | None",
@@ -218,9 +316,12 @@ class Event(Node):
     )
     participants = connection(
         "event.participants",
-        description="Countries taking part, hosting, co-sponsoring or signing.",
-        filter=f.CountryFilter,
+        description="Countries taking part, hosting, co-sponsoring, signing or invited; each edge says how "
+        "(`role`, `roleKind`).",
+        filter=f.EventParticipantFilter,
         order=f.CountryOrder,
+        connection_type=EventParticipantConnection,
+        edge_type=EventParticipantEdge,
     )
     partner_organizations = connection(
         "event.partnerOrganizations",
@@ -245,7 +346,19 @@ class Statistic(Node):
     organization = reference(
         "organization_id", "Organization | None", description="The organization the figure is about, if any."
     )
-    country = reference("country_id", "Country | None", description="The country the figure is about, if any.")
+    country = reference(
+        "country_id",
+        "Country | None",
+        description="The country the figure is about, if any (Mongolia, for Mongolia's peacekeepers abroad).",
+    )
+    places = rows_of(
+        STATISTIC_PLACES,
+        "list[Place]",
+        "The places the figure is about, in the text's order: \"serving in South Sudan, Western Sahara, Darfur "
+        'and Abyei of Sudan, ..." gives South Sudan (SSD), Western Sahara (ESH), Darfur (SDN), ...',
+    )
+    basis: Basis = column(description=BASIS)
+    basis_note: str | None = column(description=BASIS_NOTE)
     citations = citations_of("statistic_id", description="Where the documents give this figure.")
     conflicts = conflicts("statistic", "figure")
 
@@ -261,6 +374,36 @@ async def _document_text(self: Any, info: Info) -> str:
 
 
 @row_type
+@strawberry.type(description="A passage of a document: its text and offsets (`text[start:end]`).")
+class Passage:
+    row: strawberry.Private[Any]
+    text: str = column(description="The passage, as the document has it.")
+    start: int = column(description="Offset of its first character in `Document.text`.")
+    end: int = column(description="Offset just past its last character.")
+
+
+UNCITED = RowsOf(
+    entity="Passage",
+    name="document.uncited",
+    statement=select(uncited_sentences).order_by(uncited_sentences.c.start, uncited_sentences.c.id),
+    parent=uncited_sentences.c.document_id,
+)
+
+
+@row_type
+@strawberry.type(description="How much of a document the knowledge base covers, sentence by sentence.")
+class DocumentCoverage:
+    row: strawberry.Private[Any]
+    sentences: int = column("sentence_count", description="How many sentences the document has.")
+    cited: int = column("cited_count", description="How many a fact's citation quotes (in part or whole).")
+    no_fact: int = column(
+        "no_fact_count",
+        description="How many the curator lists as stating no fact (page chrome, a general statement).",
+    )
+    uncited = rows_of(UNCITED, "list[Passage]", "Every other sentence, in document order.")
+
+
+@row_type
 @strawberry.type(description="A source document, kept byte for byte; citation offsets refer to its text.")
 class Document(Node):
     row: strawberry.Private[Any]
@@ -270,6 +413,13 @@ class Document(Node):
     origin: str | None = column(description="Where it comes from.")
     sha256: str = column(description="SHA-256 of its UTF-8 text, to check a copy.")
 
+    coverage = embedded(
+        "DocumentCoverage",
+        "sentence_count",
+        nullable=False,
+        description="How much of the document the knowledge base covers: every sentence is cited by a fact, "
+        "listed by the curator as stating no fact, or uncited.",
+    )
     text: str = compiled(
         strawberry.field(
             resolver=_document_text,
@@ -301,6 +451,7 @@ __all__ = [
     "Mention",
     "Organization",
     "PartialDate",
+    "Place",
     "Special",
     "Statistic",
     "compiled",

@@ -32,6 +32,7 @@ REPORT_TYPES = (
     "statistics",
     "citations",
     "mentions",
+    "uncited sentences",
     "search entries",
     "conflicts",
 )
@@ -376,6 +377,17 @@ def write_dataset(conn: Connection, dataset: Dataset, progress: Progress) -> See
     _sync_conflicts(sync, t, dataset, {section: ids for section, (_column, ids) in subject_ids.items()}, document_ids)
 
     sync.rows(
+        "uncited sentences",
+        t["uncited_sentences"],
+        ("document_id", "start"),
+        {
+            (document_ids[slug], start): {"end": end, "text": dataset.documents[slug].text[start:end]}
+            for slug, coverage in dataset.coverage.items()
+            for start, end in coverage.uncited
+        },
+    )
+
+    sync.rows(
         "mentions",
         t["mentions"],
         ("organization_id", "document_id", "start"),
@@ -430,7 +442,6 @@ def coverage_columns(coverage: Coverage) -> dict[str, Any]:
         "sentence_count": coverage.sentences,
         "cited_count": coverage.cited,
         "no_fact_count": coverage.no_fact,
-        "uncited": [list(span) for span in coverage.uncited],
     }
 
 
