@@ -73,7 +73,8 @@ COUNT_QUERIES = [
 def generated(count: int) -> list[str]:
     """`count` queries, the same on every run, spread over the root fields."""
     found: list[str] = []
-    roots = sorted(build_schema(SDL).query_type.fields)  # type: ignore[union-attr]
+    # `rateLimit` is the client's own budget at the moment of asking: never compiled, never cached
+    roots = sorted(set(build_schema(SDL).query_type.fields) - {"rateLimit"})  # type: ignore[union-attr]
 
     @settings(
         max_examples=count,
