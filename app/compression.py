@@ -11,8 +11,9 @@ compressed once, not per request.
 from __future__ import annotations
 
 import gzip
+from functools import lru_cache
 
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.fastpath import LRU
@@ -23,6 +24,7 @@ except ImportError:  # pragma: no cover - brotli is a dependency; without it, gz
     brotli = None
 
 COMPRESSIBLE = ("application/json", "application/graphql-response+json", "application/graphql", "text/")
+COMPRESSIBLE_BYTES = tuple(prefix.encode() for prefix in COMPRESSIBLE)
 
 
 def _quality(value: str) -> float:
@@ -36,6 +38,7 @@ def _quality(value: str) -> float:
     return 1.0
 
 
+@lru_cache(maxsize=64)
 def choose_coding(accept_encoding: str) -> str | None:
     """`br` or `gzip` as the client accepts them (br preferred at equal quality), or None."""
     qualities: dict[str, float] = {}
@@ -70,19 +73,30 @@ class Compression:
         if scope["type"] != "http" or self.min_bytes <= 0:
             await self.app(scope, receive, send)
             return
-        accept_encoding = Headers(scope=scope).get("accept-encoding", "")
-        coding = choose_coding(accept_encoding) if accept_encoding else None
+        accept_encoding = b""
+        for name, value in scope["headers"]:
+            if name == b"accept-encoding":
+                accept_encoding = value
+                break
+        coding = choose_coding(accept_encoding.decode("latin-1")) if accept_encoding else None
         start: Message | None = None
 
         async def compressing_send(message: Message) -> None:
             nonlocal start
             if message["type"] == "http.response.start":
-                headers = Headers(raw=message.get("headers", []))
-                content_type = headers.get("content-type", "")
-                if not content_type.startswith(COMPRESSIBLE) or "content-encoding" in headers:
+                # One pass over the raw headers (no Headers objects: this runs for every answer).
+                content_type, encoded, vary = b"", False, b""
+                for name, value in message.get("headers", ()):
+                    if name == b"content-type":
+                        content_type = value
+                    elif name == b"content-encoding":
+                        encoded = True
+                    elif name == b"vary":
+                        vary = value
+                if encoded or not content_type.startswith(COMPRESSIBLE_BYTES):
                     await send(message)
                     return
-                if "accept-encoding" not in headers.get("vary", "").lower():
+                if b"accept-encoding" not in vary.lower():
                     MutableHeaders(scope=message).add_vary_header("Accept-Encoding")
                 start = message  # held until the body shows whether it is worth compressing
                 return
