@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             yield
         finally:
+            metrics.pending.flush()  # this worker's last samples, before it goes
             await watch.stop()
             await limiter.close()
             await view.persisted_queries.close()

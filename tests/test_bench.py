@@ -17,6 +17,7 @@ import pytest
 
 from app.bench import Options, benchmark, child_processes, parse_wrk, table
 from app.bench_compare import (
+    DEFAULT_CACHE,
     NotInstalled,
     _processes,
     compare,
@@ -220,6 +221,10 @@ def test_compare_with_postgraphile(databases: Databases, tmp_path: Path) -> None
     """A tiny side-by-side run: npm installs PostGraphile (once, into the cache), answers agree."""
     if shutil.which("wrk") is None or shutil.which("npm") is None:
         pytest.skip("needs wrk and npm (apt-get install -y wrk npm)")
+    try:  # once per machine: into ~/.cache/kb/postgraphile, outside the checkout
+        install_postgraphile(DEFAULT_CACHE, say=lambda _line: None)
+    except NotInstalled as problem:
+        pytest.skip(f"the npm registry did not serve PostGraphile: {problem}")
     url = databases.new("postgresql")
     upgrade(url)
     asyncio.run(seed_synthetic(url, 3))

@@ -1,4 +1,4 @@
-"""Both paths agree: every example, the statement-count queries and 500 queries generated from
+"""Both paths agree: every example, the statement-count queries and 600 queries generated from
 schema.graphql (hypothesis-graphql, a fixed seed; literal arguments turned into variables and
 selections into fragments, so both are exercised) run through Strawberry and through the
 compiler, on SQLite and PostgreSQL. The compiler must give the very same `data` (same values,
@@ -59,7 +59,7 @@ from tests.test_fastpath import EXTRA
 from tests.test_statement_counts import THREE_LEVELS
 
 SDL = (PROJECT_ROOT / "schema.graphql").read_text(encoding="utf-8")
-GENERATED = 500
+GENERATED = 600
 EXAMPLES = sorted((PROJECT_ROOT / "app" / "examples").glob("*.graphql"))
 COUNT_QUERIES = [
     (THREE_LEVELS, {"n": 3}),

@@ -450,16 +450,19 @@ class _Walk:
         alias = self.next("l")
         columns: set[str] = set()
         built = self.obj(spec.entity, alias, columns, self.subs(nodes))
-        table = TABLES[spec.entity]
-        statement: Select[Any] = spec.statement
-        order = list(statement._order_by_clauses)
-        inner = statement.with_only_columns(
-            *(table.c[c] for c in sorted(columns)), func.row_number().over(order_by=order).label("_r")
-        ).where(spec.parent == literal_column(f"{parent_alias}.id"))
         names = f"{alias}_"
+
+        def build() -> tuple[str, dict[str, Any]]:
+            table = TABLES[spec.entity]
+            statement: Select[Any] = spec.statement
+            order = list(statement._order_by_clauses)
+            inner = statement.with_only_columns(
+                *(table.c[c] for c in sorted(columns)), func.row_number().over(order_by=order).label("_r")
+            ).where(spec.parent == literal_column(f"{parent_alias}.id"))
+            return render(inner, self.dialect, names, {})
+
         sql, params = fragments.get(
-            ("rows", spec.name, tuple(sorted(columns)), parent_alias, names, self.dialect.name),
-            lambda: render(inner, self.dialect, names, {}),
+            ("rows", spec.name, tuple(sorted(columns)), parent_alias, names, self.dialect.name), build
         )
         self.params.update(params)
         return f"(SELECT {self.json.agg(built, f'{alias}._r', None)} FROM ({sql}) AS {alias})"
@@ -560,15 +563,6 @@ class _Walk:
         built_connection = self.json.obj(pairs)
         if not needs_page:
             return f"(SELECT {built_connection})"
-        table = TABLES[entity]
-        statement = relation.statement if relation is not None else BASE[entity]
-        link_columns = [c for c in statement.selected_columns if c.name in linked]
-        statement = statement.with_only_columns(*(table.c[c] for c in sorted(columns)), *link_columns)
-        if conditions:
-            statement = statement.where(*conditions)
-        if relation is not None:
-            statement = statement.where(relation.parent == literal_column(f"{parent_alias}.id"))
-        page = queries.page_statement(statement, keys, paging, runs=relation is None, names=names)
         values = queries.window_parameters(paging, names)
         shape = (
             "page",
@@ -583,7 +577,20 @@ class _Walk:
             names,
             self.dialect.name,
         )
-        sql, params = fragments.get(shape, lambda: render(page, self.dialect, names, values))
+
+        def build() -> tuple[str, dict[str, Any]]:
+            table = TABLES[entity]
+            statement = relation.statement if relation is not None else BASE[entity]
+            link_columns = [c for c in statement.selected_columns if c.name in linked]
+            statement = statement.with_only_columns(*(table.c[c] for c in sorted(columns)), *link_columns)
+            if conditions:
+                statement = statement.where(*conditions)
+            if relation is not None:
+                statement = statement.where(relation.parent == literal_column(f"{parent_alias}.id"))
+            page = queries.page_statement(statement, keys, paging, runs=relation is None, names=names)
+            return render(page, self.dialect, names, values)
+
+        sql, params = fragments.get(shape, build)
         self.params.update(params)
         self.params.update(values)
         self.params[f"{names}size"] = paging.size
@@ -604,21 +611,25 @@ class _Walk:
         parent_alias: str | None,
         names: str,
     ) -> str:
-        statement = relation.statement if relation is not None else BASE[entity]
-        if conditions:
-            statement = statement.where(*conditions)
-        if relation is not None:
-            counted = relation.counted(statement, filter_input is not None)
-            built = (
-                counted.with_only_columns(func.count())
-                .where(relation.parent == literal_column(f"{parent_alias}.id"))
-                .order_by(None)
-            )
-        else:
-            built = select(func.count()).select_from(statement.order_by(None).subquery())
         count_names = f"{names}n_"
         shape = ("count", entity, relation.name if relation else None, repr(filter_input), parent_alias, count_names)
-        sql, params = fragments.get((*shape, self.dialect.name), lambda: render(built, self.dialect, count_names, {}))
+
+        def build() -> tuple[str, dict[str, Any]]:
+            statement = relation.statement if relation is not None else BASE[entity]
+            if conditions:
+                statement = statement.where(*conditions)
+            if relation is not None:
+                counted = relation.counted(statement, filter_input is not None)
+                built = (
+                    counted.with_only_columns(func.count())
+                    .where(relation.parent == literal_column(f"{parent_alias}.id"))
+                    .order_by(None)
+                )
+            else:
+                built = select(func.count()).select_from(statement.order_by(None).subquery())
+            return render(built, self.dialect, count_names, {})
+
+        sql, params = fragments.get((*shape, self.dialect.name), build)
         self.params.update(params)
         return f"({sql})"
 
@@ -665,16 +676,20 @@ class _Walk:
         type_name = "Organization" if kind == "organization" else "Country"
         columns: set[str] = {"id"}
         built = self.obj(type_name, alias, columns, self.subs(nodes))
-        table = TABLES[type_name]
-        chosen = [table.c[c] for c in sorted(columns)]
-        if kind == "organization":
-            value = args["slug"].strip().lower()
-            statement = organization_by_slug(bindparam(f"{names}value")).with_only_columns(*chosen)
-        else:
-            value = args["code"].strip().upper()
-            statement = BASE["Country"].with_only_columns(*chosen).where(countries.c.code == bindparam(f"{names}value"))
+        value = args["slug"].strip().lower() if kind == "organization" else args["code"].strip().upper()
+
+        def build() -> tuple[str, dict[str, Any]]:
+            table = TABLES[type_name]
+            chosen = [table.c[c] for c in sorted(columns)]
+            parameter: Any = bindparam(f"{names}value")
+            if kind == "organization":
+                statement = organization_by_slug(parameter).with_only_columns(*chosen)
+            else:
+                statement = BASE["Country"].with_only_columns(*chosen).where(countries.c.code == parameter)
+            return render(statement, self.dialect, names, {f"{names}value": value})
+
         shape = ("lookup", kind, tuple(sorted(columns)), names, self.dialect.name)
-        sql, params = fragments.get(shape, lambda: render(statement, self.dialect, names, {f"{names}value": value}))
+        sql, params = fragments.get(shape, build)
         self.params.update(params)
         self.params[f"{names}value"] = value
         return f"(SELECT {built} FROM ({sql}) AS {alias})"

@@ -443,7 +443,8 @@ class HeavySlots:
     async def __aenter__(self) -> None:
         started = time.perf_counter()
         await self._semaphore.acquire()
-        metrics.HEAVY_WAIT.observe(time.perf_counter() - started)
+        metrics.pending.histogram(metrics.HEAVY_WAIT, time.perf_counter() - started)
+        metrics.pending.schedule()
 
     async def __aexit__(self, *_exc: object) -> None:
         self._semaphore.release()
