@@ -199,6 +199,9 @@ class ClientIdentity:
         return any(ip in network for network in self.proxies)
 
     def of(self, scope: Scope) -> str:
+        if not self.keys and not self.proxies:  # the common case: the peer's address, no header read
+            client = scope.get("client")
+            return f"ip:{client[0] if client else 'unknown'}"
         headers = Headers(scope=scope)
         key = headers.get("x-api-key")
         if key and self.keys:
