@@ -41,7 +41,12 @@ def ensure_sqlite_folder(url: URL) -> None:
 
 
 def create_engine(
-    url: str | URL, *, statement_timeout_ms: int | None = None, pool: bool = True, echo: bool = False
+    url: str | URL,
+    *,
+    statement_timeout_ms: int | None = None,
+    pool: bool = True,
+    echo: bool = False,
+    foreign_keys: bool = True,
 ) -> AsyncEngine:
     """An async engine with our per-connection settings.
 
@@ -49,6 +54,10 @@ def create_engine(
     SQLAlchemy (the documented recipe), so DDL and savepoints are transactional and a failed
     migrate or seed leaves the file as it was. Foreign keys are enforced and WAL lets several
     workers read while a seed writes.
+
+    `foreign_keys=False` is for migrations only: SQLite's ALTER TABLE procedure (a batch
+    migration copies a table and drops the old one) must run with enforcement off, and the
+    migration checks the keys itself before it commits (`PRAGMA foreign_key_check`).
     """
     target = async_url(url)
     kwargs: dict[str, Any] = {"echo": echo}
@@ -65,7 +74,7 @@ def create_engine(
     ensure_sqlite_folder(target)
     kwargs["connect_args"] = {"timeout": 30}
     engine = create_async_engine(target, **kwargs)
-    _install_sqlite_recipe(engine, statement_timeout_ms)
+    _install_sqlite_recipe(engine, statement_timeout_ms, foreign_keys)
     return engine
 
 
@@ -81,14 +90,13 @@ def _replace_connections_failing_their_ping(context: ExceptionContext) -> None:
         context.invalidate_pool_on_disconnect = False
 
 
-def _install_sqlite_recipe(engine: AsyncEngine, statement_timeout_ms: int | None) -> None:
+def _install_sqlite_recipe(engine: AsyncEngine, statement_timeout_ms: int | None, foreign_keys: bool) -> None:
     sync_engine = engine.sync_engine
+    enforcement = "foreign_keys = ON" if foreign_keys else "foreign_keys = OFF"
 
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        _set_pragmas(
-            dbapi_connection, "foreign_keys = ON", "journal_mode = WAL", "synchronous = NORMAL", "busy_timeout = 30000"
-        )
+        _set_pragmas(dbapi_connection, enforcement, "journal_mode = WAL", "synchronous = NORMAL", "busy_timeout = 30000")
         if statement_timeout_ms:
             install_sqlite_deadline(dbapi_connection, statement_timeout_ms)
 

@@ -33,14 +33,22 @@ def render(settings: Settings) -> str:
     items = []
     for example in examples():
         summary = example["query"].splitlines()[0].removeprefix("#").strip()
-        link = "/graphql?" + urlencode({"q": example["query"]}, quote_via=quote)
-        items.append(
-            f'        <li><a href="{html.escape(link)}"><code>{html.escape(example["name"])}.graphql</code></a>: '
-            f"{html.escape(summary)}</li>"
-        )
+        name = f"<code>{html.escape(example['name'])}.graphql</code>"
+        if settings.graphiql:
+            link = "/graphql?" + urlencode({"q": example["query"]}, quote_via=quote)
+            name = f'<a href="{html.escape(link)}">{name}</a>'
+        items.append(f"        <li>{name}: {html.escape(summary)}</li>")
+    if settings.graphiql:
+        explorer = '          <li><a class="primary" href="/graphql">Open the explorer (GraphiQL)</a></li>'
+        examples_lead = "Each opens in the explorer, ready to run (they are also its tabs)."
+    else:  # production mode turned the explorer off: link nothing that would only refuse
+        explorer = "          <li>The explorer (GraphiQL) is off in this deployment.</li>"
+        examples_lead = "The explorer is off in this deployment; the queries are in <code>app/examples/</code>."
     return Template((TEMPLATES_DIR / "landing.html").read_text(encoding="utf-8")).substitute(
         title=html.escape(TITLE),
         examples="\n".join(items),
+        explorer=explorer,
+        examples_lead=examples_lead,
         timeline_query=html.escape(TIMELINE_QUERY.read_text(encoding="utf-8")),
         timeline_script=TIMELINE_SCRIPT_URL,
         default_page_size=settings.default_page_size,

@@ -147,7 +147,9 @@ async def test_repeats_are_served_by_the_executor_then_the_cache(api: Api, caplo
 @pytest.fixture
 async def small_api(migrated_db: str, small_seed: Path) -> AsyncIterator[tuple[Api, str, Path]]:
     await asyncio.to_thread(lambda: asyncio.run(seed(migrated_db, small_seed)))
-    async for made in make_api(migrated_db, data_version_check_seconds=0):
+    # Every request reads the data version, listening or not: these tests are about what a re-seed
+    # changes, not about how fast its announcement arrives (tests/test_announce.py times that).
+    async for made in make_api(migrated_db, data_version_check_seconds=0, data_version_fallback_seconds=0):
         yield made, migrated_db, small_seed
 
 

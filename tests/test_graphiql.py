@@ -170,6 +170,18 @@ async def test_each_example_link_on_the_landing_page_opens_the_explorer(site: Ap
         assert page.status_code == 200 and 'id="graphiql"' in page.text
 
 
+async def test_in_production_the_landing_page_links_no_explorer(tmp_path: Path) -> None:
+    """GraphiQL is off in production mode: the page says so instead of linking pages that refuse."""
+    async for quiet in make_api(f"sqlite:///{tmp_path / 'unused.sqlite3'}", production=True):
+        response = await quiet.client.get("/", headers=BROWSER)
+        assert response.status_code == 200
+        links = re.findall(r'href="([^"]+)"', response.text)
+        assert not [link for link in links if link.startswith("/graphql")], links
+        assert "The explorer (GraphiQL) is off in this deployment." in response.text
+        assert (await quiet.client.get("/graphql", headers=BROWSER)).status_code != 200
+        assert "/schema.graphql" in links and "<code>nested.graphql</code>" in response.text
+
+
 # A real browser against a real server -------------------------------------------------------------------
 
 

@@ -72,3 +72,37 @@ def test_failed_migration_leaves_database_as_it_was(empty_db: str, monkeypatch: 
     with pytest.raises(RuntimeError, match="interrupted half-way"):
         upgrade(empty_db)
     assert table_names(empty_db) == before  # the FTS table made before the failure is gone too
+
+
+def test_upgrade_keeps_the_rows_of_a_database_seeded_before(empty_db: str) -> None:
+    """A database filled at an older revision upgrades in place: on SQLite a batch migration copies
+    tables that others point at (events -> chairmanships), which enforced foreign keys refused."""
+    upgrade(empty_db, "0005")
+
+    async def fill_and_count(statements: list[str]) -> list[int]:
+        engine = create_engine(empty_db, pool=False)
+        try:
+            async with engine.begin() as conn:
+                for statement in statements:
+                    await conn.exec_driver_sql(statement)
+                tables = ("countries", "organizations", "chairmanships", "events")
+                return [(await conn.exec_driver_sql(f"SELECT count(*) FROM {t}")).scalar_one() for t in tables]
+        finally:
+            await engine.dispose()
+
+    counts = asyncio.run(
+        fill_and_count(
+            [
+                "INSERT INTO countries (id, code, name, aliases) VALUES (1, 'MNG', 'Mongolia', '[]')",
+                "INSERT INTO organizations (id, slug, name, aliases, kind) VALUES (1, 'escap', 'ESCAP', '[]', 'OTHER')",
+                "INSERT INTO chairmanships (id, slug, organization_id, chair_id, title)"
+                " VALUES (1, 'escap-75', 1, 1, 'Chair of the 75th Session')",
+                "INSERT INTO events (id, slug, title, kind, chairmanship_id, organization_id)"
+                " VALUES (1, 'escap-75-session', 'The 75th Session', 'SESSION', 1, 1)",
+            ]
+        )
+    )
+    assert counts == [1, 1, 1, 1]
+    upgrade(empty_db)
+    assert asyncio.run(fill_and_count([])) == [1, 1, 1, 1]
+    command.check(alembic_config(empty_db))
