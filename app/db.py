@@ -96,7 +96,9 @@ def _install_sqlite_recipe(engine: AsyncEngine, statement_timeout_ms: int | None
 
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        _set_pragmas(dbapi_connection, enforcement, "journal_mode = WAL", "synchronous = NORMAL", "busy_timeout = 30000")
+        _set_pragmas(
+            dbapi_connection, enforcement, "journal_mode = WAL", "synchronous = NORMAL", "busy_timeout = 30000"
+        )
         if statement_timeout_ms:
             install_sqlite_deadline(dbapi_connection, statement_timeout_ms)
 
