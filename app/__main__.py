@@ -9,9 +9,12 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.config import get_settings
+
+if TYPE_CHECKING:
+    from app.bench import Options
 
 
 def _migrate(args: argparse.Namespace) -> int:
@@ -165,13 +168,11 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _bench(args: argparse.Namespace) -> int:
-    from app.bench import MODES, Options, benchmark, table
+def _bench_options(args: argparse.Namespace, **extra: Any) -> Options:
+    """The bench's options from the command line; `extra` for the side-by-side mode's own."""
+    from app.bench import MODES, Options
 
-    if args.compare:
-        return _bench_compare(args)
-
-    options = Options(
+    return Options(
         database_url=args.database_url or get_settings().database_url,
         workers=args.workers,
         duration=args.duration,
@@ -181,7 +182,17 @@ def _bench(args: argparse.Namespace) -> int:
         queries=args.queries.split(",") if args.queries else None,
         modes=tuple(MODES) if args.mode == "both" else (args.mode,),
         json_path=Path(args.json) if args.json else None,
+        **extra,
     )
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from app.bench import benchmark, table
+
+    if args.compare:
+        return _bench_compare(args)
+
+    options = _bench_options(args)
     # The server runs in its own session: on SIGTERM, unwind so that it is stopped too.
     signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(128 + signal.SIGTERM))
     try:
@@ -196,19 +207,10 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def _bench_compare(args: argparse.Namespace) -> int:
-    from app.bench import MODES, Options
     from app.bench_compare import compare
 
-    options = Options(
-        database_url=args.database_url or get_settings().database_url,
-        workers=args.workers,
-        duration=args.duration,
-        warmup=args.warmup,
-        connections=args.connections,
-        threads=args.threads,
-        queries=args.queries.split(",") if args.queries else None,
-        modes=tuple(MODES) if args.mode == "both" else (args.mode,),
-        json_path=Path(args.json) if args.json else None,
+    options = _bench_options(
+        args,
         compare=args.compare,
         rounds=args.rounds,
         single_connection=args.single_connection,
