@@ -139,6 +139,14 @@ def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def _python_float_text(value: str) -> str:
+    """PostgreSQL text of a float as Python writes it (1108.0, not 1108), for cursors and values alike."""
+    return (
+        f"CASE WHEN {value} = trunc({value}) AND abs({value}) < 1e16 "
+        f"THEN CAST(CAST({value} AS bigint) AS text) || '.0' ELSE CAST({value} AS text) END"
+    )
+
+
 class PostgresJson(Json):
     name = "postgresql"
 
@@ -165,10 +173,7 @@ class PostgresJson(Json):
         parts = []
         for expression, python_type in keys:
             if python_type is float:
-                value = (
-                    f"CASE WHEN {expression} = trunc({expression}) AND abs({expression}) < 1e16 "
-                    f"THEN CAST(CAST({expression} AS bigint) AS text) || '.0' ELSE CAST({expression} AS text) END"
-                )
+                value = _python_float_text(expression)
             elif python_type is int:
                 value = f"CAST({expression} AS text)"
             else:
@@ -185,12 +190,8 @@ class PostgresJson(Json):
         return f"CAST({value} AS text)"
 
     def float_value(self, value: str) -> str:
-        # As Python writes a float (1108.0, not 1108): `json` keeps the text it is given.
-        whole = f"CAST(CAST({value} AS bigint) AS text) || '.0'"
-        return (
-            f"CASE WHEN {value} = trunc({value}) AND abs({value}) < 1e16 THEN CAST({whole} AS json) "
-            f"ELSE CAST(CAST({value} AS text) AS json) END"
-        )
+        # `json` keeps the text it is given.
+        return f"CAST({_python_float_text(value)} AS json)"
 
 
 class SqliteJson(Json):
