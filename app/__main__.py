@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 from app.config import get_settings
 
 if TYPE_CHECKING:
-    from app.bench import Options
+    from app.tools.bench import Options
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    from app.migrations import downgrade, upgrade
+    from app.data.migrations import downgrade, upgrade
 
     url = args.database_url or get_settings().database_url
     started = time.perf_counter()
@@ -106,7 +106,7 @@ def _print_conflicts(conflicts: Sequence[Any], label: str) -> None:
 def _draft(args: argparse.Namespace) -> int:
     import time
 
-    from app.seeding.draft import draft_document
+    from app.curation.draft import draft_document
 
     text_path = Path(args.document)
     if text_path.suffix != ".txt" or not text_path.is_file():
@@ -127,7 +127,7 @@ def _draft(args: argparse.Namespace) -> int:
 
 
 def _seed_synthetic(args: argparse.Namespace) -> int:
-    from app.seeding.synthetic import SyntheticRefused, seed_synthetic
+    from app.tools.synthetic import SyntheticRefused, seed_synthetic
 
     url = args.database_url or get_settings().database_url
 
@@ -152,17 +152,17 @@ def _serve(args: argparse.Namespace) -> int:
         import uvicorn
 
         uvicorn.run(
-            "app.main:app",
+            "app.http.app:app",
             host=host,
             port=port,
             reload=True,
             log_level=settings.log_level,
             loop="uvloop",
-            http="app.http_limits:LimitedHttpToolsProtocol",
+            http="app.http.head_limits:LimitedHttpToolsProtocol",
             access_log=False,
         )
         return 0
-    from app.serving import serve
+    from app.http.serving import serve
 
     serve(settings, host=host, port=port, workers=args.workers or settings.workers)
     return 0
@@ -170,7 +170,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _bench_options(args: argparse.Namespace, **extra: Any) -> Options:
     """The bench's options from the command line; `extra` for the side-by-side mode's own."""
-    from app.bench import MODES, Options
+    from app.tools.bench import MODES, Options
 
     return Options(
         database_url=args.database_url or get_settings().database_url,
@@ -187,7 +187,7 @@ def _bench_options(args: argparse.Namespace, **extra: Any) -> Options:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from app.bench import benchmark, table
+    from app.tools.bench import benchmark, table
 
     if args.compare:
         return _bench_compare(args)
@@ -207,7 +207,7 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def _bench_compare(args: argparse.Namespace) -> int:
-    from app.bench_compare import compare
+    from app.tools.bench_compare import compare
 
     options = _bench_options(
         args,
@@ -230,7 +230,7 @@ def _bench_compare(args: argparse.Namespace) -> int:
 
 
 def _export_schema(_args: argparse.Namespace) -> int:
-    from app.schema import schema
+    from app.execution.executable import schema
 
     sys.stdout.write(schema.as_str() + "\n")
     return 0

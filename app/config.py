@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     log_level: str = Field("info", description="log level: debug, info, warning, error")
     cors_origins: list[str] = Field(default_factory=list, description="origins allowed by CORS")
     cors_allow_headers: list[str] = Field(
-        default_factory=list, description="request headers CORS allows besides the default list (app/cors.py)"
+        default_factory=list, description="request headers CORS allows besides the default list (app/http/cors.py)"
     )
     compress_min_bytes: int = Field(
         1_024, ge=0, description="answers this large or larger are sent with brotli or gzip when accepted (0: never)"
@@ -40,7 +40,9 @@ class Settings(BaseSettings):
     graphiql: bool | None = Field(None, description="serve GraphiQL at /graphql (default: not in production)")
     default_page_size: int = Field(20, ge=1, description="page size when first/last is omitted")
     max_page_size: int = Field(100, ge=1, description="largest first/last a client may ask for")
-    max_query_cost: int = Field(10_000, ge=1, description="most objects one query may ask for (app/schema/limits.py)")
+    max_query_cost: int = Field(
+        10_000, ge=1, description="most objects one query may ask for (app/execution/query_limits.py)"
+    )
     heavy_query_cost: int = Field(1_000, ge=1, description="operations costing this much or more take a heavy slot")
     max_heavy_operations: int = Field(1, ge=1, description="heavy operations executing at once per worker")
     max_query_depth: int = Field(12, ge=1, description="deepest field nesting allowed")
@@ -64,7 +66,7 @@ class Settings(BaseSettings):
         1.0, ge=0, description="how often a worker re-reads the data version that result caches and ETags key on"
     )
     data_version_fallback_seconds: float = Field(
-        30.0, ge=0, description="while re-seeds are announced (app/announce.py), how often a worker still re-reads"
+        30.0, ge=0, description="while re-seeds are announced (app/data/versions.py), how often a worker still re-reads"
     )
     apq_cache_size: int = Field(5_000, ge=1, description="persisted queries (APQ) kept per worker (LRU)")
     http_cache_max_age_seconds: int = Field(

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-from app.request_context import REQUEST_ID
+REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
+"""The ID of the request being served, for log lines written by code that has no handle on it."""
 
 
 class JsonFormatter(logging.Formatter):

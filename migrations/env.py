@@ -1,4 +1,4 @@
-"""Alembic environment: the URL comes from settings (or the caller), the metadata from app.models."""
+"""Alembic environment: the URL comes from settings (or the caller), the metadata from app.data.models."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from app.config import get_settings
-from app.db import create_engine
-from app.models import Base
+from app.data.engine import create_engine
+from app.data.models import Base
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):

@@ -26,7 +26,7 @@ mkdir -p "$DATA" artifacts
 organizations() {  # how many organizations a database holds (0 when it has none, or no tables)
   "$PYTHON" - "$1" <<'EOF' 2>/dev/null || echo 0
 import asyncio, sys
-from app.bench import describe_dataset
+from app.tools.bench import describe_dataset
 print(asyncio.run(describe_dataset(sys.argv[1])).organizations)
 EOF
 }

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Refresh app/static/graphiql/ from the npm registry, at the versions Strawberry's GraphiQL page names.
+"""Refresh app/http/static/graphiql/ from the npm registry, at the versions Strawberry's GraphiQL page names.
 
 Strawberry's page (strawberry/static/graphiql.html) loads its scripts and stylesheets from unpkg, each
 pinned to a version and an SRI hash. This script takes the same files from the packages' npm tarballs
 (fetched with `npm pack`, which checks each tarball's sha512), checks every file against the hash the
-page names, copies it with the package's licence to app/static/graphiql/<package>@<version>/, and
+page names, copies it with the package's licence to app/http/static/graphiql/<package>@<version>/, and
 rewrites manifest.json, which the app reads to serve the files and write the integrity attributes.
 
     python scripts/refresh_graphiql_assets.py          # download and rewrite (needs npm and the registry)
@@ -31,7 +31,7 @@ from typing import Any
 from strawberry.http.ides import get_graphql_ide_html
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-ASSETS_DIR = PROJECT_ROOT / "app" / "static" / "graphiql"
+ASSETS_DIR = PROJECT_ROOT / "app" / "http" / "static" / "graphiql"
 MANIFEST = ASSETS_DIR / "manifest.json"
 LICENSE_NAMES = ("LICENSE", "LICENSE.md", "LICENSE.txt", "LICENCE", "license", "license.md")
 # @graphiql/plugin-explorer's tarball has no licence file. It lives in github.com/graphql/graphiql, one

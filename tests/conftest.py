@@ -16,8 +16,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.config import SEED_DIR, Settings
-from app.main import create_app
-from app.migrations import upgrade
+from app.data.migrations import upgrade
+from app.http.app import create_app
 from app.seeding import seed
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -1,4 +1,4 @@
-"""A re-seed is announced to every worker at once (app/announce.py): PostgreSQL LISTEN/NOTIFY, or
+"""A re-seed is announced to every worker at once (app/data/versions.py): PostgreSQL LISTEN/NOTIFY, or
 Redis pub/sub for SQLite, so workers need not poll every second. The workers here poll only every
 60 s: the new data within a second can only be the announcement."""
 
@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from app.config import Settings
-from app.main import create_app
+from app.http.app import create_app
 from app.seeding import seed
 from tests.test_rate_limits import SHARED_REDIS, _require_redis
 

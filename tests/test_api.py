@@ -233,7 +233,7 @@ async def test_health_endpoints(api: Api) -> None:
 def test_readyz_fails_when_migrations_are_behind(migrated_db: str) -> None:
     import asyncio
 
-    from app.migrations import downgrade
+    from app.data.migrations import downgrade
     from tests.conftest import make_api
 
     downgrade(migrated_db, "0001")
@@ -247,7 +247,7 @@ def test_readyz_fails_when_migrations_are_behind(migrated_db: str) -> None:
 
     response = asyncio.run(probe())
     assert response.status_code == 503
-    from app.migrations import head_revision
+    from app.data.migrations import head_revision
 
     assert f"at migration 0001, expected {head_revision()}" in response.json()["reason"]
 

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.apq import PersistedQueries
+from app.http.persisted_queries import PersistedQueries
 from tests.conftest import Api, make_api
 
 QUERY = "query Escap($slug: String!) { organization(slug: $slug) { name acronym events(first: 2) { nodes { title citations { quote } } } } }"

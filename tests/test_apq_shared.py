@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from app.config import Settings
-from app.main import create_app
+from app.http.app import create_app
 from tests.services import free_port
 from tests.test_rate_limits import SHARED_REDIS, _require_redis
 

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from app.bench import Options, benchmark, child_processes, parse_wrk, table
-from app.bench_compare import (
+from app.data.migrations import upgrade
+from app.tools.bench import Options, benchmark, child_processes, parse_wrk, table
+from app.tools.bench_compare import (
     DEFAULT_CACHE,
     NotInstalled,
     _processes,
@@ -26,8 +27,7 @@ from app.bench_compare import (
     install_postgraphile,
     tree_cpu,
 )
-from app.migrations import upgrade
-from app.seeding.synthetic import seed_synthetic
+from app.tools.synthetic import seed_synthetic
 from tests.conftest import Databases
 
 WRK_OUTPUT = """Running 1s test @ http://127.0.0.1:8000/graphql

@@ -20,7 +20,7 @@ from graphql import (
     visit,
 )
 
-from app.schema import schema
+from app.execution.executable import schema
 
 EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "app" / "examples").glob("*.graphql"))
 

@@ -11,9 +11,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.db import create_engine, is_sqlite
-from app.queries import RequestDatabase
-from app.schema.faults import is_statement_timeout
+from app.data.engine import create_engine, is_sqlite
+from app.data.session import RequestDatabase
+from app.execution.faults import is_statement_timeout
 from tests.conftest import make_api
 
 PATHOLOGICAL = {

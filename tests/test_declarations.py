@@ -11,7 +11,8 @@ import pytest
 import strawberry
 from sqlalchemy.exc import OperationalError
 
-from app.schema import compiler, schema
+from app.execution import compiler
+from app.execution.executable import schema
 from app.schema.fields import SPEC, column, compiled, connection, strawberry_only, uncovered
 from app.schema.specs import ConnectionOf, Special
 from tests.conftest import Api, make_api
@@ -155,7 +156,7 @@ async def test_a_statement_timeout_on_the_fast_path_is_timeout_never_a_second_ru
 
 
 class _Interrupted(Exception):
-    """Stands for sqlite3's OperationalError("interrupted") (app/schema/faults.py reads the name)."""
+    """Stands for sqlite3's OperationalError("interrupted") (app/execution/faults.py reads the name)."""
 
 
 _Interrupted.__name__ = "OperationalError"

@@ -13,7 +13,7 @@ import httpx
 import pytest
 import yaml
 
-from app.migrations import upgrade
+from app.data.migrations import upgrade
 from app.seeding import seed
 from tests.conftest import FIXTURES, IN_CI, Databases
 from tests.live import PROJECT, LiveServer, free_port

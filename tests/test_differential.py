@@ -48,13 +48,14 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis_graphql import queries
 
 from app.config import PROJECT_ROOT, Settings
-from app.db import create_engine, create_sqlite_reader
-from app.queries import RequestDatabase
-from app.schema import compiler, schema
-from app.schema.context import Context
-from app.schema.errors import ApiError
-from app.schema.limits import check_document
-from app.schema.relay import encode_id
+from app.data.engine import create_engine, create_sqlite_reader
+from app.data.ids import encode_id
+from app.data.session import RequestDatabase
+from app.errors import ApiError
+from app.execution import compiler
+from app.execution.executable import schema
+from app.execution.query_limits import check_document
+from app.schema.runtime import Context
 from tests.test_fastpath import EXTRA
 from tests.test_statement_counts import THREE_LEVELS
 

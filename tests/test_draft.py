@@ -15,9 +15,9 @@ import pytest
 import yaml
 
 from app.config import SEED_DIR
+from app.curation.draft import draft_document
+from app.curation.draft_measure import measure
 from app.seeding import SeedFailed, validate
-from app.seeding.draft import draft_document
-from app.seeding.draft_measure import measure
 from tests.conftest import FIXTURES
 from tests.test_merging import by_slug, cited_by
 from tests.test_seeding import run_cli, snapshot

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy.exc import ProgrammingError
 
+from app.data.session import RequestDatabase
 from app.logs import JsonFormatter
-from app.queries import RequestDatabase
 from tests.conftest import Api, make_api
 
 SECRET_SQL = "SELECT password FROM secrets WHERE id = 42"

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from graphql import OperationDefinitionNode, build_schema, parse, validate
 
-from app.schema import schema
+from app.execution.executable import schema
 from tests.conftest import Api
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

@@ -14,10 +14,11 @@ import pytest
 from graphql import parse
 
 from app.config import PROJECT_ROOT, Settings
-from app.db import create_engine, create_sqlite_reader
-from app.queries import RequestDatabase
-from app.schema import compiler, schema
-from app.schema.context import Context
+from app.data.engine import create_engine, create_sqlite_reader
+from app.data.session import RequestDatabase
+from app.execution import compiler
+from app.execution.executable import schema
+from app.schema.runtime import Context
 from app.seeding import seed
 from tests.conftest import Api, make_api
 from tests.test_statement_counts import THREE_LEVELS, THREE_LEVELS_STATEMENTS
@@ -234,7 +235,7 @@ async def test_concurrent_misses_are_answered_once(api: Api, caplog: pytest.LogC
 
 
 def test_result_cache_is_bounded_by_bytes() -> None:
-    from app.fastpath import LRU
+    from app.lru import LRU
 
     cache = LRU(size=100, max_weight=1_000)
     for key in range(10):

@@ -9,7 +9,8 @@ import pytest
 from app.config import SEED_DIR
 from app.dates import PartialDate, parse_date
 from app.seeding import validate
-from app.seeding.dataset import Dataset, Fact
+from app.seeding.dataset import Dataset
+from app.seeding.facts import Fact
 from tests.conftest import Api
 
 

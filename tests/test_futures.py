@@ -9,9 +9,9 @@ import gc
 from collections.abc import Sequence
 from typing import Any
 
-from app.db import create_engine
-from app.queries import RequestDatabase
-from app.schema.context import Loader
+from app.data.engine import create_engine
+from app.data.session import RequestDatabase
+from app.schema.runtime import Loader
 
 
 async def test_a_failed_batch_whose_waiters_never_await_it_loses_nothing(tmp_path: Any) -> None:

@@ -19,7 +19,7 @@ import pytest
 import uvicorn
 
 from app.config import Settings
-from app.main import create_app
+from app.http.app import create_app
 from tests.conftest import IN_CI, Api, make_api
 
 if TYPE_CHECKING:
@@ -139,11 +139,11 @@ def test_committed_assets_match_strawberrys_page_and_their_hashes() -> None:
 
 
 def test_every_package_ships_with_its_licence() -> None:
-    manifest = json.loads((PROJECT_ROOT / "app" / "static" / "graphiql" / "manifest.json").read_text())
+    manifest = json.loads((PROJECT_ROOT / "app" / "http" / "static" / "graphiql" / "manifest.json").read_text())
     names = {package["name"] for package in manifest["packages"]}
     assert {asset["package"] for asset in manifest["assets"]} <= names
     for package in manifest["packages"]:
-        text = (PROJECT_ROOT / "app" / "static" / "graphiql" / package["license_file"]).read_text()
+        text = (PROJECT_ROOT / "app" / "http" / "static" / "graphiql" / package["license_file"]).read_text()
         assert package["license"] == "MIT" and "Permission is hereby granted" in text, package["name"]
         assert package["tarball"].startswith("https://registry.npmjs.org/")
 

@@ -1,4 +1,4 @@
-"""The lean path for repeated POSTs (app.hotpath): it answers exactly what the whole stack answers.
+"""The lean path for repeated POSTs (app.http.hotpath): it answers exactly what the whole stack answers.
 
 Each case is sent to two apps on the same database: one where the document is hot (answered
 before, so the lean path serves it) and one with the lean path off (the whole stack). Status,
@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-import app.main
-from app.hotpath import HotPath
-from app.view import GraphQLView
+import app.http.app
+from app.http.hotpath import HotPath
+from app.http.view import GraphQLView
 from tests.conftest import Api, make_api
 
 ORGS = "query Orgs($first: Int, $after: String) { organizations(first: $first, after: $after) { nodes { id name } } }"
@@ -51,7 +51,7 @@ class _Off(HotPath):
 async def apis(seeded_db: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[Api, Api]]:
     """(the app with the lean path, the app without it), both with the result cache off."""
     async for lean in make_api(seeded_db, result_cache_size=0, max_query_cost=50_000):
-        monkeypatch.setattr(app.main, "HotPath", _Off)
+        monkeypatch.setattr(app.http.app, "HotPath", _Off)
         async for whole in make_api(seeded_db, result_cache_size=0, max_query_cost=50_000):
             monkeypatch.undo()
             yield lean, whole

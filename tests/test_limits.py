@@ -12,7 +12,7 @@ import pytest
 from graphql import get_introspection_query
 
 from app.config import Settings
-from app.queries import RequestDatabase
+from app.data.session import RequestDatabase
 from tests.conftest import Api, make_api
 
 DEFAULTS = Settings()

@@ -18,12 +18,12 @@ from typing import Any
 
 import pytest
 
-from app import models
 from app.config import SEED_DIR
+from app.data import models
+from app.data.migrations import upgrade
 from app.dates import PartialDate, parse_date
-from app.migrations import upgrade
 from app.seeding import SeedFailed, seed, validate
-from app.seeding.dataset import CitationSpan, Fact
+from app.seeding.facts import CitationSpan, Fact
 from app.seeding.merging import Merger, Statement, place_refines
 from tests.conftest import ENGINES, FIXTURES, Api, Databases, make_api
 from tests.test_seeding import edit, run_cli, seeded, snapshot

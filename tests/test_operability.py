@@ -86,7 +86,7 @@ def test_two_workers_metrics_logs_and_a_clean_stop(seeded_db: str, tmp_path: Pat
         apq = json.dumps({"persistedQuery": {"version": 1, "sha256Hash": sha}})
         miss = httpx.get(server.url, params={"extensions": apq, "operationName": "Escap"})
         assert miss.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
-        time.sleep(1)  # each worker writes its samples at most app.metrics.FLUSH_SECONDS after a request
+        time.sleep(1)  # each worker writes its samples at most app.http.metrics.FLUSH_SECONDS after a request
         pages = []
         for _ in range(6):
             with httpx.Client() as client:

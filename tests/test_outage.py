@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.migrations import upgrade
+from app.data.migrations import upgrade
 from app.seeding import seed
 from tests.conftest import FIXTURES, make_api
 from tests.services import PrivatePostgres, free_port

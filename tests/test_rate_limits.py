@@ -1,4 +1,4 @@
-"""Per-client rate limits (app/ratelimit.py): a budget of cost points per window per client, reported
+"""Per-client rate limits (app/http/budgets.py): a budget of cost points per window per client, reported
 in `x-ratelimit-*` headers and `Query.rateLimit`, 429 + Retry-After + RATE_LIMITED past it; one
 budget for every worker through Redis, and per process (with a warning) when Redis goes away."""
 
@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from app.config import Settings
-from app.main import create_app
+from app.http.app import create_app
 from tests.conftest import IN_CI
 from tests.services import PrivateRedis
 

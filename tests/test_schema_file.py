@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from app.config import PROJECT_ROOT
-from app.schema import schema
+from app.execution.executable import schema
 from tests.conftest import Api
 
 

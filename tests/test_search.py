@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from app.config import SEED_DIR
-from app.migrations import upgrade
+from app.data.migrations import upgrade
 from app.seeding import seed
 from app.seeding.locate import passages
 from tests.conftest import Api, Databases, make_api

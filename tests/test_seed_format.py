@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from app import models
 from app.config import SEED_DIR
-from app.db import create_engine
+from app.data import models
+from app.data.engine import create_engine
 from app.seeding import SeedFailed, validate
 from app.seeding.country_codes import closest_codes
 from tests.conftest import make_api

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
-from app import models
 from app.config import PROJECT_ROOT, SEED_DIR
-from app.db import create_engine
+from app.data import models
+from app.data.engine import create_engine
 from app.seeding import SeedFailed, seed, validate
 from tests.conftest import FIXTURES
 

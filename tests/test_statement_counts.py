@@ -1,7 +1,7 @@
 """No N+1: the number of SQL statements depends on a query's shape, never on how many rows it returns.
 
 A document's first request is Strawberry's (one batched statement per list and level); every
-repeat the compiler answers is ONE statement (app/schema/compiler.py)."""
+repeat the compiler answers is ONE statement (app/execution/compiler.py)."""
 
 from __future__ import annotations
 
@@ -90,7 +90,7 @@ async def test_the_server_counts_real_statements(api: Api, seeded_db: str) -> No
     """The Server-Timing count is what the database saw: compare with an engine-level listener."""
     from sqlalchemy import event
 
-    from app.db import create_engine
+    from app.data.engine import create_engine
 
     seen: list[str] = []
     engine = create_engine(seeded_db)
@@ -101,9 +101,9 @@ async def test_the_server_counts_real_statements(api: Api, seeded_db: str) -> No
 
     event.listen(engine.sync_engine, "before_cursor_execute", count)
     from app.config import Settings
-    from app.queries import RequestDatabase
-    from app.schema import schema
-    from app.schema.context import Context
+    from app.data.session import RequestDatabase
+    from app.execution.executable import schema
+    from app.schema.runtime import Context
 
     context = Context(db=RequestDatabase(engine), settings=Settings(database_url=seeded_db))
     result = await schema.execute(THREE_LEVELS, variable_values={"n": 3}, context_value=context)
@@ -144,8 +144,8 @@ async def test_loads_waiting_for_the_connection_all_get_their_turn(seeded_db: st
 
     from sqlalchemy import text
 
-    from app.db import create_engine
-    from app.queries import RequestDatabase
+    from app.data.engine import create_engine
+    from app.data.session import RequestDatabase
 
     engine = create_engine(seeded_db)
     database = RequestDatabase(engine)  # the async path, as heavy operations and PostgreSQL use

@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from app import models
 from app.config import PROJECT_ROOT, SEED_DIR
+from app.data import models
+from app.data.engine import create_engine
+from app.data.migrations import upgrade
 from app.dates import from_parts
-from app.db import create_engine
-from app.migrations import upgrade
 from app.seeding import seed
-from app.seeding.synthetic import SyntheticRefused, seed_synthetic
+from app.tools.synthetic import SyntheticRefused, seed_synthetic
 from tests.conftest import Api, Databases, make_api
 
 NESTED = (PROJECT_ROOT / "app" / "examples" / "nested.graphql").read_text(encoding="utf-8")

@@ -16,8 +16,8 @@ import pytest
 import yaml
 
 from app.config import SEED_DIR
+from app.data.migrations import upgrade
 from app.dates import DatePrecision, PartialDate, parse_date, parse_span
-from app.migrations import upgrade
 from app.seeding import seed
 from tests.conftest import ENGINES, Api, Databases, make_api
 from tests.test_merging import with_overlap

@@ -14,11 +14,13 @@ import strawberry
 from sqlalchemy import Table, select
 from sqlalchemy.engine import Row
 
-from app import dates, models, queries
-from app.schema.context import Context, Info
+from app import dates
+from app.data import models, paging
+from app.data.paging import encode_cursor, page_window
 from app.schema.enums import DatePrecision
 from app.schema.fields import After, Before, First, Last, from_row, load_node, strawberry_only_as
-from app.schema.relay import Connection, Edge, Node, PageInfo, encode_cursor, page_window
+from app.schema.relay import Connection, Edge, Node, PageInfo
+from app.schema.runtime import Context, Info
 from app.schema.values import Citation, PartialDate
 
 conflicts: Table = models.Conflict.__table__  # type: ignore[assignment]
@@ -34,7 +36,7 @@ API_FIELDS = {
     "office_holder": "officeHolder",
 }
 DATE_FIELDS = frozenset({"start", "end", "end_date", "date", "as_of"})
-ORDER = [queries.SortKey(conflicts.c.id)]
+ORDER = [paging.SortKey(conflicts.c.id)]
 TAG = "Conflict:ID:ASC"
 
 
@@ -100,7 +102,7 @@ class Conflict:
         statement = select(conflict_values).order_by(conflict_values.c.conflict_id, conflict_values.c.position)
 
         async def load(keys: Sequence[int]) -> list[list[Row[Any]]]:
-            return await queries.rows_grouped_by(
+            return await paging.rows_grouped_by(
                 ctx.db, "conflict_values", statement, conflict_values.c.conflict_id, keys
             )
 
@@ -137,7 +139,7 @@ async def conflicts_of(info: Info, entity_type: str, pk: int) -> list[Conflict]:
     statement = select(conflicts).where(conflicts.c.entity_type == entity_type).order_by(conflicts.c.id)
 
     async def load(keys: Sequence[int]) -> list[list[Row[Any]]]:
-        return await queries.rows_grouped_by(ctx.db, ("conflicts", entity_type), statement, conflicts.c.entity_id, keys)
+        return await paging.rows_grouped_by(ctx.db, ("conflicts", entity_type), statement, conflicts.c.entity_id, keys)
 
     rows = await ctx.loader(("conflicts", entity_type), load).load(pk)
     return [Conflict.from_row(row) for row in rows]
@@ -197,12 +199,12 @@ class ConflictQueries:
         if filter is not None:
             statement = statement.where(*filter.conditions())
         name = ("conflicts", repr(filter))
-        page = await queries.fetch_page(ctx.db, name, statement, ORDER, window)
+        page = await paging.fetch_page(ctx.db, name, statement, ORDER, window)
         items = [Conflict.from_row(row) for row in page.rows]
-        cursors = [encode_cursor(TAG, queries.cursor_values(row, ORDER)) for row in page.rows]
+        cursors = [encode_cursor(TAG, paging.cursor_values(row, ORDER)) for row in page.rows]
 
         async def counter() -> int:
-            return await queries.count(ctx.db, name, statement)
+            return await paging.count(ctx.db, name, statement)
 
         return Connection(
             edges=[Edge(cursor=cursor, node=item) for cursor, item in zip(cursors, items, strict=True)],

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import strawberry
 
-from app import models
+from app.data import models
 from app.dates import DatePrecision as _DatePrecision
 
 

@@ -3,7 +3,7 @@
 A declaration makes the Strawberry field (its type, arguments and description: the SDL,
 validation and introspection stay Strawberry's) and carries, in the field's `metadata`, a
 *spec* saying what it reads. Strawberry's resolvers (below) and the SQL compiler
-(`app.schema.compiler`) both work from that spec, so adding a field, an argument or a filter
+(`app.execution.compiler`) both work from that spec, so adding a field, an argument or a filter
 is one change in one place. `uncovered(schema)` lists every field of the schema that has
 neither a spec nor an explicit Strawberry-only mark; a test requires it to be empty.
 
@@ -22,11 +22,11 @@ How to declare, in a `@strawberry.type` of `app/schema/types.py` (or `values.py`
     # a to-one reference: the foreign key column on this row, the target type (`| None` if it may be null)
     organization = reference("organization_id", "Organization | None", description="...")
 
-    # a connection (Relay paging, keyset cursors) over a relation of app/schema/listings.py,
+    # a connection (Relay paging, keyset cursors) over a relation of app/data/listings.py,
     # with its filter and order inputs (each filter's `conditions()` is the SQL for both paths)
     events = connection("organization.events", description="...", filter=f.EventFilter, order=f.EventOrder)
 
-    # a root list (in app/schema/query.py): a listing of app/schema/listings.py's BASE
+    # a root list (in app/schema/query.py): a listing of app/data/listings.py's BASE
     events = root_connection("Event", description="...", filter=f.EventFilter, order=f.EventOrder)
 
     # a plain list of rows grouped by a column of another listing: citations of a fact
@@ -58,10 +58,13 @@ from sqlalchemy.engine import Row
 from strawberry.types.base import StrawberryList, StrawberryOptional
 from strawberry.types.field import StrawberryField
 
-from app import queries
-from app.schema.context import Context, Info
-from app.schema.listings import BASE, ORDERINGS, RELATIONS, citations, documents
-from app.schema.relay import Connection, Edge, PageInfo, encode_cursor, encode_id, page_window
+from app.data import paging
+from app.data.ids import encode_id
+from app.data.listings import BASE, ORDERINGS, RELATIONS, citations, documents
+from app.data.paging import encode_cursor, page_window
+from app.schema.filters import DEFAULT_ORDER, OrderDirection
+from app.schema.relay import Connection, Edge, PageInfo
+from app.schema.runtime import Context, Info
 from app.schema.specs import (
     SPEC,
     Column,
@@ -121,9 +124,8 @@ def row_type(cls: Any) -> Any:
 def _reader(field: StrawberryField, spec: Spec) -> Callable[[Row[Any]], Any] | None:
     if isinstance(spec, PartialDateOf):
         prefix = spec.prefix or field.python_name
-        from app.schema.values import PartialDate  # the value type is declared with these helpers
-
-        return lambda row: PartialDate.of(row, prefix)
+        value_type = field.type.of_type if isinstance(field.type, StrawberryOptional) else field.type
+        return lambda row: value_type.of(row, prefix)  # type: ignore[union-attr]  # PartialDate (app.schema.values)
     if not isinstance(spec, Column):
         return None
     name = spec.column or field.python_name
@@ -304,7 +306,7 @@ def _rows_of(spec: RowsOf, annotation: str, description: str) -> Any:
         ctx: Context = info.context
 
         async def load(keys: Sequence[int]) -> list[list[Row[Any]]]:
-            return await queries.rows_grouped_by(ctx.db, spec.name, spec.statement, spec.parent, keys)
+            return await paging.rows_grouped_by(ctx.db, spec.name, spec.statement, spec.parent, keys)
 
         rows = await ctx.loader(("rows", spec.name), load).load(self.row.id)
         return [from_row(ROW_TYPES[spec.entity], row) for row in rows]
@@ -349,7 +351,7 @@ async def load_node(info: Info, type_name: str, pk: int) -> Any:
     table = NODE_TABLES[type_name]
 
     async def load(keys: Sequence[int]) -> list[Row[Any] | None]:
-        return await queries.rows_by_key(ctx.db, ("node", type_name), BASE[type_name], table.c.id, keys)
+        return await paging.rows_by_key(ctx.db, ("node", type_name), BASE[type_name], table.c.id, keys)
 
     row = await ctx.loader(("node", type_name), load).load(pk)
     return None if row is None else from_row(ROW_TYPES[type_name], row)
@@ -362,17 +364,15 @@ NODE_TABLES = {
 }
 
 
-def ordering(entity: str, order_by: Any) -> tuple[str, list[queries.SortKey]]:
+def ordering(entity: str, order_by: Any) -> tuple[str, list[paging.SortKey]]:
     """The cursor tag and sort keys of a listing's ordering (its default when `order_by` is None)."""
-    from app.schema.filters import DEFAULT_ORDER, OrderDirection
-
     field_name = order_by.field.name if order_by is not None else DEFAULT_ORDER[entity]
     descending = order_by is not None and order_by.direction is OrderDirection.DESC
     tag = f"{entity}:{field_name}:{'DESC' if descending else 'ASC'}"
     return tag, ORDERINGS[entity][field_name](descending)
 
 
-def window(ctx: Context, tag: str, keys: list[queries.SortKey], args: dict[str, Any]) -> queries.Window:
+def window(ctx: Context, tag: str, keys: list[paging.SortKey], args: dict[str, Any]) -> paging.Window:
     return page_window(
         first=args.get("first"),
         after=args.get("after"),
@@ -398,15 +398,15 @@ def edge_of(edge_type: Any, row: Row[Any], cursor: str, node: Any) -> Any:
 
 def build_connection(
     entity: str,
-    page: queries.Page,
+    page: paging.Page,
     tag: str,
-    keys: list[queries.SortKey],
+    keys: list[paging.SortKey],
     counter: Any,
     connection_type: Any = None,
     edge_type: Any = None,
 ) -> Any:
     items = [from_row(ROW_TYPES[entity], row) for row in page.rows]
-    cursors = [encode_cursor(tag, queries.cursor_values(row, keys)) for row in page.rows]
+    cursors = [encode_cursor(tag, paging.cursor_values(row, keys)) for row in page.rows]
     if edge_type is None:
         edges = [Edge(cursor=cursor, node=item) for cursor, item in zip(cursors, items, strict=True)]
     else:
@@ -430,16 +430,16 @@ async def root_listing(info: Info, entity: str, args: dict[str, Any]) -> Any:
     """A root list: filtered in SQL, read by keyset, counted only when `totalCount` is asked."""
     ctx: Context = info.context
     tag, keys = ordering(entity, args.get("order_by"))
-    paging = window(ctx, tag, keys, args)
+    requested = window(ctx, tag, keys, args)
     statement = BASE[entity]
     await check_filter(ctx, args.get("filter"))
     if args.get("filter") is not None:
         statement = statement.where(*args["filter"].conditions())
     name = (entity, tag, repr(args.get("filter")))
-    page = await queries.fetch_page(ctx.db, name, statement, keys, paging)
+    page = await paging.fetch_page(ctx.db, name, statement, keys, requested)
 
     async def counter() -> int:
-        return await queries.count(ctx.db, name, statement)
+        return await paging.count(ctx.db, name, statement)
 
     return build_connection(entity, page, tag, keys, counter)
 
@@ -456,21 +456,21 @@ async def nested_connection(
     ctx: Context = info.context
     relation = RELATIONS[relation_name]
     tag, keys = ordering(relation.entity, args.get("order_by"))
-    paging = window(ctx, tag, keys, args)
+    requested = window(ctx, tag, keys, args)
     statement = relation.statement
     filter_input = args.get("filter")
     await check_filter(ctx, filter_input)
     if filter_input is not None:
         statement = statement.where(*relation_conditions(filter_input, relation))
     statement_name = (relation_name, tag, repr(filter_input))
-    identity = (relation_name, tag, paging, repr(filter_input))
+    identity = (relation_name, tag, requested, repr(filter_input))
 
-    async def load_pages(parent_ids: Sequence[int]) -> list[queries.Page]:
-        return await queries.fetch_pages(ctx.db, statement_name, statement, relation.parent, parent_ids, keys, paging)
+    async def load_pages(parent_ids: Sequence[int]) -> list[paging.Page]:
+        return await paging.fetch_pages(ctx.db, statement_name, statement, relation.parent, parent_ids, keys, requested)
 
     async def load_counts(parent_ids: Sequence[int]) -> list[int]:
         counted = relation.counted(statement, filter_input is not None)
-        return await queries.count_by_parent(ctx.db, statement_name, counted, relation.parent, parent_ids)
+        return await paging.count_by_parent(ctx.db, statement_name, counted, relation.parent, parent_ids)
 
     page = await ctx.loader(("page", *identity), load_pages).load(parent_id)
 

@@ -11,10 +11,7 @@ import strawberry
 from sqlalchemy import Date, and_, case, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.dates import DateParseError, PartialDate, parse_date
-from app.schema.enums import EventKind, OrganizationKind, ParticipantRole, TenureStatus
-from app.schema.errors import BadUserInput
-from app.schema.listings import (
+from app.data.listings import (
     chairmanships,
     co_chairs,
     countries,
@@ -25,9 +22,12 @@ from app.schema.listings import (
     places,
     statistics,
 )
+from app.dates import DateParseError, PartialDate, parse_date
+from app.errors import BadUserInput
+from app.schema.enums import EventKind, OrganizationKind, ParticipantRole, TenureStatus
 
 if TYPE_CHECKING:
-    from app.schema.context import Context
+    from app.schema.runtime import Context
 
 Conditions = list[ColumnElement[bool]]
 

@@ -8,27 +8,20 @@ from typing import Annotated, Any
 
 import strawberry
 
-from app import queries, search
+from app.data import paging, search
+from app.data.ids import decode_id
+from app.data.listings import BASE, countries, organization_by_slug
+from app.data.paging import encode_cursor, page_window
+from app.errors import PageSizeExceeded
 from app.schema import filters as f
 from app.schema.about import AboutQueries
 from app.schema.conflicts import ConflictQueries
-from app.schema.context import Context, Info
-from app.schema.errors import PageSizeExceeded
 from app.schema.fields import After, First, compiled_as, from_row, load_node, root_connection, strawberry_only_as
-from app.schema.listings import BASE, countries, organization_by_slug
 from app.schema.rate_limit import RateLimitQueries
-from app.schema.relay import Node, PageInfo, decode_id, encode_cursor, page_window
+from app.schema.relay import Node, PageInfo
+from app.schema.runtime import Context, Info
 from app.schema.timeline import TimelineQueries
-from app.schema.types import (
-    NODE_TYPES,
-    Chairmanship,
-    Country,
-    Document,
-    Event,
-    Membership,
-    Organization,
-    Statistic,
-)
+from app.schema.types import NODE_TYPES, Chairmanship, Country, Document, Event, Membership, Organization, Statistic
 
 SearchResult = Annotated[
     Organization | Country | Membership | Chairmanship | Event | Statistic | Document,
@@ -84,7 +77,7 @@ class SearchResultConnection:
 
 
 # The types of a search cursor's values: (tier, title length, relevance, entry id).
-SEARCH_KEYS = [queries.SortKey(search.SearchEntry.__table__.c.id, python_type=t) for t in search.KEY_TYPES]
+SEARCH_KEYS = [paging.SortKey(search.SearchEntry.__table__.c.id, python_type=t) for t in search.KEY_TYPES]
 
 
 @strawberry.type(
@@ -181,7 +174,7 @@ class Query(TimelineQueries, ConflictQueries, RateLimitQueries, AboutQueries):
         order=f.DocumentOrder,
     )
 
-    @strawberry_only_as("search ranks in app/search.py, with snippets")
+    @strawberry_only_as("search ranks in app/data/search.py, with snippets")
     @strawberry.field(
         description="Full-text search over every object and every document passage, best first. "
         "Every word must match (English stemming: 'chaired' finds 'chair')."

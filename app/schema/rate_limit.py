@@ -1,4 +1,4 @@
-"""`Query.rateLimit`: the client's rate-limit budget, as GitHub reports it (app/ratelimit.py)."""
+"""`Query.rateLimit`: the client's rate-limit budget, as GitHub reports it (app/http/budgets.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import time
 
 import strawberry
 
-from app.schema.context import Info
 from app.schema.fields import strawberry_only_as
+from app.schema.runtime import Info
 
 
 @strawberry.type(description="This client's rate-limit budget in the current window (GitHub's `rateLimit`).")
@@ -22,7 +22,7 @@ class RateLimit:
 
 @strawberry.type
 class RateLimitQueries:
-    @strawberry_only_as("the budget is the request's own, kept by app/ratelimit.py; never cached")
+    @strawberry_only_as("the budget is the request's own, kept by app/http/budgets.py; never cached")
     @strawberry.field(
         description="This client's rate-limit budget: the same numbers as the x-ratelimit-* headers. Null when "
         "the server sets no limit."

@@ -34,12 +34,12 @@ import strawberry
 from sqlalchemy import Select, String, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.schema.context import Context, Info
+from app.data.listings import chairmanships, events, memberships, organizations
+from app.data.paging import page_window
 from app.schema.enums import DatePrecision, EventKind
 from app.schema.fields import strawberry_only_as
 from app.schema.filters import DATE_ARGUMENT, ChairmanshipFilter, EventFilter, MembershipFilter, _date
-from app.schema.listings import chairmanships, events, memberships, organizations
-from app.schema.relay import page_window
+from app.schema.runtime import Context, Info
 from app.schema.types import Chairmanship, Event, Membership, Organization, load_node
 
 TimelineItem = Annotated[

@@ -2,7 +2,7 @@
 
 Each object keeps its row (`row`, private); columns are read from it by their declarations, and
 relations go through the request's loaders on Strawberry's path, or into the one SQL statement
-the compiler (app/schema/compiler.py) builds from the same declarations.
+the compiler (app/execution/compiler.py) builds from the same declarations.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from typing import Any
 import strawberry
 from sqlalchemy import select
 
-from app import queries
+from app.data import paging
+from app.data.listings import BASE, co_chairs, countries, documents, places, statistic_places, uncited_sentences
 from app.schema import filters as f
 from app.schema.conflicts import Conflict, conflicts_of
-from app.schema.context import Info
 from app.schema.enums import Basis, EventKind, OrganizationKind, ParticipantRole, RecurrenceFrequency, TenureStatus
 from app.schema.fields import (
     CITATIONS_IN_ORDER,
@@ -43,8 +43,8 @@ from app.schema.fields import (
     structural,
     structural_resolver,
 )
-from app.schema.listings import BASE, co_chairs, countries, documents, places, statistic_places, uncited_sentences
 from app.schema.relay import Connection, Node, PageInfo
+from app.schema.runtime import Info
 from app.schema.values import Citation, Mention, PartialDate
 
 BASIS = "STATED where the cited text says it; INFERRED where the curator read it into the text (`basisNote` says how)."
@@ -367,7 +367,7 @@ async def _document_text(self: Any, info: Info) -> str:
     ctx = info.context
 
     async def load(keys: Any) -> Any:
-        return await queries.rows_by_key(ctx.db, "document_text", DOCUMENT_TEXT, documents.c.id, keys)
+        return await paging.rows_by_key(ctx.db, "document_text", DOCUMENT_TEXT, documents.c.id, keys)
 
     row = await ctx.loader("document.text", load).load(self.row.id)
     return str(row.text)

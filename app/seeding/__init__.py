@@ -10,10 +10,10 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from app.announce import announce_after_commit, announce_in_transaction
 from app.config import get_settings
-from app.db import create_engine
-from app.migrations import head_revision
+from app.data.engine import create_engine
+from app.data.migrations import head_revision
+from app.data.versions import announce_after_commit, announce_in_transaction
 from app.seeding.dataset import Conflict, Dataset, load_dataset
 from app.seeding.files import SeedError
 from app.seeding.writer import SeedReport, reset_database, write_dataset
@@ -54,7 +54,7 @@ async def seed(
     """Validate every file, then bring the database to exactly what they state, all or nothing.
 
     A seed that changed something announces the new data version to the serving workers
-    (app/announce.py): PostgreSQL NOTIFY at the commit, and on Redis at `redis_url` (default
+    (app/data/versions.py): PostgreSQL NOTIFY at the commit, and on Redis at `redis_url` (default
     REDIS_URL) after it.
     """
     started = time.perf_counter()

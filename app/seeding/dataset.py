@@ -14,6 +14,7 @@ from typing import Any
 
 from app.dates import DateParseError, PartialDate, parse_span, single_date
 from app.seeding.coverage import Coverage, DocumentCoverage, NoFactSpan
+from app.seeding.facts import CitationSpan, EventRecurrence, Fact
 from app.seeding.files import (
     KEY_FIELDS,
     SECTIONS,
@@ -28,36 +29,6 @@ from app.seeding.hints import closest_names, did_you_mean, nearby_year, nearest_
 from app.seeding.identity import Organizations
 from app.seeding.locate import Passage, find_mentions, find_quote, passages
 from app.seeding.merging import Conflict, Merger, Statement
-
-
-@dataclass(frozen=True)
-class CitationSpan:
-    document: str
-    start: int
-    end: int
-    quote: str
-
-
-@dataclass(frozen=True)
-class EventRecurrence:
-    """A recurring event's frequency and the span it recurs over (until None: still recurring)."""
-
-    frequency: str
-    since: PartialDate
-    until: PartialDate | None
-    description: str | None
-
-
-@dataclass
-class Fact:
-    """One record, resolved: column values (references as natural keys), links and citations."""
-
-    type: str
-    key: str
-    values: dict[str, Any]
-    links: dict[str, frozenset[Any]] = field(default_factory=dict)
-    citations: list[CitationSpan] = field(default_factory=list)
-    sources: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from app.models import EventKind, OrganizationKind, ParticipantRole, RecurrenceFrequency, TenureStatus
+from app.data.models import EventKind, OrganizationKind, ParticipantRole, RecurrenceFrequency, TenureStatus
 from app.seeding.country_codes import iso_name, unknown_code_message
 from app.seeding.safety import nesting_problem, unsafe_file
 

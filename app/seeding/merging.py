@@ -35,12 +35,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from app.dates import PartialDate
-
-if TYPE_CHECKING:
-    from app.seeding.dataset import CitationSpan, Fact
+from app.seeding.facts import CitationSpan, Fact
 
 NAME_FIELDS = {"organizations": ("name", "acronym"), "countries": ("name",)}
 EDITORIAL_FIELDS = frozenset({"title", "label", "description"})

@@ -14,9 +14,10 @@ from typing import Any
 from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
-from app import models
+from app.data import models
 from app.seeding.coverage import Coverage
-from app.seeding.dataset import Dataset, EventRecurrence, Fact, date_columns, sha256
+from app.seeding.dataset import Dataset, date_columns, sha256
+from app.seeding.facts import EventRecurrence, Fact
 from app.seeding.search_text import search_entries
 
 Progress = Callable[[str], None]

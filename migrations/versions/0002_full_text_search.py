@@ -14,7 +14,7 @@ down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# The tsvector expression; app.search queries with exactly this text so the index is used.
+# The tsvector expression; app.data.search queries with exactly this text so the index is used.
 PG_DOCUMENT = "(setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', body), 'B'))"
 
 SQLITE_TRIGGERS = {

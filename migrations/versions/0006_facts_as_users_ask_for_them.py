@@ -30,7 +30,7 @@ ROLE_KINDS = "'HOST', 'CHAIR', 'CO_CHAIR', 'CO_SPONSOR', 'SIGNATORY', 'MEMBER', 
 
 
 def date_checks(p: str) -> list[tuple[str, str]]:
-    """The checks app.models._date_checks declares for one partial date, as of this revision."""
+    """The checks app.data.models._date_checks declares for one partial date, as of this revision."""
     return [
         (f"{p}_precision", f"{p}_precision IS NULL OR {p}_precision IN ('DAY', 'MONTH', 'YEAR', 'DECADE')"),
         (f"{p}_month", f"{p}_month IS NULL OR {p}_month BETWEEN 1 AND 12"),

@@ -1,0 +1,109 @@
+"""Automatic persisted queries: Apollo's APQ protocol, so clients can send a query's hash instead of its text.
+
+A request carries `extensions.persistedQuery = {"version": 1, "sha256Hash": "<hex>"}`. With the hash
+alone, the server runs the query it keeps under that hash, or answers `PersistedQueryNotFound`; the client
+then sends the hash with the query, which the server checks against the hash, runs, and keeps. Hashed GET
+requests are short and the same for every client, so HTTP caches can keep their answers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+
+from starlette.responses import Response
+from strawberry.http import GraphQLRequestData
+from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
+
+from app.errors import ApiError, InvalidPersistedQuery, PersistedQueryHashMismatch, PersistedQueryNotFound
+from app.http.shared_store import SharedQueries
+
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+# As Apollo Server answers a miss: 200 (clients read the error from the body) and never cached, because
+# the client registers the query next and the same URL must then succeed.
+MISS_CACHE_CONTROL = "private, no-cache, must-revalidate"
+
+
+class PersistedQueries:
+    """The queries this process keeps by SHA-256 (hex), the least recently used dropped first."""
+
+    def __init__(self, max_entries: int, shared: SharedQueries | None = None) -> None:
+        self.max_entries = max_entries
+        self.shared = shared  # with REDIS_URL: every worker's queries (app/http/shared_store.py)
+        self._queries: OrderedDict[str, str] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._queries)
+
+    def get(self, sha256_hash: str) -> str | None:
+        query = self._queries.get(sha256_hash)
+        if query is not None:
+            self._queries.move_to_end(sha256_hash)
+        return query
+
+    def put(self, sha256_hash: str, query: str) -> None:
+        self._queries[sha256_hash] = query
+        self._queries.move_to_end(sha256_hash)
+        while len(self._queries) > self.max_entries:
+            self._queries.popitem(last=False)
+
+    async def execute(
+        self,
+        request_data: GraphQLRequestData,
+        sub_response: Response,
+        run: Callable[[GraphQLRequestData], Awaitable[ExecutionResult]],
+    ) -> ExecutionResult:
+        """Run `request_data` with `run`, its query taken from or registered in the store as APQ says."""
+        await self._from_shared(request_data)
+        try:
+            request_data, register = self._resolve(request_data)
+        except ApiError as error:
+            sub_response.status_code = 200 if isinstance(error, PersistedQueryNotFound) else 400
+            sub_response.headers["Cache-Control"] = MISS_CACHE_CONTROL
+            return ExecutionResult(data=None, errors=[error])
+        result = await run(request_data)
+        # Keep only what parsed and validated (limits included), as Apollo Server does.
+        if register is not None and request_data.query is not None and not isinstance(result, PreExecutionError):
+            self.put(register, request_data.query)
+            if self.shared is not None:
+                await self.shared.put(register, request_data.query)
+        return result
+
+    async def _from_shared(self, request_data: GraphQLRequestData) -> None:
+        """A hash this worker does not keep, looked up in the shared store (and kept here if found)."""
+        if self.shared is None or request_data.query is not None:
+            return
+        persisted = (request_data.extensions or {}).get("persistedQuery")
+        sha256_hash = persisted.get("sha256Hash") if isinstance(persisted, dict) else None
+        if not isinstance(sha256_hash, str) or not SHA256_HEX.fullmatch(sha256_hash) or self.get(sha256_hash):
+            return
+        found = await self.shared.get(sha256_hash)
+        if found is not None and hashlib.sha256(found.encode()).hexdigest() == sha256_hash:
+            self.put(sha256_hash, found)
+
+    async def close(self) -> None:
+        if self.shared is not None:
+            await self.shared.close()
+
+    def _resolve(self, request_data: GraphQLRequestData) -> tuple[GraphQLRequestData, str | None]:
+        """The request with its query filled in from the store, and the hash to keep its query under."""
+        persisted = (request_data.extensions or {}).get("persistedQuery")
+        if persisted is None:
+            return request_data, None
+        if not isinstance(persisted, dict) or persisted.get("version") != 1:
+            raise InvalidPersistedQuery("Unsupported persisted query version: send persistedQuery.version 1")
+        sha256_hash = persisted.get("sha256Hash")
+        if not isinstance(sha256_hash, str) or not SHA256_HEX.fullmatch(sha256_hash):
+            raise InvalidPersistedQuery("persistedQuery.sha256Hash must be the query's SHA-256 in lowercase hex")
+        if request_data.query is None:
+            query = self.get(sha256_hash)
+            if query is None:
+                raise PersistedQueryNotFound("PersistedQueryNotFound")
+            return dataclasses.replace(request_data, query=query), None
+        if hashlib.sha256(request_data.query.encode()).hexdigest() != sha256_hash:
+            raise PersistedQueryHashMismatch("provided sha does not match query")
+        return request_data, sha256_hash
