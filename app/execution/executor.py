@@ -122,6 +122,12 @@ def count_objects(data: Any) -> int:
     return count
 
 
+def _weight(request_key: Any) -> int:
+    """What keeping something per request costs, roughly: its query's and variables' length."""
+    query, _operation, variables = request_key
+    return len(query) + len(variables)
+
+
 def _retrieve(future: asyncio.Future[Any]) -> None:
     """Mark a future's exception as seen: its followers re-raise it, and with none it is no loss."""
     if not future.cancelled():
@@ -142,8 +148,9 @@ class Executor:
         self.version = DataVersion(settings.data_version_check_seconds, settings.data_version_fallback_seconds)
         self.plans = LRU(4096, 16_000_000)  # (query, operation name) -> Plan, weighed by the query's length
         self.pinned: dict[tuple[str, str | None], Plan] = {}  # trusted documents: planned once, kept
-        self.checked = LRU(4096)  # (query, operation, variables) -> (cost, refusal or None)
-        self.prepared = LRU(4096)  # (query, operation, variables) -> compiler.Prepared
+        # By request ((query, operation, variables)), each weighed by the request's length: bounded in bytes too.
+        self.checked = LRU(4096, 16_000_000)  # -> (cost, refusal or None)
+        self.prepared = LRU(4096, 16_000_000)  # -> compiler.Prepared
         self.results = LRU(settings.result_cache_size, settings.result_cache_bytes)
         self.inflight: dict[Hashable, asyncio.Future[Answer]] = {}
 
@@ -318,7 +325,7 @@ class Executor:
             checked = check_document(
                 schema._schema, plan.document, operation.variables, operation.operation_name, self.settings
             )
-            self.checked.put(request_key, checked)
+            self.checked.put(request_key, checked, _weight(request_key))
         return checked
 
     async def _compiled(
@@ -340,7 +347,7 @@ class Executor:
                 # A shape the compiler does not cover, or arguments the client got wrong (a cursor, a
                 # page size): Strawberry answers, and reports the error with its path. No SQL has run.
                 return None
-            self.prepared.put(request_key, prepared)
+            self.prepared.put(request_key, prepared, _weight(request_key))
         record.served_by = "executor"
         record.operation = plan.name
         record.cost += cost  # before running: the operations of a batch share one limit

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from graphql import GraphQLError
 from starlette.datastructures import Headers
 from starlette.types import Receive, Scope, Send
 
@@ -57,6 +58,7 @@ from app.http.cors import Cors
 from app.http.params import asks_for_an_operation, operation_of_parameters, operations_of_body, query_parameters
 from app.http.persisted_queries import MISS_CACHE_CONTROL, PersistedQueries
 from app.http.trusted_documents import TrustedDocuments
+from app.logs import REQUEST_ID
 from app.request import Operation, RequestRecord, request_record
 
 logger = logging.getLogger("app.errors")
@@ -160,8 +162,9 @@ class GraphQLEndpoint:
         except Exception as error:  # noqa: BLE001 - a fault nobody foresaw: coded JSON with its id, never plain text
             reply = self._fault(error, head, record)
         if budget is not None:
-            charged = await self.limiter.charge(record.client or "", self._points(record))
-            reply.headers.extend(charged.headers())
+            if reply.status != 429:
+                budget = await self.limiter.charge(record.client or "", self._points(record))
+            reply.headers.extend(budget.headers())
         reply.headers.extend(self.cors.answer_headers(head.origin))
         if head.method == "POST" and reply.status not in (200, 408):
             # The rest of a refused body is read and dropped first: closing while the client still sends makes
@@ -347,11 +350,19 @@ class GraphQLEndpoint:
         if not (graphql_response and answer.is_request_error):
             document["data"] = answer.data
         if answer.errors:
-            document["errors"] = [error.formatted for error in answer.errors]
+            document["errors"] = [self._formatted(error) for error in answer.errors]
         extensions = answer.extensions()
         if extensions is not None:
             document["extensions"] = extensions
         return document
+
+    def _formatted(self, error: GraphQLError) -> dict[str, Any]:
+        """An error as the response holds it, with the request's ID (so a client's report finds its log lines)."""
+        formatted = error.formatted
+        request_id = REQUEST_ID.get()
+        if request_id is not None and "requestId" not in (formatted.get("extensions") or {}):
+            formatted["extensions"] = {**(formatted.get("extensions") or {}), "requestId": request_id}
+        return dict(formatted)
 
     def _cacheable(self, reply: Reply, answer: Answer, head: Head, record: RequestRecord) -> Reply:
         """A successful GET: HTTP caches may keep it under its ETag, unless it is the client's own."""
