@@ -86,11 +86,48 @@ def layer(function: str, path: str) -> str | None:
     return f"other: {path.split('/', 1)[0].removesuffix('.py')}"
 
 
+# Inclusive views (a sample counts for every one of these its stack passes through): each middleware,
+# Strawberry's view, the compiler, the request's connection and the pool.
+INCLUSIVE = (
+    ("the request (uvicorn's run_asgi and below)", "RequestResponseCycle.run_asgi (uvicorn/"),
+    ("Starlette's ServerErrorMiddleware and below", "ServerErrorMiddleware.__call__ (starlette/"),
+    ("app.http.observability and below", "Observability.__call__ (app/http/observability.py"),
+    ("app.http.access_log and below", "AccessLog.__call__ (app/http/access_log.py"),
+    ("app.http.compression and below", "Compression.__call__ (app/http/compression.py"),
+    ("app.http.cors and below", "Cors.__call__ (app/http/cors.py"),
+    ("app.http.body_limits (RequestGuard) and below", "RequestGuard.__call__ (app/http/body_limits.py"),
+    ("app.http.hotpath and below", "HotPath.__call__ (app/http/hotpath.py"),
+    ("Strawberry's view: execute_operation and below", "AsyncBaseHTTPView.execute_operation (strawberry/"),
+    ("the result cache (results.FastPath.execute) and below", "FastPath.execute (app/execution/results.py"),
+    ("compiler.prepare", "prepare (app/execution/compiler.py"),
+    ("compiler.execute (the statement, through SQLAlchemy)", "execute (app/execution/compiler.py"),
+    ("the request's connection: pool checkout, ping and BEGIN", "AsyncConnection.start (sqlalchemy/"),
+    ("opening a new connection (pool overflow)", "_ConnectionRecord.__connect (sqlalchemy/"),
+    ("the request's connection: ROLLBACK and check-in", "RequestDatabase.close (app/data/session.py"),
+    ("sending the response (Response.__call__ and the wrapped sends)", "Response.__call__ (starlette/"),
+    ("the access-log line (logging)", "Logger._log (logging/"),
+)
+GREENLET = "SQLAlchemy's greenlet (statement execution; py-spy roots these stacks apart)"
+
+
+def inclusive(stacks: dict[str, int]) -> collections.Counter[str]:
+    """Samples per inclusive view."""
+    counted: collections.Counter[str] = collections.Counter()
+    for stack, count in stacks.items():
+        for label, marker in INCLUSIVE:
+            if marker in stack:
+                counted[label] += count
+    return counted
+
+
 def charge(stacks: dict[str, int]) -> collections.Counter[str]:
     """Samples per layer: each stack to its innermost frame's layer."""
     charged: collections.Counter[str] = collections.Counter()
     for stack, count in stacks.items():
         frames = stack.split(";")
+        if not frames[0].startswith("_run_module_as_main"):
+            charged[GREENLET] += count
+            continue
         owner = "event loop"
         for frame in reversed(frames):
             match = _FRAME.match(frame.strip())
@@ -161,7 +198,8 @@ def main() -> int:
         loaded = parse_wrk(output)
         server_ms = sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items()) * 1000 / max(loaded.requests, 1)
         database_ms = backends.total * 1000 / max(loaded.requests, 1)
-        charged = charge(read_raw(raw))
+        stacks = read_raw(raw)
+        charged, included = charge(stacks), inclusive(stacks)
         if args.stacks:
             shutil.copy(raw, args.stacks)
     total = sum(charged.values())
@@ -175,6 +213,12 @@ def main() -> int:
     for name, count in charged.most_common():
         if count / total < 0.005:
             continue
+        print(f"| {name} | {count / total:.1%} | {count / total * server_ms:.3f} |")
+    print()
+    print("| inclusive (callees counted) | share | ms per request |")
+    print("|---|---|---|")
+    for name, _marker in INCLUSIVE:
+        count = included[name]
         print(f"| {name} | {count / total:.1%} | {count / total * server_ms:.3f} |")
     return 0
 
