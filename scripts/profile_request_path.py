@@ -56,7 +56,7 @@ GENERIC = (
 def layer(function: str, path: str) -> str | None:
     """The layer a frame belongs to (py-spy names files by module path); None for a generic frame."""
     if function == "Runner.run" and path.startswith("asyncio/runners.py"):
-        return "event loop (uvloop's C code: sockets, HTTP parsing)"
+        return NATIVE
     if any(part in path for part in GENERIC):
         return None
     if path.startswith("app/"):
@@ -107,7 +107,10 @@ INCLUSIVE = (
     ("sending the response (Response.__call__ and the wrapped sends)", "Response.__call__ (starlette/"),
     ("the access-log line (logging)", "Logger._log (logging/"),
 )
-GREENLET = "SQLAlchemy's greenlet (statement execution; py-spy roots these stacks apart)"
+# Time in C under the event loop: uvloop's sockets, httptools, asyncpg's Cython protocol. py-spy
+# shows it as the loop's own frame, or as SQLAlchemy's greenlet suspended where it awaits the driver
+# (a stack rooted apart, ending where the greenlet switched out).
+NATIVE = "native code under the event loop (uvloop, httptools, asyncpg's protocol)"
 
 
 def inclusive(stacks: dict[str, int]) -> collections.Counter[str]:
@@ -126,9 +129,9 @@ def charge(stacks: dict[str, int]) -> collections.Counter[str]:
     for stack, count in stacks.items():
         frames = stack.split(";")
         if not frames[0].startswith("_run_module_as_main"):
-            charged[GREENLET] += count
+            charged[NATIVE] += count
             continue
-        owner = "event loop"
+        owner = NATIVE
         for frame in reversed(frames):
             match = _FRAME.match(frame.strip())
             if match is None:
