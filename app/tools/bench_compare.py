@@ -32,6 +32,7 @@ from typing import Any
 import asyncpg
 
 from app.data.engine import async_url
+from app.progress import Progress
 from app.tools.bench import (
     MODES,
     REFERENCE,
@@ -485,8 +486,11 @@ def _started(spec: ServerSpec, options: Options, installed: Installed | None, wo
         server.stop()
 
 
-def compare(options: Options, say: Callable[[str], None] = print) -> dict[str, Any]:
-    """The side-by-side run; the report (also written as JSON), with `markdown` ready for the README."""
+def compare(options: Options, say: Callable[[str], None] = print, progress: Progress | None = None) -> dict[str, Any]:
+    """The side-by-side run; the report (also written as JSON), with `markdown` ready for the README.
+
+    `progress` is told the number of runs (rounds x servers x queries) and advanced after each.
+    """
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed: apt-get install -y wrk")
     dataset = asyncio.run(describe_dataset(options.database_url))
@@ -540,6 +544,8 @@ def compare(options: Options, say: Callable[[str], None] = print) -> dict[str, A
         f" -c{options.connections}, {options.warmup} s + {options.duration} s each: about {estimate // 60} min"
         f" {estimate % 60} s"
     )
+    if progress is not None:
+        progress.start(options.rounds * len(specs) * len(queries))
     entries = {(spec.key, query): Entry(spec.key, query) for spec in specs for query in queries}
     answers: dict[tuple[str, str], Any] = {}
     memory: dict[str, list[list[float]]] = {}  # per server and round: resident MiB of each process
@@ -552,6 +558,8 @@ def compare(options: Options, say: Callable[[str], None] = print) -> dict[str, A
                 try:
                     with _started(spec, options, installed, workdir) as server:
                         for query in queries:
+                            if progress is not None:
+                                progress.stage(f"round {round_number}: {spec.key} {query}")
                             entry = entries[spec.key, query]
                             document = COMPARED[query]["ours" if spec.flavour == "ours" else spec.flavour]
                             answer = fetch(server.port, document)
@@ -571,6 +579,8 @@ def compare(options: Options, say: Callable[[str], None] = print) -> dict[str, A
                                 f"  p50 {sample.p50_ms} ms (1 connection: {sample.p50_single_ms} ms)"
                                 f"  CPU {cpu:.2f} ms/request"
                             )
+                            if progress is not None:
+                                progress.advance()
                         memory.setdefault(spec.key, []).append(rss_mb(server.process.pid))
                 except RuntimeError as problem:  # a server that does not start, or wrk failing: the others go on
                     first_line = str(problem).strip().splitlines()[0] if str(problem).strip() else repr(problem)
