@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from app.data.migrations import upgrade
-from app.tools.bench import Options, benchmark, child_processes, parse_wrk, table
+from app.tools.bench import HEADER, Options, benchmark, child_processes, parse_wrk, table
 from app.tools.bench_compare import (
     DEFAULT_CACHE,
     NotInstalled,
@@ -68,7 +68,12 @@ def test_a_one_second_run_writes_the_report(databases: Databases, tmp_path: Path
         url, workers=1, duration=1, warmup=0, connections=2, threads=1, queries=["nested"], json_path=path
     )
     options.modes = ("cold",)
-    report = benchmark(options, say=lambda _line: None)
+    said: list[str] = []
+    report = benchmark(options, say=said.append)
+    # What a person watches: the run's title and the column header come before its first row.
+    title, header = said.index("\ncold (RESULT_CACHE_SIZE=0)"), said.index(HEADER)
+    first_row = next(index for index, line in enumerate(said) if line.startswith("typename "))
+    assert title < header < first_row
 
     written = json.loads(path.read_text(encoding="utf-8"))
     assert written["database"]["engine"] == "sqlite"
