@@ -222,6 +222,7 @@ def test_compare_without_npm_runs_ours_alone(
 
 @pytest.mark.bench
 @pytest.mark.postgres
+@pytest.mark.npm
 def test_compare_with_postgraphile(databases: Databases, tmp_path: Path) -> None:
     """A tiny side-by-side run: npm installs PostGraphile (once, into the cache), answers agree."""
     if shutil.which("wrk") is None or shutil.which("npm") is None:
