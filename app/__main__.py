@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -40,6 +41,14 @@ DATABASE_HELP = (
     + _setting("DATABASE_URL", DEFAULT_DATABASE_URL)
     + ")"
 )
+
+
+def _this_command() -> str:
+    """How the person ran this command line (".venv/bin/python -m app"), for the next command it suggests."""
+    python = Path(sys.executable)
+    with contextlib.suppress(ValueError):  # elsewhere than under the working folder: the full path
+        python = python.relative_to(Path.cwd())
+    return f"{python} -m app"
 
 
 def _database_url(args: argparse.Namespace) -> str:
@@ -238,7 +247,9 @@ def _draft(args: argparse.Namespace) -> int:
     print(
         f"wrote {result.path}: {result.counts['sentences']} sentences, {proposals} proposals ({listed}); {seconds:.2f} s"
     )
-    print("every proposal says `review: pending`: check each against the text, then run `python -m app seed --check`")
+    print(
+        f"every proposal says `review: pending`: check each against the text, then run `{_this_command()} seed --check`"
+    )
     return 0
 
 
