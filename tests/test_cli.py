@@ -174,13 +174,13 @@ def _on_a_terminal(command: list[str]) -> tuple[int, str]:
 def test_the_synthetic_seed_shows_its_progress_on_a_terminal_only(databases: Databases) -> None:
     url = databases.new("sqlite")
     upgrade(url)
-    status, shown = _on_a_terminal([sys.executable, "-m", "app", "seed", "--synthetic", "12", "--database-url", url])
+    status, shown = _on_a_terminal([sys.executable, "-m", "app", "seed", "--synthetic", "3", "--database-url", url])
     assert status == 0, shown
     final = shown.replace("\r", "\n").strip().splitlines()[-1]
-    assert "synthetic seed: 100%" in final and "12/12" in final and "organizations/s" in final, shown
+    assert "synthetic seed: 100%" in final and "3/3" in final and "organizations/s" in final, shown
 
     piped = subprocess.run(
-        [sys.executable, "-m", "app", "seed", "--synthetic", "12", "--reset", "--database-url", url],
+        [sys.executable, "-m", "app", "seed", "--synthetic", "3", "--reset", "--database-url", url],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
@@ -189,4 +189,4 @@ def test_the_synthetic_seed_shows_its_progress_on_a_terminal_only(databases: Dat
     )
     assert piped.returncode == 0, piped.stderr
     assert piped.stderr == ""  # no bar and no escape codes in a log file
-    assert "12 synthetic organizations written" in piped.stdout
+    assert "3 synthetic organizations written" in piped.stdout
