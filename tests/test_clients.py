@@ -25,6 +25,7 @@ def _tool(project: Path, name: str, *args: str) -> subprocess.CompletedProcess[s
 
 
 @pytest.mark.parametrize("seeded_db", ["sqlite"], indirect=True)
+@pytest.mark.npm
 def test_codegen_tsc_apollo_and_urql(seeded_db: str, tmp_path: Path) -> None:
     project = clients_dir()
     codegen = _tool(project, "graphql-codegen", "--config", "codegen.ts")
