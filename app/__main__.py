@@ -293,6 +293,13 @@ def _serve(args: argparse.Namespace) -> int:
     except PortUnavailable as problem:
         print(f"serve: {problem}", file=sys.stderr)
         return 1
+    from app.http.trusted_documents import TrustedDocumentsError, check_trusted_documents
+
+    try:
+        check_trusted_documents(settings)  # here, not in each worker: one line, not a worker that fails to boot
+    except TrustedDocumentsError as problem:
+        print(f"serve: {problem}", file=sys.stderr)
+        return 1
     if args.reload:
         import uvicorn
 

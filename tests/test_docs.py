@@ -197,3 +197,15 @@ def test_the_readme_is_a_front_page() -> None:
     assert len(readme.splitlines()) <= 300
     for page in ("frontend", "seeding", "operations", "configuration", "limits-and-errors", "performance"):
         assert f"(docs/{page}.md)" in readme, f"the README's contents do not link docs/{page}.md"
+
+
+def test_the_configuration_table_lists_every_setting() -> None:
+    """Each setting the service reads (app/config.py) has its row in the README's configuration table, and no row
+    names a setting that does not exist."""
+    from app.config import Settings
+
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"^\| `([A-Z_]+)` \|", readme, re.MULTILINE))
+    names = {name.upper() for name in Settings.model_fields}
+    assert names - listed == set(), "settings missing from the README's configuration table"
+    assert listed - names == set(), "rows for settings that do not exist"

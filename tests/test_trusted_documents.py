@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +17,7 @@ from app.config import Settings
 from app.http.app import create_app
 from app.http.trusted_documents import EXAMPLES_DIR, TrustedDocumentsError
 from tests.conftest import Api, make_api
+from tests.live import free_port
 
 DOCUMENT = "query Orgs($n: Int!) { organizations(first: $n) { nodes { id slug } } }"
 SHA = hashlib.sha256(DOCUMENT.encode()).hexdigest()
@@ -125,3 +129,19 @@ def test_a_manifest_the_server_cannot_use_stops_the_start_naming_it(
 def test_a_missing_manifest_stops_the_start(seeded_db: str, tmp_path: Path) -> None:
     with pytest.raises(TrustedDocumentsError, match="cannot read it"):
         create_app(Settings(database_url=seeded_db, trusted_documents=tmp_path / "missing.json"))
+
+
+@pytest.mark.parametrize("seeded_db", ["sqlite"], indirect=True)
+def test_serve_refuses_a_bad_manifest_in_one_line(seeded_db: str, tmp_path: Path) -> None:
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps({hashlib.sha256(b"{ nope }").hexdigest(): "{ nope }"}))
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "serve", "--port", str(free_port())],
+        env={**os.environ, "DATABASE_URL": seeded_db, "TRUSTED_DOCUMENTS": str(path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith("serve: trusted document manifest.json") and "cannot run" in line

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import orjson
 
+from app.config import Settings
 from app.errors import BadRequest, PersistedQueryNotFound, TrustedDocumentRequired
 from app.execution.executor import Executor
 from app.request import Operation
@@ -120,3 +121,8 @@ class TrustedDocuments:
     def _trusted_text(self, operation: Operation) -> bool:
         """A query sent as text that is itself a trusted document."""
         return operation.query is not None and _sha256(operation.query) in self.documents
+
+
+def check_trusted_documents(settings: Settings) -> None:
+    """Load and plan the trusted documents as a server would at start-up; TrustedDocumentsError names what is wrong."""
+    TrustedDocuments(settings.trusted_documents, settings.trusted_documents_only).plan(Executor(settings))
