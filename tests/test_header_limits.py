@@ -112,6 +112,14 @@ def test_a_64_mb_header_line_is_refused_before_it_is_read(server: LiveServer) ->
         assert _answer(sock)[0] == 200
 
 
+def test_a_client_that_sent_a_whole_oversized_head_reads_its_431(server: LiveServer) -> None:
+    """The refusal lingers (what follows is read and dropped for a moment): no reset before the answer."""
+    with _connect(server) as sock:
+        sock.sendall(_request(headers={f"X-Pad-{n}": "a" * 8_000 for n in range(12)}))  # 96 KB of headers
+        status, headers, body = _answer(sock)
+    assert (status, headers["connection"], _code(body)) == (431, "close", "REQUEST_HEADERS_TOO_LARGE")
+
+
 def test_slow_and_silent_heads_are_cut_off(server: LiveServer) -> None:
     silent = [_connect(server) for _ in range(20)]
     slow = [_connect(server) for _ in range(20)]

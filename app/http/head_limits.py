@@ -11,7 +11,11 @@ before httptools buffers them, and answers like nginx and h11 would:
 - a head not complete `HEADER_TIMEOUT_SECONDS` (10 s) after its first byte, or after the
   connection opened: 408 Request Timeout.
 
-Each answer is GraphQL-shaped JSON and closes the connection; nothing more of it is read.
+Each answer is GraphQL-shaped JSON and closes the connection. What the client still sends after
+the answer is read and dropped for a moment (`LINGER_SECONDS`, at most `LINGER_BYTES`) before the
+connection closes, as nginx's lingering close does: closing while data is still arriving makes the
+kernel reset the connection, and the client then never reads the answer. A client that keeps on
+sending past that bound is cut off.
 """
 
 from __future__ import annotations
@@ -23,6 +27,9 @@ import orjson
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from app.config import get_settings
+
+LINGER_SECONDS = 1.0
+LINGER_BYTES = 1_048_576
 
 _REASONS = {408: b"Request Timeout", 414: b"URI Too Long", 431: b"Request Header Fields Too Large"}
 _CODES = {408: "REQUEST_TIMEOUT", 414: "REQUEST_LINE_TOO_LARGE", 431: "REQUEST_HEADERS_TOO_LARGE"}
@@ -43,6 +50,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._line = 0
         self._head = 0
         self._head_timer: asyncio.TimerHandle | None = None
+        self._lingering: int | None = None  # bytes dropped since a refusal, while the connection lingers
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -53,6 +61,11 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
+        if self._lingering is not None:
+            self._lingering += len(data)
+            if self._lingering > LINGER_BYTES and not self.transport.is_closing():
+                self.transport.close()
+            return
         if self._in_head:
             if self._head_timer is None:
                 self._arm()
@@ -117,4 +130,9 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         )
         if not self.transport.is_closing():
             self.transport.write(head + body)
+            self._lingering = 0
+            self.loop.call_later(LINGER_SECONDS, self._close)
+
+    def _close(self) -> None:
+        if not self.transport.is_closing():
             self.transport.close()
