@@ -81,11 +81,10 @@ def _padded(number: ColumnElement[Any], width: int) -> ColumnElement[Any]:
 
 
 class _Keys:
-    """The key and sort expressions of each key over the items and the joins they need."""
+    """What each key reads from the items (and the joins that needs), and how its text is made."""
 
-    def __init__(self, items: Any, keys: Sequence[str], binary: Any) -> None:
+    def __init__(self, items: Any, keys: Sequence[str]) -> None:
         self.items = items
-        self.binary = binary
         self.source: Any = items
         self.holders: Any = None
         if "COUNTRY" in keys or "ROLE" in keys:
@@ -104,65 +103,75 @@ class _Keys:
                 placed, and_(items.c.item_type == "EVENT", placed.c.id == items.c.item_id)
             ).outerjoin(places, places.c.id == placed.c.place_id)
 
-    def text(self, column: ColumnElement[Any]) -> tuple[ColumnElement[Any], list[ColumnElement[Any]]]:
-        return column, [self.binary(column)]
-
-    def of(self, key: str) -> tuple[ColumnElement[Any], list[ColumnElement[Any]]]:
-        """The key's text (NULL for none) and the expressions that order it."""
+    def read(self, key: str) -> list[ColumnElement[Any]]:
+        """The values the key is grouped and ordered by, in order (NULL: none)."""
         year = self.items.c.year
         if key == "YEAR":
-            decade_only = self.items.c.precision == "DECADE"
-            text = case(
-                (decade_only, func.substr(_padded(year, 4), 1, 3) + literal("X", String)), else_=_padded(year, 4)
-            )
-            return text, [year, case((decade_only, 1), else_=0)]
+            return [year, case((self.items.c.precision == "DECADE", 1), else_=0)]
         if key == "DECADE":
-            start = year - year % 10
-            return func.substr(_padded(start, 4), 1, 3) + literal("X", String), [start]
-        if key == "KIND":
-            return self.text(self.items.c.kind)
-        if key == "TYPE":
-            return self.text(self.items.c.item_type)
-        if key == "ORGANIZATION":
-            return self.text(organizations.c.slug)
-        if key == "COUNTRY":
-            return self.text(countries.c.code)
-        if key == "ROLE":
-            return self.text(self.holders.c.role_kind)
-        if key == "PLACE":
-            return self.text(places.c.name)
-        raise ValueError(f"unknown aggregate key {key!r}")
+            return [year - year % 10]
+        column = {
+            "KIND": self.items.c.kind,
+            "TYPE": self.items.c.item_type,
+            "ORGANIZATION": organizations.c.slug,
+            "COUNTRY": countries.c.code,
+            "ROLE": self.holders.c.role_kind if self.holders is not None else None,
+            "PLACE": places.c.name,
+        }.get(key)
+        if column is None:
+            raise ValueError(f"unknown aggregate key {key!r}")
+        return [column]
+
+
+def _text(key: str, values: list[ColumnElement[Any]]) -> ColumnElement[Any]:
+    """A group's key as the API gives it, from the values it was grouped by: "2013", "198X", a name."""
+    if key == "YEAR":
+        year, decade_only = values
+        return case((decade_only == 1, _decade(year)), else_=_padded(year, 4))
+    if key == "DECADE":
+        return _decade(values[0])
+    return values[0]
+
+
+def _decade(year: ColumnElement[Any]) -> ColumnElement[Any]:
+    return func.substr(_padded(year, 4), 1, 3) + literal("X", String)
 
 
 def grouped(items: Any, keys: Sequence[str], *, dialect: str, first: int, min_count: int) -> Select[Any]:
     """The groups of `items` by `keys` (names of `KEYS`), as the module's docstring says, in one statement."""
-
-    def binary(column: ColumnElement[Any]) -> ColumnElement[Any]:
-        # Both engines order text by its characters: PostgreSQL's default collation would not.
-        return column.collate("C") if dialect == "postgresql" else column
-
-    built = _Keys(items, keys, binary)
-    texts: list[ColumnElement[Any]] = []
-    orders: list[ColumnElement[Any]] = []
-    for position, key in enumerate(keys):
-        text, order = built.of(key)
-        texts.append(text.label(f"k{position}"))
-        orders.extend(column.label(f"s{position}_{n}") for n, column in enumerate(order))
+    built = _Keys(items, keys)
+    read = [built.read(key) for key in keys]
+    labels = [[f"s{position}_{n}" for n in range(len(values))] for position, values in enumerate(read)]
     # An item once per combination of its keys (an event with eleven invitees is one INVITEE item).
-    keyed = select(items.c.item_type, items.c.item_id, items.c.year.label("item_year"), *texts, *orders).select_from(
-        built.source
-    )
+    keyed = select(
+        items.c.item_type,
+        items.c.item_id,
+        items.c.year.label("item_year"),
+        *(
+            value.label(label)
+            for values, names in zip(read, labels, strict=True)
+            for value, label in zip(values, names, strict=True)
+        ),
+    ).select_from(built.source)
     if built.holders is not None:
         keyed = keyed.distinct()
     rows = keyed.subquery("keyed")
-    key_columns = [rows.c[f"k{position}"] for position in range(len(keys))]
-    order_columns = [rows.c[column.name] for column in orders]
-    ordering = [column.asc().nulls_last() for column in order_columns]
-    total = func.count().label("total")
+    grouping = [rows.c[label] for names in labels for label in names]
+
+    def ordered(column: ColumnElement[Any]) -> Any:
+        # Text by its characters on both engines: PostgreSQL's default collation would not.
+        text = isinstance(column.type, String) and dialect == "postgresql"
+        return (column.collate("C") if text else column).asc().nulls_last()
+
+    ordering = [ordered(column) for column in grouping]
+    texts = [
+        _text(key, [rows.c[label] for label in names]).label(f"k{position}")
+        for position, (key, names) in enumerate(zip(keys, labels, strict=True))
+    ]
     per_type = [func.sum(case((rows.c.item_type == name, 1), else_=0)).label(name.lower()) for name in TYPES]
     return (
-        select(*key_columns, total, *per_type, func.row_number().over(order_by=ordering).label("_r"))
-        .group_by(*key_columns, *order_columns)
+        select(*texts, func.count().label("total"), *per_type, func.row_number().over(order_by=ordering).label("_r"))
+        .group_by(*grouping)
         .having(func.count() >= bindparam(MIN_COUNT, min_count, type_=Integer))
         .order_by(*ordering)
         .limit(bindparam(FIRST, first, type_=Integer))
