@@ -51,24 +51,16 @@ MIN_COUNT = "aggregate_min_count"
 """The names of the statement's two parameters: how many groups at most, and the least count."""
 
 
-def _holders() -> Any:
-    """Every item's countries and their parts: participants, members, chairs and co-chairs."""
+def _chair_holders() -> Any:
+    """Every chairmanship's holders and their parts: the chair (CHAIR) and the co-chairs (CO_CHAIR)."""
     return union_all(
         select(
-            literal("EVENT", String).label("item_type"),
-            participants.c.event_id.label("item_id"),
-            participants.c.country_id.label("country_id"),
-            participants.c.role_kind.label("role_kind"),
+            chairmanships.c.id.label("chairmanship_id"),
+            chairmanships.c.chair_id.label("country_id"),
+            literal("CHAIR", String).label("role_kind"),
         ),
-        select(literal("MEMBERSHIP", String), memberships.c.id, memberships.c.country_id, literal("MEMBER", String)),
-        select(literal("CHAIRMANSHIP", String), chairmanships.c.id, chairmanships.c.chair_id, literal("CHAIR", String)),
-        select(
-            literal("CHAIRMANSHIP", String),
-            co_chairs.c.chairmanship_id,
-            co_chairs.c.country_id,
-            literal("CO_CHAIR", String),
-        ),
-    ).subquery("holders")
+        select(co_chairs.c.chairmanship_id, co_chairs.c.country_id, literal("CO_CHAIR", String)),
+    ).subquery("chair_holders")
 
 
 def _padded(number: ColumnElement[Any], width: int) -> ColumnElement[Any]:
@@ -86,15 +78,26 @@ class _Keys:
     def __init__(self, items: Any, keys: Sequence[str]) -> None:
         self.items = items
         self.source: Any = items
-        self.holders: Any = None
+        self.country_id: Any = None
+        self.role: Any = None
         if "COUNTRY" in keys or "ROLE" in keys:
-            self.holders = _holders()
-            self.source = self.source.outerjoin(
-                self.holders,
-                and_(self.holders.c.item_type == items.c.item_type, self.holders.c.item_id == items.c.item_id),
+            # Each type's holders joined on its own key (an index each), not one union joined to the items.
+            held = _chair_holders()
+            self.source = (
+                self.source.outerjoin(
+                    participants, and_(items.c.item_type == "EVENT", participants.c.event_id == items.c.item_id)
+                )
+                .outerjoin(memberships, and_(items.c.item_type == "MEMBERSHIP", memberships.c.id == items.c.item_id))
+                .outerjoin(held, and_(items.c.item_type == "CHAIRMANSHIP", held.c.chairmanship_id == items.c.item_id))
+            )
+            self.country_id = func.coalesce(participants.c.country_id, memberships.c.country_id, held.c.country_id)
+            self.role = func.coalesce(
+                participants.c.role_kind,
+                case((memberships.c.id.is_not(None), literal("MEMBER", String))),
+                held.c.role_kind,
             )
         if "COUNTRY" in keys:
-            self.source = self.source.outerjoin(countries, countries.c.id == self.holders.c.country_id)
+            self.source = self.source.outerjoin(countries, countries.c.id == self.country_id)
         if "ORGANIZATION" in keys:
             self.source = self.source.outerjoin(organizations, organizations.c.id == items.c.organization_id)
         if "PLACE" in keys:
@@ -115,7 +118,7 @@ class _Keys:
             "TYPE": self.items.c.item_type,
             "ORGANIZATION": organizations.c.slug,
             "COUNTRY": countries.c.code,
-            "ROLE": self.holders.c.role_kind if self.holders is not None else None,
+            "ROLE": self.role,
             "PLACE": places.c.name,
         }.get(key)
         if column is None:
@@ -153,7 +156,7 @@ def grouped(items: Any, keys: Sequence[str], *, dialect: str, first: int, min_co
             for value, label in zip(values, names, strict=True)
         ),
     ).select_from(built.source)
-    if built.holders is not None:
+    if built.role is not None:
         keyed = keyed.distinct()
     rows = keyed.subquery("keyed")
     grouping = [rows.c[label] for names in labels for label in names]
