@@ -52,8 +52,14 @@ class Settings(BaseSettings):
     max_query_bytes: int = Field(20_000, ge=1, description="largest query document, in bytes")
     max_body_bytes: int = Field(100_000, ge=1, description="largest request body, in bytes (413)")
     max_batch_size: int = Field(0, ge=0, description="queries in one batched request (0: batching off)")
+    body_timeout_seconds: float = Field(
+        10.0, gt=0, description="a request body not complete this long after its head arrived is answered 408"
+    )
     request_timeout_seconds: float = Field(5.0, gt=0, description="deadline of one request")
     statement_timeout_ms: int = Field(3_000, ge=1, description="deadline of one SQL statement")
+    db_pool_size: int = Field(
+        32, ge=1, description="PostgreSQL connections each worker keeps open (and as many more under bursts)"
+    )
     worker_timeout_seconds: int = Field(
         20, ge=2, description="a worker silent this long (its event loop stuck) is killed and replaced"
     )
@@ -69,6 +75,14 @@ class Settings(BaseSettings):
         30.0, ge=0, description="while re-seeds are announced (app/data/versions.py), how often a worker still re-reads"
     )
     apq_cache_size: int = Field(5_000, ge=1, description="persisted queries (APQ) kept per worker (LRU)")
+    trusted_documents: Path | None = Field(
+        None,
+        description="manifest of trusted documents (JSON: SHA-256 hex -> document, as graphql-codegen's client "
+        "preset writes it); the examples are always trusted",
+    )
+    trusted_documents_only: bool = Field(
+        False, description="run only trusted documents, sent by `documentId` (others: TRUSTED_DOCUMENT_REQUIRED)"
+    )
     http_cache_max_age_seconds: int = Field(
         60, ge=0, description="max-age of successful GET /graphql answers, for HTTP caches (0: no Cache-Control)"
     )

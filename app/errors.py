@@ -106,6 +106,32 @@ class UnsupportedMediaType(ApiError):
     code = "UNSUPPORTED_MEDIA_TYPE"
 
 
+class RequestTimeout(ApiError):
+    """The request's body did not arrive in time."""
+
+    code = "REQUEST_TIMEOUT"
+
+
+class MethodNotAllowed(ApiError):
+    code = "METHOD_NOT_ALLOWED"
+
+
+class NotFound(ApiError):
+    code = "NOT_FOUND"
+
+
+class RateLimited(ApiError):
+    """The client's budget for this window is spent (app.http.budgets)."""
+
+    code = "RATE_LIMITED"
+
+
+class TrustedDocumentRequired(ApiError):
+    """Only trusted documents run on this server (TRUSTED_DOCUMENTS_ONLY), sent by their `documentId`."""
+
+    code = "TRUSTED_DOCUMENT_REQUIRED"
+
+
 INTERNAL_ERROR_CODE = "INTERNAL_SERVER_ERROR"
 PARSE_FAILED_CODE = "GRAPHQL_PARSE_FAILED"  # graphql-core's syntax errors
 VALIDATION_FAILED_CODE = "GRAPHQL_VALIDATION_FAILED"  # graphql-core's validation errors

@@ -6,8 +6,9 @@
 #
 # Databases are created, migrated and seeded when missing: the first run spends about 6 minutes
 # seeding 10,000 organizations (PostgreSQL and SQLite). Then each database takes
-# ROUNDS x 5 servers x (2 queries x (WARMUP + DURATION + SINGLE) + 4 s): 5 minutes with the
-# defaults (3 rounds, 1 + 5 + 2 s), so about 10 minutes for both.
+# ROUNDS x (16 runs x (WARMUP + DURATION + SINGLE) + 6 servers x 4 s) (3 queries on ours cold,
+# warm, on SQLite, PostGraphile 5 and 4; the bare ASGI app answers one): 7.5 minutes with the
+# defaults (3 rounds, 1 + 5 + 2 s), so about 15 minutes for both.
 #
 #   scripts/compare_postgraphile.sh                      # defaults
 #   ROUNDS=5 DURATION=10 scripts/compare_postgraphile.sh  # longer, steadier

@@ -188,3 +188,10 @@ async def api(seeded_db: str) -> AsyncIterator[Api]:
     """The app over HTTP against the seeded knowledge base, on each engine."""
     async for made in make_api(seeded_db):
         yield made
+
+
+@pytest.fixture
+async def strawberry_api(seeded_db: str) -> AsyncIterator[Api]:
+    """The app with the compiler off: Strawberry answers everything (its statement counts are tested)."""
+    async for made in make_api(seeded_db, execution="strawberry"):
+        yield made

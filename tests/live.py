@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
+from app.logs import FLUSH_SECONDS
 from tests.conftest import IN_CI
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -90,6 +91,15 @@ class LiveServer:
         return self.log_path.read_text(errors="replace")
 
     def log_lines(self) -> list[dict[str, Any]]:
+        """The log's lines once it has settled: INFO lines are written in batches (app.logs.BatchingHandler)."""
+        if self.process is not None and self.process.poll() is None:
+            size, settled = -1, time.monotonic() + 5
+            while time.monotonic() < settled:
+                current = self.log_path.stat().st_size
+                if current == size:
+                    break
+                size = current
+                time.sleep(3 * FLUSH_SECONDS)
         return [json.loads(line) for line in self.log().splitlines() if line.strip()]
 
 

@@ -1,4 +1,5 @@
-"""The benchmark harness: wrk's report is read right, and a one-second run writes a complete report."""
+"""The benchmark harness: wrk's report is read right, a one-second run writes a complete report, the
+backends' CPU is counted (those that exit too), and the side-by-side run compares like with like."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from app.data.engine import async_url
 from app.data.migrations import upgrade
-from app.tools.bench import Options, benchmark, child_processes, parse_wrk, table
+from app.tools.backend_cpu import Backend, BackendMonitor, account, title_database
+from app.tools.bench import SMALL, Options, Server, benchmark, child_processes, parse_wrk, request, table
 from app.tools.bench_compare import (
     DEFAULT_CACHE,
     NotInstalled,
@@ -25,6 +28,7 @@ from app.tools.bench_compare import (
     compare_answers,
     count_objects,
     install_postgraphile,
+    libpq_url,
     tree_cpu,
 )
 from app.tools.synthetic import seed_synthetic
@@ -206,12 +210,25 @@ def test_compare_without_npm_runs_ours_alone(
     options.modes, options.rounds, options.cache_dir, options.single_connection = ("cold",), 1, tmp_path / "cache", 0
     report = compare(options, say=lambda _line: None)
 
-    assert [server["key"] for server in report["servers"]] == ["ours-cold"]
+    assert [server["key"] for server in report["servers"]] == ["ours-cold", "bare"]
     assert "npm is not installed" in report["markdown"]
+    measured = {(entry["server"], entry["query"]) for entry in report["entries"]}
+    assert measured == {
+        ("ours-cold", "reference"),
+        ("ours-cold", "small"),
+        ("ours-cold", "typename"),
+        ("bare", "typename"),  # the bare ASGI app answers `{ __typename }` only
+    }
     for entry in report["entries"]:
         assert entry["error"] is None
         [sample] = entry["samples"]
-        assert sample["rps"] > 0 and sample["server_cpu_ms"] > 0 and sample["database_cpu_ms"] is not None
+        assert sample["rps"] > 0 and sample["server_cpu_ms"] > 0
+        on_postgresql = entry["server"] != "bare"
+        assert (sample["database_cpu_ms"] is not None) == on_postgresql, entry
+        assert (sample["backends_started"] is not None) == on_postgresql, entry
+    assert report["answers"]["typename/bare"] is None  # the same answer as ours
+    assert report["answers"]["small/objects"] == 5  # ESCAP's first five events
+    assert "share of the bare ASGI app's req/s" in report["markdown"]
     assert not (tmp_path / "cache").exists()
 
 
@@ -235,22 +252,138 @@ def test_compare_with_postgraphile(databases: Databases, tmp_path: Path) -> None
     options.modes, options.rounds, options.single_connection, options.sqlite_url = ("cold",), 1, 1, sqlite
     report = compare(options, say=lambda _line: None)
 
-    assert [server["key"] for server in report["servers"]] == ["ours-cold", "ours-sqlite", "v5", "v4"]
+    assert [server["key"] for server in report["servers"]] == ["ours-cold", "ours-sqlite", "bare", "v5", "v4"]
     for peer in ("ours-sqlite", "v5", "v4"):
-        assert report["answers"][f"reference/{peer}"] is None, report["answers"]
+        for query in ("reference", "small", "typename"):
+            assert report["answers"][f"{query}/{peer}"] is None, report["answers"]
     assert report["answers"]["reference/objects"] > 3
+    assert report["answers"]["small/objects"] == 5
     for entry in report["entries"]:
         assert entry["error"] is None, entry
         [sample] = entry["samples"]
         assert sample["rps"] > 0 and sample["server_cpu_ms"] > 0 and sample["p50_single_ms"] > 0
-        if entry["query"] == "reference" and entry["server"] != "ours-sqlite":
+        if entry["query"] == "reference" and entry["server"] not in ("ours-sqlite", "bare"):
             assert sample["database_cpu_ms"] is not None, entry  # the backends serving the database are read
     # ...and counted: in a one-second run a peer's backends may use less than one clock tick (10 ms),
     # ours (a statement that builds the JSON) always more.
     [ours] = [e for e in report["entries"] if e["query"] == "reference" and e["server"] == "ours-cold"]
     assert ours["samples"][0]["database_cpu_ms"] > 0, ours
-    assert set(report["rss_mb"]) == {"ours-cold", "ours-sqlite", "v5", "v4"}
+    assert set(report["rss_mb"]) == {"ours-cold", "ours-sqlite", "bare", "v5", "v4"}
     markdown = report["markdown"]
+    assert "| `small` |" in markdown and "| ours cold / PostGraphile" in markdown  # the summary table
     assert "| ours cold (1 workers, RESULT_CACHE_SIZE=0) |" in markdown
     assert "| ours cold on SQLite (1 workers, RESULT_CACHE_SIZE=0) |" in markdown
     assert "objects in the same order: ours cold on SQLite, PostGraphile 5" in markdown
+
+
+def test_a_single_object_compares_by_its_items() -> None:
+    ours = {"data": {"organization": {"id": "T3JnYW5pemF0aW9uOjEy", "name": "ESCAP", "events": {"nodes": []}}}}
+    theirs = {"data": {"organizationBySlug": {"id": 12, "name": "ESCAP", "eventsByOrganizationId": {"nodes": []}}}}
+    assert compare_answers(ours, theirs) is None
+    theirs["data"]["organizationBySlug"]["name"] = "UNESCAP"
+    assert compare_answers(ours, theirs) == "data[1]: 'escap' here, 'unescap' there"
+
+
+# -- the backends' CPU ---------------------------------------------------------------------------
+
+
+def test_backend_titles_name_their_database() -> None:
+    assert title_database(os.getpid()) is None  # not a backend
+
+
+def test_exited_backends_count_whole_when_no_other_database_connected() -> None:
+    backends = {
+        1: Backend("kb", first_cpu=1.0, last_cpu=1.5),  # alive at both ends: 0.5
+        2: Backend("kb", first_cpu=0.0, last_cpu=0.2),  # started and exited during the run, read at 0.2
+        3: Backend(None, first_cpu=0.0, last_cpu=0.0),  # exited before its title was read
+        4: Backend(None, first_cpu=5.0, last_cpu=5.1),  # the checkpointer: not the database's
+    }
+    # The postmaster reaped 2 (0.25 in all) and 3 (0.1): 0.15 of it was never read.
+    used = account(
+        backends, alive={1, 4}, database="kb", reaped=0.35, sessions_before={"kb": 3}, sessions_after={"kb": 5}
+    )
+    assert (used.live, used.exited_read) == (0.5, 0.2)
+    assert round(used.exited_unread, 6) == 0.15 and not used.estimated
+    assert round(used.total, 6) == 0.85 and used.backends_started == 2
+
+
+def test_exited_backends_are_shared_by_sessions_when_other_databases_connected() -> None:
+    backends = {2: Backend("kb", 0.0, 0.2), 5: Backend("other", 0.0, 1.0)}
+    used = account(
+        backends,
+        alive=set(),
+        database="kb",
+        reaped=1.6,  # 0.4 never read
+        sessions_before={"kb": 0, "other": 0},
+        sessions_after={"kb": 1, "other": 3},
+    )
+    assert used.exited_read == 0.2 and used.estimated
+    assert round(used.exited_unread, 6) == 0.1  # a quarter of the sessions started were ours
+
+
+async def _burn(url: str) -> None:
+    """One connection that spends CPU in its backend, then disconnects (its backend exits)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.fetchval("SELECT count(*) FROM generate_series(1, 3000000)")
+    finally:
+        await conn.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("interval", [0.01, 3600.0], ids=["sampled", "never-sampled"])
+def test_a_backend_that_exits_during_the_run_is_counted(databases: Databases, interval: float) -> None:
+    """Read before and after, a backend born and gone in between was invisible; now its CPU counts,
+    read by the sampler or, when it never was, from what the postmaster reaped."""
+    url = databases.new("postgresql")
+    monitor = BackendMonitor(libpq_url(url), str(async_url(url).database), interval=interval)
+    monitor.start()
+    try:
+        asyncio.run(_burn(libpq_url(url)))
+        time.sleep(0.05)  # until the postmaster has reaped it
+    finally:
+        used = monitor.stop()
+    assert used.backends_started is not None and used.backends_started >= 1
+    assert used.exited_read + used.exited_unread > 0, used
+    if interval > 1:
+        assert used.exited_read == 0 and used.exited_unread > 0, used
+
+
+@pytest.mark.bench
+def test_the_bench_serves_ours_with_its_default_logging(
+    databases: Databases, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No quieter than production: the access log writes its line per request during the bench."""
+    monkeypatch.delenv("LOG_LEVEL", raising=False)
+    url = databases.new("sqlite")
+    upgrade(url)
+    asyncio.run(seed_synthetic(url, 3))
+    log = tmp_path / "server.log"
+    server = Server(url, 1, {}, log)
+    try:
+        server.wait_ready()
+        status, _headers, _body = request(server.port, "POST", "/graphql", json.dumps({"query": SMALL}).encode())
+        assert status == 200
+    finally:
+        server.stop()
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    access = [line for line in lines if line["logger"] == "app.access"]
+    assert any(line["level"] == "INFO" and '"POST"' in json.dumps(line) for line in access), access
+
+
+@pytest.mark.bench
+def test_the_bare_asgi_app_is_served_like_ours(databases: Databases, tmp_path: Path) -> None:
+    server = Server("sqlite:///unused.sqlite3", 1, {}, tmp_path / "bare.log", module=("app.tools.bare_asgi",))
+    try:
+        server.wait_ready()
+        status, headers, body = request(server.port, "POST", "/graphql", b'{"query": "{ __typename }"}')
+        assert len(server.worker_pids()) == 1  # gunicorn's arbiter with its worker, as `serve` runs
+    finally:
+        server.stop()
+    assert (status, headers["content-type"], json.loads(body)) == (
+        200,
+        "application/json",
+        {"data": {"__typename": "Query"}},
+    )

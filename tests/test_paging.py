@@ -169,7 +169,8 @@ async def test_cursor_of_another_order_is_refused(api: Api) -> None:
     assert "not a cursor of this list in this order" in errors[0]["message"]
 
 
-async def test_total_count_is_only_computed_when_asked(api: Api) -> None:
+async def test_total_count_is_only_computed_when_asked(strawberry_api: Api) -> None:
+    api = strawberry_api  # the compiler reads the count inside its one statement, when selected
     await api.data("{ events(first: 5) { nodes { slug } } }")
     without = api.last_statements
     await api.data("{ events(first: 5) { totalCount nodes { slug } } }")

@@ -105,13 +105,24 @@ async def test_forwarded_for_counts_only_behind_a_trusted_proxy(seeded_db: str) 
         assert (await _post(client, QUERY, _as("203.0.113.3"))).status_code == 429
 
 
-async def test_graphiql_and_the_landing_page_never_count(limited: httpx.AsyncClient) -> None:
+async def test_the_pages_never_count_and_every_request_to_graphql_does(limited: httpx.AsyncClient) -> None:
+    explorer = await limited.get("/graphql", headers={**_as("203.0.113.98"), "accept": "text/html"})
+    assert explorer.status_code == 200 and explorer.headers["x-ratelimit-used"] == "1"  # metered: one point
     flood = _as("203.0.113.99")
     while (await _post(limited, QUERY, flood)).status_code != 429:
         pass
-    for path in ("/", "/graphql", "/healthz", "/schema.graphql"):
+    for path in ("/", "/healthz", "/schema.graphql"):
         response = await limited.get(path, headers={**flood, "accept": "text/html"})
         assert response.status_code == 200 and "x-ratelimit-limit" not in response.headers, path
+    # /graphql, whatever its parameters say (a percent-encoded name included), is refused once the budget is spent.
+    for url in (
+        "/graphql",
+        "/graphql?%71uery=%7B__typename%7D",
+        "/graphql?%65xtensions=%7B%7D",
+        "/graphql?query=x&query=y",
+    ):
+        response = await limited.get(url, headers={**flood, "accept": "text/html"})
+        assert response.status_code == 429 and response.headers["x-ratelimit-remaining"] == "0", url
 
 
 @pytest.fixture

@@ -110,11 +110,20 @@ PARTICIPATION = (
 )
 
 
+def organization_named(value: Any) -> ColumnElement[bool]:
+    """Whether an organization's slug or acronym is `value` (lower-cased), in any case.
+
+    Slugs are lower case (seeding checks them), so each side has its index: the slug's unique one
+    and the one on lower(acronym) (models.Organization).
+    """
+    return or_(organizations.c.slug == value, func.lower(organizations.c.acronym) == value)
+
+
 def organization_by_slug(value: Any) -> Select[Any]:
     """The organization a slug or acronym names (`value` lower-cased), any case; the slug wins a tie."""
     return (
         BASE["Organization"]
-        .where(or_(organizations.c.slug == value, func.lower(organizations.c.acronym) == value))
+        .where(organization_named(value))
         .order_by(organizations.c.slug != value, organizations.c.id)
         .limit(1)
     )

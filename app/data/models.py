@@ -24,6 +24,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    column,
+    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -225,12 +227,16 @@ class Organization(Base):
     """An organization, body, forum, initiative or group of states."""
 
     __tablename__ = "organizations"
-    __table_args__ = (CheckConstraint(f"kind IN ({_names(OrganizationKind)})", name="kind"),)
+    __table_args__ = (
+        CheckConstraint(f"kind IN ({_names(OrganizationKind)})", name="kind"),
+        # `organization(slug:)` and the `organization` filters match the acronym in any case.
+        Index("ix_organizations_lower_acronym", func.lower(column("acronym"))),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)  # lower case (seeding checks it)
     name: Mapped[str] = mapped_column(String(500), index=True)
-    acronym: Mapped[str | None] = mapped_column(String(40), index=True)
+    acronym: Mapped[str | None] = mapped_column(String(40))
     aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
     kind: Mapped[str] = mapped_column(String(40), index=True)
     description: Mapped[str | None] = mapped_column(Text)

@@ -161,6 +161,16 @@ class DataVersion:
         self._value = -1
         self._checked = float("-inf")
 
+    @property
+    def current_value(self) -> int:
+        """The version as last read or observed, without reading it (-1 before the first read)."""
+        return self._value
+
+    def observe(self, version: int) -> None:
+        """A version an answer was just read at: the worker's moves forward to it, never back."""
+        if version > self._value:
+            self._value = version
+
     def expire(self) -> None:
         """Re-read at the next request (a re-seed was announced)."""
         self._checked = float("-inf")
@@ -176,5 +186,5 @@ class DataVersion:
         else:
             async with engine.connect() as async_conn:
                 value = (await async_conn.execute(statement)).scalar()
-        self._value, self._checked = int(value or 0), now
+        self._value, self._checked = max(self._value, int(value or 0)), now
         return self._value

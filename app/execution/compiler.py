@@ -838,7 +838,8 @@ def prepare(
         # No field reads the database: the answer needs no statement (0 SQL, as before the compiler).
         constant = "{" + ",".join(f'{orjson_string(key)}:"Query"' for key in selected) + "}"
         return Prepared(None, {}, operation, constant=constant)
-    sql = "SELECT " + walk.root(operation) + " AS data"
+    # The data version beside the data, read in the statement's own snapshot (app.data.session).
+    sql = "SELECT " + walk.root(operation) + " AS data, (SELECT version FROM dataset_state WHERE id = 1) AS version"
     statement = statements.get(sql, lambda: (text(sql), {}))[0]
     return Prepared(statement=statement, params=walk.params, operation=operation)
 
@@ -855,12 +856,15 @@ def _named(dialect: Dialect) -> Dialect:
 
 
 async def execute(prepared: Prepared, ctx: Context) -> str:
-    """The response's `data`, as JSON text."""
+    """The response's `data`, as JSON text (the data version it was read at: `ctx.db.version()`)."""
     if prepared.constant is not None:
         return prepared.constant
     assert prepared.statement is not None
     rows = await ctx.db.all(prepared.statement, prepared.params)
-    return str(rows[0][0])
+    row = rows[0]._mapping
+    data, version = row["data"], row["version"]
+    ctx.db.statement_version = None if version is None else int(version)
+    return str(data)
 
 
 __all__ = ["Prepared", "Unsupported", "execute", "prepare", "unsupported"]

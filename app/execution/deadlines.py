@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
-
-from strawberry.types import ExecutionResult
+from typing import TypeVar
 
 from app.errors import Timeout
-from app.request import RequestRecord
+
+T = TypeVar("T")
 
 
-async def within_deadline(seconds: float, run: Callable[[], Awaitable[Any]], record: RequestRecord) -> Any:
-    """What `run()` returns, or a TIMEOUT result if it takes more than `seconds`."""
+async def within_deadline(seconds: float, run: Callable[[], Awaitable[T]]) -> T | Timeout:
+    """What `run()` returns, or the TIMEOUT error to answer if it takes more than `seconds`."""
     deadline = asyncio.timeout(seconds)
     try:
         async with deadline:
@@ -21,10 +20,8 @@ async def within_deadline(seconds: float, run: Callable[[], Awaitable[Any]], rec
     except TimeoutError:
         if not deadline.expired():
             raise
-    error = Timeout(
+    return Timeout(
         f"The request ran past its deadline of {seconds:g} s and was stopped; ask for less "
         "(smaller pages, fewer nested lists, a narrower filter).",
         limit_seconds=seconds,
     )
-    record.error_codes.append(Timeout.code)
-    return ExecutionResult(data=None, errors=[error])

@@ -512,7 +512,10 @@ class QueryLimits(SchemaExtension):
         settings = self._settings()
         document = context.graphql_document
         record = getattr(context.context, "record", None)
-        if settings is not None and document is not None:
+        checked = getattr(context.context, "checked_cost", None)
+        if checked is not None:
+            self.cost = checked  # checked before Strawberry was called (app.execution.executor)
+        elif settings is not None and document is not None:
             operation_name = context.operation_name
             operations = selected_operations(document, operation_name)
             cost, error = check_document(context.schema._schema, document, context.variables, operation_name, settings)

@@ -1,45 +1,34 @@
-"""One structured line per request (logger `app.access`): what was asked, what it cost, how it ended."""
+"""One structured line per request (logger `app.access`): what was asked, what it cost, how it ended.
+
+Written by the outer middleware (app.http.observability) from the request's record. The line's
+fields are built only when the logger would write it: at `warning` and above, an ordinary 200
+costs one level check.
+"""
 
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
-from app.request import RequestRecord, request_record
+from app.request import RequestRecord
 
 logger = logging.getLogger("app.access")
 
 
-class AccessLog:
-    """ASGI middleware: logs each HTTP request once it has been answered (or has failed)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        record = request_record(scope)
-        started = time.perf_counter()
-        status = 500  # what the server answers when the app fails before it responds
-
-        async def send_with_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_status)
-        finally:
-            _log(scope, record, status, (time.perf_counter() - started) * 1000)
+def level_of(record: RequestRecord, status: int) -> int:
+    """ERROR for faults; WARNING for a 429 or an outage's 503 (each said once elsewhere); INFO otherwise,
+    a client that went away (499) included."""
+    if record.error_ids or (status >= 500 and status != 503):
+        return logging.ERROR
+    return logging.WARNING if status in (429, 503) else logging.INFO
 
 
-def _log(scope: Scope, record: RequestRecord, status: int, duration_ms: float) -> None:
+def log(scope: Scope, record: RequestRecord, status: int, duration_ms: float) -> None:
+    level = level_of(record, status)
+    if not logger.isEnabledFor(level):
+        return
     event: dict[str, Any] = {
         "method": scope.get("method"),
         "path": scope.get("path"),
@@ -53,10 +42,6 @@ def _log(scope: Scope, record: RequestRecord, status: int, duration_ms: float) -
         "errorIds": record.error_ids,
         "servedBy": record.served_by,
     }
-    if record.error_ids or (status >= 500 and status != 503):
-        level = logging.ERROR
-    else:  # 503 is an outage (app.execution.outages) or 429 a rate limit: expected, each said once elsewhere
-        level = logging.WARNING if status in (429, 503) else logging.INFO
     logger.log(
         level,
         "%s %s %s %.1f ms %s",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 from sqlalchemy import text
 from starlette.applications import Starlette
@@ -11,38 +12,63 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.config import Settings, get_settings
 from app.data.engine import create_engine, create_sqlite_reader
 from app.data.migrations import head_revision
 from app.data.versions import VersionWatch
 from app.execution.executable import schema
+from app.execution.executor import Executor
 from app.http import graphiql, landing, metrics
-from app.http.access_log import AccessLog
-from app.http.body_limits import RequestGuard
-from app.http.budgets import ClientIdentity, RateLimiter, RateLimits
+from app.http.budgets import RateLimiter
 from app.http.compression import Compression
 from app.http.cors import Cors
-from app.http.get_policy import PersistedGetOnly
-from app.http.hotpath import HotPath
-from app.http.observability import Observability
-from app.http.view import GraphQLView
+from app.http.observability import Observe
+from app.http.persisted_queries import PersistedQueries
+from app.http.pipeline import GraphQLEndpoint
+from app.http.shared_store import SharedQueries
+from app.http.trusted_documents import TrustedDocuments
 from app.version import version
+
+
+class Application(Starlette):
+    """The pages, assets and health endpoints through Starlette; /graphql straight into its pipeline."""
+
+    def __init__(self, *, graphql: ASGIApp, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.graphql = Observe(graphql)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == "/graphql":
+            scope["app"] = self
+            await self.graphql(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
     """The application, for `settings` (default: from the environment)."""
     settings = settings or get_settings()
-    view = GraphQLView(settings)
+    executor = Executor(settings)
+    trusted = TrustedDocuments(settings.trusted_documents, settings.trusted_documents_only)
+    trusted.plan(executor)  # a trusted document the schema refuses stops the start here, named
+    shared = SharedQueries(settings.redis_url) if settings.redis_url else None
+    persisted = PersistedQueries(settings.apq_cache_size, shared)
     limiter = RateLimiter(settings)
+    cors = Cors(_nothing, origins=settings.cors_origins, extra_headers=settings.cors_allow_headers)
+    endpoint = GraphQLEndpoint(settings, executor, persisted, trusted, limiter, cors)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        view.engine = create_engine(settings.database_url, statement_timeout_ms=settings.statement_timeout_ms)
-        view.sqlite_reader = create_sqlite_reader(
+        engine = create_engine(
+            settings.database_url, statement_timeout_ms=settings.statement_timeout_ms, pool_size=settings.db_pool_size
+        )
+        executor.engine = engine
+        executor.sqlite_reader = create_sqlite_reader(
             settings.database_url, statement_timeout_ms=settings.statement_timeout_ms
         )
-        watch = VersionWatch(settings, view.fast_path.version)
+        watch = VersionWatch(settings, executor.version)
         watch.start()
         try:
             yield
@@ -50,18 +76,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
             metrics.pending.flush()  # this worker's last samples, before it goes
             await watch.stop()
             await limiter.close()
-            await view.persisted_queries.close()
-            await view.engine.dispose()
-            if view.sqlite_reader is not None:
-                view.sqlite_reader.dispose()
+            await persisted.close()
+            await engine.dispose()
+            if executor.sqlite_reader is not None:
+                executor.sqlite_reader.dispose()
 
     async def healthz(_request: Request) -> Response:
         return JSONResponse({"status": "ok", "version": version()})
 
     async def readyz(_request: Request) -> Response:
         try:
-            assert view.engine is not None
-            async with view.engine.connect() as conn:
+            assert executor.engine is not None
+            async with executor.engine.connect() as conn:
                 current = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
         except Exception as error:  # noqa: BLE001 - any failure means not ready; the reason says which
             return JSONResponse({"status": "unavailable", "reason": type(error).__name__}, status_code=503)
@@ -74,8 +100,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return JSONResponse({"status": "ready", "migration": current})
 
     async def metrics_page(_request: Request) -> Response:
-        version = view.fast_path.version._value
-        body, content_type = metrics.exposition(version)
+        body, content_type = metrics.exposition(executor.version.current_value)
         return Response(body, headers={"Content-Type": content_type})
 
     async def sdl(_request: Request) -> Response:
@@ -83,11 +108,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             return PlainTextResponse("Not Found: introspection is turned off on this server", status_code=404)
         return PlainTextResponse(schema.as_str() + "\n", media_type="application/graphql")
 
-    return Starlette(
+    return Application(
+        graphql=endpoint,
         routes=[
             Route("/", landing.endpoint(settings)),
             Route(landing.TIMELINE_SCRIPT_URL, landing.timeline_script),
-            Route("/graphql", view, methods=["GET", "POST"]),
             *([Route(graphiql.ASSET_PREFIX + "{path:path}", graphiql.asset)] if settings.graphiql else []),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
@@ -95,36 +120,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/schema.graphql", sdl),
         ],
         lifespan=lifespan,
-        middleware=_middleware(settings, view, limiter),
+        middleware=[
+            Middleware(Observe),
+            Middleware(Compression, min_bytes=settings.compress_min_bytes),
+            Middleware(Cors, origins=settings.cors_origins, extra_headers=settings.cors_allow_headers),
+        ],
     )
 
 
-def _middleware(settings: Settings, view: GraphQLView, limiter: RateLimiter) -> list[Middleware]:
-    """Outermost first: the access log sees every answer, CORS headers reach the guard's refusals too."""
-    return [
-        Middleware(Observability),
-        Middleware(AccessLog),
-        *(
-            [Middleware(RateLimits, path="/graphql", limiter=limiter, identity=ClientIdentity(settings))]
-            if limiter.enabled
-            else []
-        ),
-        Middleware(Compression, min_bytes=settings.compress_min_bytes),
-        Middleware(Cors, origins=settings.cors_origins, extra_headers=settings.cors_allow_headers),
-        Middleware(
-            RequestGuard,
-            path="/graphql",
-            max_body_bytes=settings.max_body_bytes,
-            max_batch_size=settings.max_batch_size,
-        ),
-        *(
-            [Middleware(PersistedGetOnly, path="/graphql", graphiql=bool(settings.graphiql))]
-            if settings.production
-            else []
-        ),
-        # Innermost: a repeated POST skips routing and Strawberry's request scaffolding (app.http.hotpath).
-        Middleware(HotPath, path="/graphql", view=view),
-    ]
+async def _nothing(_scope: Scope, _receive: Receive, _send: Send) -> None:
+    """The app behind the pipeline's CORS policy: the pipeline answers, the policy only adds headers."""
 
 
 app = create_app()

@@ -61,24 +61,55 @@ def compress(body: bytes, coding: str) -> bytes:
     return gzip.compress(body, compresslevel=6, mtime=0)
 
 
-class Compression:
-    """ASGI middleware: compresses single-message answers of `COMPRESSIBLE` types of `min_bytes` or more."""
+class Compressor:
+    """Compresses answers of `COMPRESSIBLE` types of `min_bytes` or more; keeps the bytes of tagged ones."""
 
-    def __init__(self, app: ASGIApp, *, min_bytes: int) -> None:
-        self.app = app
+    def __init__(self, min_bytes: int) -> None:
         self.min_bytes = min_bytes
         self.kept = LRU(512, 16_000_000)
 
+    def coding(self, accept_encoding: str, content_type: str, size: int) -> str | None:
+        """The coding to send an answer in, or None (too small, not compressible, not accepted)."""
+        if self.min_bytes <= 0 or size < self.min_bytes or not accept_encoding:
+            return None
+        if not content_type.startswith(COMPRESSIBLE):
+            return None
+        return choose_coding(accept_encoding)
+
+    def compress(
+        self, body: bytes, headers: list[tuple[bytes, bytes]], coding: str
+    ) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+        """The compressed body and its headers: Content-Encoding, and the ETag suffixed with the coding."""
+        tag = next((value.decode("latin-1") for name, value in headers if name == b"etag"), None)
+        compressed = self.kept.get((tag, coding)) if tag else None
+        if compressed is None:
+            compressed = compress(body, coding)
+            if tag:
+                self.kept.put((tag, coding), compressed, len(compressed))
+        out = [(name, value) for name, value in headers if name not in (b"etag", b"content-length")]
+        out.append((b"content-encoding", coding.encode()))
+        if tag:
+            out.append((b"etag", (f'{tag[:-1]}-{coding}"' if tag.endswith('"') else tag).encode("latin-1")))
+        return compressed, out
+
+
+class Compression:
+    """ASGI middleware for the routes besides /graphql (which compresses in its own pipeline): compresses
+    single-message answers of `COMPRESSIBLE` types of `min_bytes` or more."""
+
+    def __init__(self, app: ASGIApp, *, min_bytes: int) -> None:
+        self.app = app
+        self.compressor = Compressor(min_bytes)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.min_bytes <= 0:
+        if scope["type"] != "http" or self.compressor.min_bytes <= 0:
             await self.app(scope, receive, send)
             return
-        accept_encoding = b""
+        accept_encoding = ""
         for name, value in scope["headers"]:
             if name == b"accept-encoding":
-                accept_encoding = value
+                accept_encoding = value.decode("latin-1")
                 break
-        coding = choose_coding(accept_encoding.decode("latin-1")) if accept_encoding else None
         start: Message | None = None
 
         async def compressing_send(message: Message) -> None:
@@ -105,22 +136,15 @@ class Compression:
                 return
             held, start = start, None
             body: bytes = message.get("body", b"")
-            if coding is None or message.get("more_body", False) or len(body) < self.min_bytes:
+            held_type = next((v.decode("latin-1") for n, v in held["headers"] if n == b"content-type"), "")
+            coding = self.compressor.coding(accept_encoding, held_type, len(body))
+            if coding is None or message.get("more_body", False):
                 await send(held)
                 await send(message)
                 return
-            headers = MutableHeaders(scope=held)
-            tag = headers.get("etag")
-            compressed = self.kept.get((tag, coding)) if tag else None
-            if compressed is None:
-                compressed = compress(body, coding)
-                if tag:
-                    self.kept.put((tag, coding), compressed, len(compressed))
-            headers["content-encoding"] = coding
-            headers["content-length"] = str(len(compressed))
-            if tag and tag.endswith('"'):
-                headers["etag"] = f'{tag[:-1]}-{coding}"'
-            await send(held)
+            compressed, headers = self.compressor.compress(body, list(held["headers"]), coding)
+            headers.append((b"content-length", str(len(compressed)).encode()))
+            await send({**held, "headers": headers})
             await send({"type": "http.response.body", "body": compressed, "more_body": False})
 
         await self.app(scope, receive, compressing_send)

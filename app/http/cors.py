@@ -28,7 +28,17 @@ DEFAULT_ALLOW_HEADERS = (
     "baggage",
     "x-request-id",
 )
-EXPOSE_HEADERS = ("ETag", "X-Request-Id", "Server-Timing")
+# What a page may read of an answer: its tag and request ID, timings, and the budget (a 429's Retry-After too).
+EXPOSE_HEADERS = (
+    "ETag",
+    "X-Request-Id",
+    "Server-Timing",
+    "Retry-After",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+    "X-RateLimit-Used",
+)
 ALLOW_METHODS = ("GET", "POST")
 
 
@@ -53,6 +63,39 @@ class Cors(CORSMiddleware):
             await self.app(scope, receive, send)  # CORS is off: nothing to add to any answer
             return
         await super().__call__(scope, receive, send)
+
+    async def preflight(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """OPTIONS /graphql: a CORS preflight answered (or refused, saying why); any other OPTIONS is 405."""
+        headers = Headers(scope=scope)
+        if "origin" in headers and "access-control-request-method" in headers:
+            response = self.preflight_response(request_headers=headers)
+        else:
+            response = JSONResponse(
+                {
+                    "errors": [
+                        {
+                            "message": "OPTIONS /graphql answers CORS preflights only (send Origin and "
+                            "Access-Control-Request-Method).",
+                            "extensions": {"code": "METHOD_NOT_ALLOWED"},
+                        }
+                    ]
+                },
+                status_code=405,
+                headers={"Allow": "GET, POST, HEAD, OPTIONS"},
+            )
+        await response(scope, receive, send)
+
+    def answer_headers(self, origin: str | None) -> list[tuple[bytes, bytes]]:
+        """The CORS headers of an answer to a request from `origin` (None: not a cross-origin request)."""
+        if not self.origins:
+            return []
+        if origin is None or not self.is_allowed_origin(origin):
+            return [(b"vary", b"Origin")]
+        headers = [(name.lower().encode(), value.encode()) for name, value in self.simple_headers.items()]
+        if not self.allow_all_origins or self.allow_credentials:
+            headers = [(name, value) for name, value in headers if name != b"access-control-allow-origin"]
+            headers.append((b"access-control-allow-origin", origin.encode("latin-1")))
+        return [*headers, (b"vary", b"Origin")]
 
     def preflight_response(self, request_headers: Headers) -> Response:
         response = super().preflight_response(request_headers)

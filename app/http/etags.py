@@ -9,6 +9,7 @@ sent in full and the same query sent by hash get the same tag. `If-None-Match` c
 from __future__ import annotations
 
 import hashlib
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -23,11 +24,22 @@ def document_id(query: str) -> str:
     return hashlib.sha256(query.encode()).hexdigest()
 
 
-def etag(version: int, document: str, operation_name: str | None, variables: Any) -> str:
-    """The strong ETag of a successful GET answer."""
+def etag(version: int, document: str, operation_name: str | None, variables: Any, *, media_type: str) -> str:
+    """The strong ETag of a successful GET answer: one per representation (its media type), version and request."""
     canonical = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
-    digest = hashlib.sha256(b"%s\0%s\0%s" % (document.encode(), (operation_name or "").encode(), canonical))
+    digest = hashlib.sha256(
+        b"%s\0%s\0%s\0%s" % (document.encode(), (operation_name or "").encode(), canonical, media_type.encode())
+    )
     return f'"v{version}-{digest.hexdigest()[:32]}"'
+
+
+_VERSIONED = re.compile(r'(?:W/)?"v(\d{1,18})-[0-9a-f]{32}(?:-[a-z]+)?"')
+
+
+def newest_version(if_none_match: str) -> int | None:
+    """The newest data version an If-None-Match names (of tags this server made), or None."""
+    versions = [int(found.group(1)) for found in _VERSIONED.finditer(if_none_match)]
+    return max(versions) if versions else None
 
 
 def _opaque(tag: str) -> str:
@@ -55,18 +67,3 @@ def matching(if_none_match: str, tag: str, *, answered: bool) -> str | None:
         elif _opaque(candidate) == tag:
             return candidate
     return None
-
-
-def get_request_key(params: Any) -> tuple[str, str | None, Any] | None:
-    """(document id, operation name, variables) of a GET's query parameters, or None when they do not say."""
-    operation_name = params.get("operationName") or None
-    try:
-        variables = orjson.loads(params["variables"]) if params.get("variables") else {}
-        query = params.get("query")
-        if query:
-            return document_id(query), operation_name, variables
-        extensions = orjson.loads(params["extensions"]) if params.get("extensions") else {}
-        sha = extensions["persistedQuery"]["sha256Hash"]
-    except (orjson.JSONDecodeError, KeyError, TypeError):
-        return None
-    return (sha, operation_name, variables) if isinstance(sha, str) else None

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from strawberry.types import ExecutionResult
-
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 
@@ -42,7 +40,6 @@ def prefers_graphql_response(accept: str | None) -> bool:
     return best_graphql > 0 and best_graphql >= best_json
 
 
-def is_request_error(result: ExecutionResult) -> bool:
-    """No execution started: no data, and no error belongs to a field (field errors have a path)."""
-    errors = result.errors or []
-    return result.data is None and bool(errors) and all(not error.path for error in errors)
+def choose(accept: str | None) -> str:
+    """The media type an answer to a client sending `accept` has."""
+    return GRAPHQL_RESPONSE if prefers_graphql_response(accept) else JSON

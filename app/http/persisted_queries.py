@@ -12,15 +12,10 @@ import dataclasses
 import hashlib
 import re
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
 
-from starlette.responses import Response
-from strawberry.http import GraphQLRequestData
-from strawberry.types import ExecutionResult
-from strawberry.types.execution import PreExecutionError
-
-from app.errors import ApiError, InvalidPersistedQuery, PersistedQueryHashMismatch, PersistedQueryNotFound
+from app.errors import InvalidPersistedQuery, PersistedQueryHashMismatch, PersistedQueryNotFound
 from app.http.shared_store import SharedQueries
+from app.request import Operation
 
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 # As Apollo Server answers a miss: 200 (clients read the error from the body) and never cached, because
@@ -51,33 +46,23 @@ class PersistedQueries:
         while len(self._queries) > self.max_entries:
             self._queries.popitem(last=False)
 
-    async def execute(
-        self,
-        request_data: GraphQLRequestData,
-        sub_response: Response,
-        run: Callable[[GraphQLRequestData], Awaitable[ExecutionResult]],
-    ) -> ExecutionResult:
-        """Run `request_data` with `run`, its query taken from or registered in the store as APQ says."""
-        await self._from_shared(request_data)
-        try:
-            request_data, register = self._resolve(request_data)
-        except ApiError as error:
-            sub_response.status_code = 200 if isinstance(error, PersistedQueryNotFound) else 400
-            sub_response.headers["Cache-Control"] = MISS_CACHE_CONTROL
-            return ExecutionResult(data=None, errors=[error])
-        result = await run(request_data)
-        # Keep only what parsed and validated (limits included), as Apollo Server does.
-        if register is not None and request_data.query is not None and not isinstance(result, PreExecutionError):
-            self.put(register, request_data.query)
-            if self.shared is not None:
-                await self.shared.put(register, request_data.query)
-        return result
+    async def resolve(self, operation: Operation) -> tuple[Operation, str | None]:
+        """The operation with its query taken from the store, and the hash to keep its query under once
+        answered (None: nothing to keep); an APQ error (ApiError) when the extension is wrong or unknown."""
+        await self._from_shared(operation)
+        return self._resolve(operation)
 
-    async def _from_shared(self, request_data: GraphQLRequestData) -> None:
+    async def keep(self, sha256_hash: str, query: str) -> None:
+        """Keep a query that parsed and validated, as Apollo Server does, here and in the shared store."""
+        self.put(sha256_hash, query)
+        if self.shared is not None:
+            await self.shared.put(sha256_hash, query)
+
+    async def _from_shared(self, operation: Operation) -> None:
         """A hash this worker does not keep, looked up in the shared store (and kept here if found)."""
-        if self.shared is None or request_data.query is not None:
+        if self.shared is None or operation.query is not None:
             return
-        persisted = (request_data.extensions or {}).get("persistedQuery")
+        persisted = (operation.extensions or {}).get("persistedQuery")
         sha256_hash = persisted.get("sha256Hash") if isinstance(persisted, dict) else None
         if not isinstance(sha256_hash, str) or not SHA256_HEX.fullmatch(sha256_hash) or self.get(sha256_hash):
             return
@@ -89,21 +74,21 @@ class PersistedQueries:
         if self.shared is not None:
             await self.shared.close()
 
-    def _resolve(self, request_data: GraphQLRequestData) -> tuple[GraphQLRequestData, str | None]:
-        """The request with its query filled in from the store, and the hash to keep its query under."""
-        persisted = (request_data.extensions or {}).get("persistedQuery")
+    def _resolve(self, operation: Operation) -> tuple[Operation, str | None]:
+        """The operation with its query filled in from the store, and the hash to keep its query under."""
+        persisted = (operation.extensions or {}).get("persistedQuery")
         if persisted is None:
-            return request_data, None
+            return operation, None
         if not isinstance(persisted, dict) or persisted.get("version") != 1:
             raise InvalidPersistedQuery("Unsupported persisted query version: send persistedQuery.version 1")
         sha256_hash = persisted.get("sha256Hash")
         if not isinstance(sha256_hash, str) or not SHA256_HEX.fullmatch(sha256_hash):
             raise InvalidPersistedQuery("persistedQuery.sha256Hash must be the query's SHA-256 in lowercase hex")
-        if request_data.query is None:
+        if operation.query is None:
             query = self.get(sha256_hash)
             if query is None:
                 raise PersistedQueryNotFound("PersistedQueryNotFound")
-            return dataclasses.replace(request_data, query=query), None
-        if hashlib.sha256(request_data.query.encode()).hexdigest() != sha256_hash:
+            return dataclasses.replace(operation, query=query), None
+        if hashlib.sha256(operation.query.encode()).hexdigest() != sha256_hash:
             raise PersistedQueryHashMismatch("provided sha does not match query")
-        return request_data, sha256_hash
+        return operation, sha256_hash

@@ -47,7 +47,6 @@ later in their module.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Sequence
 from enum import Enum
 from typing import Annotated, Any
@@ -165,10 +164,15 @@ def from_row(cls: Any, row: Row[Any]) -> Any:
 
 
 def _field(resolver: Callable[..., Any], annotations: dict[str, Any], description: str, spec: Spec) -> Any:
+    """A Strawberry field resolved by `resolver`, its parameters and result typed by `annotations` (objects,
+    never strings: a type declared later is named lazily in app.schema.types)."""
     resolver.__annotations__ = annotations
-    # String annotations resolve in the declaring module (two frames up: the declaration's caller).
-    resolver.__module__ = sys._getframe(2).f_globals["__name__"]
     return strawberry.field(resolver=resolver, description=description, metadata={SPEC: spec})
+
+
+def _lazy(type_name: str) -> Any:
+    """A type of app.schema.types (which imports the value types too), named before it is declared."""
+    return Annotated[type_name, strawberry.lazy(TYPES_MODULE)]
 
 
 def column(name: str | None = None, *, description: str) -> Any:
@@ -207,7 +211,7 @@ def reference(column: str, target: str, *, description: str) -> Any:
         return await load_node(info, type_name, pk)
 
     spec = Reference(column=column, target=type_name, nullable=nullable)
-    returned: Any = Annotated[type_name, strawberry.lazy(TYPES_MODULE)]
+    returned: Any = _lazy(type_name)
     return _field(resolve, {"info": Info, "return": returned | None if nullable else returned}, description, spec)
 
 
@@ -219,7 +223,7 @@ def embedded(target: str, present: str, *, description: str, nullable: bool = Tr
             return None
         return from_row(ROW_TYPES[target], self.row)
 
-    returned: Any = Annotated[target, strawberry.lazy(TYPES_MODULE)]
+    returned: Any = _lazy(target)
     spec = Embedded(target=target, present=present)
     return _field(resolve, {"info": Info, "return": returned | None if nullable else returned}, description, spec)
 
@@ -259,12 +263,8 @@ def _paged(
     relation: Any,
     connection_type: Any = None,
 ) -> Any:
-    import inspect
-
-    parameters = [
-        inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
-        inspect.Parameter("info", inspect.Parameter.KEYWORD_ONLY),
-    ]
+    """The connection field: Relay's paging arguments, and `filter` and `orderBy` where the list has them."""
+    resolver = _PAGED_RESOLVERS[(filter is not None, order is not None)](resolve)
     annotations: dict[str, Any] = {"info": Info, "first": First, "after": After, "last": Last, "before": Before}
     names = list(PAGING)
     if filter is not None:
@@ -273,18 +273,77 @@ def _paged(
     if order is not None:
         annotations["order_by"] = Annotated[order | None, strawberry.argument(description="How to order.")]
         names.append("order_by")
-    parameters[1] = parameters[1].replace(annotation=Info)
-    parameters += [
-        inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotations[n]) for n in names
-    ]
-    item: Any = Annotated[entity, strawberry.lazy(TYPES_MODULE)]
+    item: Any = _lazy(entity)
     annotations["return"] = connection_type if connection_type is not None else Connection[item]
-    resolve.__signature__ = inspect.Signature(parameters, return_annotation=annotations["return"])  # type: ignore[attr-defined]
     arguments = tuple("orderBy" if n == "order_by" else n for n in names)
     spec = ConnectionOf(arguments=arguments, entity=entity, relation=relation, filter=filter, order=order)
-    resolve.__annotations__ = annotations
-    resolve.__module__ = sys._getframe(2).f_globals["__name__"]
-    return strawberry.field(resolver=resolve, description=description, metadata={SPEC: spec})
+    return _field(resolver, annotations, description, spec)
+
+
+def _paging_only(resolve: Callable[..., Any]) -> Callable[..., Any]:
+    async def resolver(
+        self: Any, info: Any, first: Any = None, after: Any = None, last: Any = None, before: Any = None
+    ) -> Any:
+        return await resolve(self, info, first=first, after=after, last=last, before=before)
+
+    return resolver
+
+
+def _filtered(resolve: Callable[..., Any]) -> Callable[..., Any]:
+    async def resolver(
+        self: Any,
+        info: Any,
+        first: Any = None,
+        after: Any = None,
+        last: Any = None,
+        before: Any = None,
+        filter: Any = None,
+    ) -> Any:
+        return await resolve(self, info, first=first, after=after, last=last, before=before, filter=filter)
+
+    return resolver
+
+
+def _ordered(resolve: Callable[..., Any]) -> Callable[..., Any]:
+    async def resolver(
+        self: Any,
+        info: Any,
+        first: Any = None,
+        after: Any = None,
+        last: Any = None,
+        before: Any = None,
+        order_by: Any = None,
+    ) -> Any:
+        return await resolve(self, info, first=first, after=after, last=last, before=before, order_by=order_by)
+
+    return resolver
+
+
+def _filtered_and_ordered(resolve: Callable[..., Any]) -> Callable[..., Any]:
+    async def resolver(
+        self: Any,
+        info: Any,
+        first: Any = None,
+        after: Any = None,
+        last: Any = None,
+        before: Any = None,
+        filter: Any = None,
+        order_by: Any = None,
+    ) -> Any:
+        return await resolve(
+            self, info, first=first, after=after, last=last, before=before, filter=filter, order_by=order_by
+        )
+
+    return resolver
+
+
+# A connection's resolver by (has a filter, has an ordering): explicit parameters, typed per field by `_paged`.
+_PAGED_RESOLVERS = {
+    (False, False): _paging_only,
+    (True, False): _filtered,
+    (False, True): _ordered,
+    (True, True): _filtered_and_ordered,
+}
 
 
 CITATIONS_IN_ORDER = select(citations).order_by(citations.c.document_id, citations.c.start, citations.c.id)
@@ -294,15 +353,12 @@ def citations_of(column: str, *, description: str) -> Any:
     spec = RowsOf(
         entity="Citation", name=f"citations.{column}", statement=CITATIONS_IN_ORDER, parent=citations.c[column]
     )
-    return _rows_of(spec, "list[Citation]", description)
+    return rows_of(spec, description)
 
 
-def rows_of(spec: RowsOf, annotation: str, description: str) -> Any:
-    """A plain list of rows (`spec`); `annotation` names the item type in the declaring module."""
-    return _rows_of(spec, annotation, description)
+def rows_of(spec: RowsOf, description: str) -> Any:
+    """A plain list of rows (`spec`), each an object of the type `spec.entity`."""
 
-
-def _rows_of(spec: RowsOf, annotation: str, description: str) -> Any:
     async def resolve(self: Any, info: Info) -> Any:
         ctx: Context = info.context
 
@@ -312,10 +368,8 @@ def _rows_of(spec: RowsOf, annotation: str, description: str) -> Any:
         rows = await ctx.loader(("rows", spec.name), load).load(self.row.id)
         return [from_row(ROW_TYPES[spec.entity], row) for row in rows]
 
-    resolver = resolve
-    resolver.__annotations__ = {"info": Info, "return": annotation}
-    resolver.__module__ = sys._getframe(3).f_globals["__name__"]
-    return strawberry.field(resolver=resolver, description=description, metadata={SPEC: spec})
+    item: Any = _lazy(spec.entity)
+    return _field(resolve, {"info": Info, "return": list[item]}, description, spec)
 
 
 def compiled(field: Any, spec: Spec) -> Any:

@@ -17,6 +17,7 @@ from app.data.listings import (
     countries,
     events,
     memberships,
+    organization_named,
     organizations,
     participants,
     places,
@@ -60,10 +61,7 @@ def _like(value: str) -> str:
 
 def organization_ids(reference: str) -> Any:
     """The ids of organizations a slug or acronym names, case-insensitive (a subquery)."""
-    value = reference.strip().lower()
-    return select(organizations.c.id).where(
-        or_(func.lower(organizations.c.slug) == value, func.lower(organizations.c.acronym) == value)
-    )
+    return select(organizations.c.id).where(organization_named(reference.strip().lower()))
 
 
 def country_ids(code: str) -> Any:

@@ -194,7 +194,7 @@ class Chairmanship(Node):
         "organization_id", "Organization", description="The body chaired: ESCAP, the Community of Democracies, ..."
     )
     chair = reference("chair_id", "Country", description="The country that held it.")
-    co_chairs = rows_of(CO_CHAIRS, "list[Country]", "The countries that co-chaired beside it.")
+    co_chairs = rows_of(CO_CHAIRS, "The countries that co-chaired beside it.")
     predecessor = reference(
         "predecessor_id", "Country | None", description="The country that held it before, where the documents say."
     )
@@ -353,7 +353,6 @@ class Statistic(Node):
     )
     places = rows_of(
         STATISTIC_PLACES,
-        "list[Place]",
         "The places the figure is about, in the text's order: \"serving in South Sudan, Western Sahara, Darfur "
         'and Abyei of Sudan, ..." gives South Sudan (SSD), Western Sahara (ESH), Darfur (SDN), ...',
     )
@@ -400,7 +399,7 @@ class DocumentCoverage:
         "no_fact_count",
         description="How many the curator lists as stating no fact (page chrome, a general statement).",
     )
-    uncited = rows_of(UNCITED, "list[Passage]", "Every other sentence, in document order.")
+    uncited = rows_of(UNCITED, "Every other sentence, in document order.")
 
 
 @row_type

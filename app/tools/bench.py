@@ -67,6 +67,13 @@ REFERENCE = """query Reference {
     }
   }
 }"""
+# The small query: one organization by slug, its first events; its cost is mostly our fixed cost per request.
+SMALL = """query Small {
+  organization(slug: "escap") {
+    id name acronym
+    events(first: 5) { nodes { id title kind } }
+  }
+}"""
 EVENTS_FILTERED = f"""query SummitsOfTheDecade {{
   events(first: 20, filter: {{ kind: SUMMIT, from: "2000", to: "2009" }}) {{
     totalCount
@@ -170,6 +177,7 @@ def query_mix(dataset: Dataset) -> list[BenchQuery]:
         BenchQuery(
             "reference", REFERENCE, None, "20 organizations, 10 memberships and 20 events each: the targets' shape"
         ),
+        BenchQuery("small", SMALL, None, "one organization by slug with its first 5 events"),
         example("nested", "20 organizations, 10 memberships and 20 events each, with citations"),
         example("organization", "one organization with its lists (README example)"),
         example("timeline", "Mongolia's events, oldest first (README example)"),
@@ -231,21 +239,29 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-class Server:
-    """`python -m app serve` in a subprocess, on a free port, with the given environment."""
+SERVE = ("app", "serve")
 
-    def __init__(self, database_url: str, workers: int, environment: dict[str, str], log: Path) -> None:
+
+class Server:
+    """`python -m app serve` (or another module taking the same arguments) in a subprocess, on a free port.
+
+    The server logs as it does by default (the access log at `info`, one line per request):
+    what production pays is what is measured.
+    """
+
+    def __init__(
+        self,
+        database_url: str,
+        workers: int,
+        environment: dict[str, str],
+        log: Path,
+        module: Sequence[str] = SERVE,
+    ) -> None:
         self.port = free_port()
         self.log_path = log
         # wrk is one client flooding on purpose: no rate limit (app/http/budgets.py) in the way of the measurement
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "LOG_LEVEL": "warning",
-            "RATE_LIMIT_POINTS": "0",
-            **environment,
-        }
-        command = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        env = {**os.environ, "DATABASE_URL": database_url, "RATE_LIMIT_POINTS": "0", **environment}
+        command = [sys.executable, "-m", *module, "--host", "127.0.0.1", "--port", str(self.port)]
         with log.open("wb") as output:
             self.process = subprocess.Popen(
                 [*command, "--workers", str(workers)],

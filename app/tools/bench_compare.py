@@ -29,12 +29,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-
 from app.data.engine import async_url
+from app.tools.backend_cpu import BackendMonitor
 from app.tools.bench import (
     MODES,
     REFERENCE,
+    SMALL,
     WRK_SCRIPT,
     BenchQuery,
     Options,
@@ -68,18 +68,39 @@ _PG_REFERENCE = """query Reference {
     }
   }
 }"""
+# The small query: one organization by its slug, with its first 5 events. Ours matches the slug or
+# the acronym in any case; PostGraphile's lookup by the unique slug is the nearest it offers.
+_PG_SMALL = """query Small {
+  organizationBySlug(slug: "escap") {
+    id: PK name acronym
+    eventsByOrganizationId(first: 5, orderBy: [DATE_EARLIEST_ASC, DATE_LATEST_ASC, PK_ASC]) {
+      nodes { id: PK title kind }
+    }
+  }
+}"""
+
+
+def _postgraphile(document: str) -> dict[str, str]:
+    """A document in PostGraphile 5's and 4's names for the primary key."""
+    return {
+        "v5": document.replace("PK_ASC", "ROW_ID_ASC").replace("PK", "rowId"),
+        "v4": document.replace("PK_ASC", "ID_ASC").replace("PK", "id"),
+    }
+
+
 COMPARED = {
+    "reference": {"ours": REFERENCE, **_postgraphile(_PG_REFERENCE)},
+    "small": {"ours": SMALL, **_postgraphile(_PG_SMALL)},
     "typename": {"ours": "{ __typename }", "v5": "{ __typename }", "v4": "{ __typename }"},
-    "reference": {
-        "ours": REFERENCE,
-        "v5": _PG_REFERENCE.replace("PK_ASC", "ROW_ID_ASC").replace("PK", "rowId"),
-        "v4": _PG_REFERENCE.replace("PK_ASC", "ID_ASC").replace("PK", "id"),
-    },
 }
 ABOUT = {
-    "typename": "`{ __typename }`: the HTTP and GraphQL layers alone",
     "reference": "`reference`: 20 organizations, 10 memberships and 20 events each",
+    "small": '`small`: `organization(slug: "escap")` with its first 5 events',
+    "typename": "`{ __typename }`: the HTTP and GraphQL layers alone",
 }
+# The bare ASGI app (app/tools/bare_asgi.py) answers `{ __typename }` only: the row of the stack's ceiling.
+BARE_QUERIES = ("typename",)
+POSTGRAPHILE = ("v5", "v4")
 
 
 # -- installing PostGraphile ---------------------------------------------------------------------
@@ -254,38 +275,14 @@ def tree_cpu(root: int, table: dict[int, tuple[int, float]]) -> dict[int, float]
     return found
 
 
-async def _backend_pids(database_url: str) -> list[int]:
-    url = async_url(database_url)
-    conn = await asyncpg.connect(libpq_url(database_url))
-    try:
-        rows = await conn.fetch(
-            "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", url.database
-        )
-    finally:
-        await conn.close()
-    return [int(row["pid"]) for row in rows]
+def sample_cpu(root: int) -> dict[int, float]:
+    """CPU used so far by a server's processes (the root and its descendants), by pid."""
+    return tree_cpu(root, _processes())
 
 
-@dataclass
-class CpuSample:
-    server: dict[int, float]
-    database: dict[int, float]
-
-
-def sample_cpu(root: int, database_url: str | None) -> CpuSample:
-    """CPU used so far by the server's processes and by the PostgreSQL backends of its database."""
-    backends = asyncio.run(_backend_pids(database_url)) if database_url else []
-    table = _processes()
-    return CpuSample(tree_cpu(root, table), {pid: table[pid][1] for pid in backends if pid in table})
-
-
-def cpu_used(before: CpuSample, after: CpuSample) -> tuple[float, float]:
-    """(server, database) CPU seconds between two samples; a process new since `before` counts whole."""
-
-    def used(first: dict[int, float], second: dict[int, float]) -> float:
-        return sum(cpu - first.get(pid, 0.0) for pid, cpu in second.items())
-
-    return used(before.server, after.server), used(before.database, after.database)
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds between two samples of a server; a process new since `before` counts whole."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
 
 
 def database_is_local(database_url: str) -> bool:
@@ -328,6 +325,8 @@ def normalized(answer: Any) -> Any:
     [value] = answer["data"].values()
     if isinstance(value, dict) and "nodes" in value:
         return tuple(_items(node) for node in value["nodes"])
+    if isinstance(value, dict):
+        return _items(value)
     return value
 
 
@@ -386,11 +385,14 @@ class Sample:
     p50_ms: float | None
     p99_ms: float | None
     server_cpu_ms: float | None  # per request
-    database_cpu_ms: float | None
+    database_cpu_ms: float | None  # every backend of the database, those that exited during the run included
     non_2xx: int
     socket_errors: int
     loadavg: float
     p50_single_ms: float | None = None  # one connection (wrk -t1 -c1)
+    database_exited_cpu_ms: float | None = None  # the part of `database_cpu_ms` spent by backends that exited
+    backends_started: int | None = None  # sessions of the database started during the run
+    database_cpu_estimated: bool = False  # other databases' sessions too: the exited backends' part is a share
 
 
 @dataclass
@@ -413,11 +415,16 @@ class Entry:
 
 @dataclass
 class ServerSpec:
-    key: str  # ours-cold, ours-warm, ours-sqlite, v5, v4
+    key: str  # ours-cold, ours-warm, ours-sqlite, bare, v5, v4
     label: str
-    flavour: str  # ours, v5, v4
+    flavour: str  # ours, bare (the minimal ASGI app), v5, v4
     database_url: str
     result_cache_size: int = 0
+
+
+def _serves(spec: ServerSpec, query: str) -> bool:
+    """Whether a server is measured with a query: every server but the bare app, which answers one."""
+    return spec.flavour != "bare" or query in BARE_QUERIES
 
 
 def _wrk(url: str, body: bytes, seconds: int, connections: int, threads: int, script: Path) -> Any:
@@ -434,9 +441,15 @@ def _measure(server: Any, body: bytes, options: Options, script: Path, database:
     """Warm-up, the measured load with CPU sampled around it, then the single-connection latency."""
     if options.warmup:
         _wrk(server.url, body, options.warmup, options.connections, options.threads, script)
-    before = sample_cpu(server.process.pid, database)
-    loaded = _wrk(server.url, body, options.duration, options.connections, options.threads, script)
-    server_s, database_s = cpu_used(before, sample_cpu(server.process.pid, database))
+    monitor = BackendMonitor(libpq_url(database), str(async_url(database).database)) if database else None
+    before = sample_cpu(server.process.pid)
+    if monitor is not None:
+        monitor.start()
+    try:
+        loaded = _wrk(server.url, body, options.duration, options.connections, options.threads, script)
+    finally:
+        backends = monitor.stop() if monitor is not None else None
+    server_s = cpu_used(before, sample_cpu(server.process.pid))
     requests = max(loaded.requests, 1)
     single = _wrk(server.url, body, options.single_connection, 1, 1, script) if options.single_connection else None
     return Sample(
@@ -446,11 +459,16 @@ def _measure(server: Any, body: bytes, options: Options, script: Path, database:
         p50_ms=loaded.latency_ms.get("p50"),
         p99_ms=loaded.latency_ms.get("p99"),
         server_cpu_ms=server_s * 1000 / requests,
-        database_cpu_ms=None if database is None else database_s * 1000 / requests,
+        database_cpu_ms=None if backends is None else backends.total * 1000 / requests,
         non_2xx=loaded.non_2xx + (single.non_2xx if single else 0),
         socket_errors=loaded.socket_errors + (single.socket_errors if single else 0),
         loadavg=round(os.getloadavg()[0], 2),
         p50_single_ms=single.latency_ms.get("p50") if single else None,
+        database_exited_cpu_ms=None
+        if backends is None
+        else (backends.exited_read + backends.exited_unread) * 1000 / requests,
+        backends_started=None if backends is None else backends.backends_started,
+        database_cpu_estimated=backends is not None and backends.estimated,
     )
 
 
@@ -475,6 +493,8 @@ def _started(spec: ServerSpec, options: Options, installed: Installed | None, wo
     if spec.flavour == "ours":
         environment = {"RESULT_CACHE_SIZE": str(spec.result_cache_size)}
         server = Server(spec.database_url, options.workers, environment, log)
+    elif spec.flavour == "bare":
+        server = Server(spec.database_url, options.workers, {}, log, module=("app.tools.bare_asgi",))
     else:
         assert installed is not None
         server = PostGraphileServer(spec.flavour, installed, spec.database_url, 1 if spec.flavour == "v5" else 2, log)
@@ -525,22 +545,26 @@ def compare(options: Options, say: Callable[[str], None] = print) -> dict[str, A
     if options.sqlite_url:
         label = f"ours cold on SQLite ({options.workers} workers, RESULT_CACHE_SIZE=0)"
         specs.append(ServerSpec("ours-sqlite", label, "ours", options.sqlite_url, 0))
+    if set(BARE_QUERIES) & set(queries):
+        label = f"bare ASGI app ({options.workers} workers, our gunicorn and uvicorn settings)"
+        specs.append(ServerSpec("bare", label, "bare", options.database_url))
     if installed is not None:
         label = f"PostGraphile {installed.v5_version} (1 process, Node {installed.node22_version})"
         specs.append(ServerSpec("v5", label, "v5", options.database_url))
         label = f"PostGraphile {installed.v4_version} (2 workers, Node {installed.node_version})"
         specs.append(ServerSpec("v4", label, "v4", options.database_url))
 
-    per_server = len(queries) * (options.warmup + options.duration + options.single_connection)
-    estimate = options.rounds * len(specs) * (per_server + 4)
+    entries = {(spec.key, query): Entry(spec.key, query) for spec in specs for query in queries if _serves(spec, query)}
+    estimate = options.rounds * (4 * len(specs) + len(entries) * (options.warmup + options.duration))
+    estimate += options.rounds * len(entries) * options.single_connection
     started = dt.datetime.now(dt.UTC)
+    loadavg_start = [round(v, 2) for v in os.getloadavg()]
     say(
         f"{dataset.engine} {dataset.name}: {dataset.organizations:,} organizations, {dataset.events:,} events;"
         f" {len(specs)} servers x {len(queries)} queries x {options.rounds} rounds, wrk -t{options.threads}"
         f" -c{options.connections}, {options.warmup} s + {options.duration} s each: about {estimate // 60} min"
         f" {estimate % 60} s"
     )
-    entries = {(spec.key, query): Entry(spec.key, query) for spec in specs for query in queries}
     answers: dict[tuple[str, str], Any] = {}
     memory: dict[str, list[list[float]]] = {}  # per server and round: resident MiB of each process
     with tempfile.TemporaryDirectory(prefix="bench-compare-") as folder:
@@ -552,8 +576,10 @@ def compare(options: Options, say: Callable[[str], None] = print) -> dict[str, A
                 try:
                     with _started(spec, options, installed, workdir) as server:
                         for query in queries:
+                            if not _serves(spec, query):
+                                continue
                             entry = entries[spec.key, query]
-                            document = COMPARED[query]["ours" if spec.flavour == "ours" else spec.flavour]
+                            document = COMPARED[query][spec.flavour if spec.flavour in POSTGRAPHILE else "ours"]
                             answer = fetch(server.port, document)
                             answers.setdefault((spec.key, query), answer)
                             if answer.get("errors") or "data" not in answer:
@@ -561,7 +587,8 @@ def compare(options: Options, say: Callable[[str], None] = print) -> dict[str, A
                                 say(f"round {round_number} {spec.key:>11} {query:<10} ERROR {entry.error}")
                                 continue
                             # PostgreSQL's backends count for the servers on PostgreSQL (SQLite works in-process).
-                            backends = database if spec.database_url == options.database_url else None
+                            on_postgresql = spec.database_url == options.database_url and spec.flavour != "bare"
+                            backends = database if on_postgresql else None
                             sample = _measure(server, BenchQuery(query, document).body(), options, script, backends)
                             sample.round = round_number
                             entry.samples.append(sample)
@@ -576,7 +603,9 @@ def compare(options: Options, say: Callable[[str], None] = print) -> dict[str, A
                     first_line = str(problem).strip().splitlines()[0] if str(problem).strip() else repr(problem)
                     say(f"round {round_number} {spec.key:>11} FAILED {first_line}")
                     for query in queries:
-                        entries[spec.key, query].error = entries[spec.key, query].error or f"failed: {first_line}"
+                        if _serves(spec, query):
+                            entry = entries[spec.key, query]
+                            entry.error = entry.error or f"failed: {first_line}"
 
     verdicts = {}
     for query in queries:
@@ -595,7 +624,11 @@ def compare(options: Options, say: Callable[[str], None] = print) -> dict[str, A
     report: dict[str, Any] = {
         "started_at": started.isoformat(timespec="seconds"),
         "git": _git_state(),
-        "machine": {"cpus": os.cpu_count(), "loadavg_end": [round(v, 2) for v in os.getloadavg()]},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "loadavg_start": loadavg_start,
+            "loadavg_end": [round(v, 2) for v in os.getloadavg()],
+        },
         "database": {**asdict(dataset), "url": _redacted(options.database_url)},
         "settings": {
             "workers": options.workers,
@@ -631,79 +664,159 @@ def markdown(
     queries: Sequence[str],
     verdicts: dict[str, Any],
 ) -> str:
-    """The tables for the README: one per query, a row per server, ratios of ours to PostGraphile."""
+    """The report for the README: a summary table, then one table per query with a row per server."""
     database, settings = report["database"], report["settings"]
-    peers = [spec for spec in specs if spec.flavour != "ours"]
     single = " (p50 with 1 connection in the column beside)" if settings.get("single_connection_s") else ""
     lines = [
         f"{database['engine']} `{database['name']}`: {database['organizations']:,} organizations,"
         f" {database['events']:,} events; {report['started_at']}, commit {report['git']['commit'][:10]}"
-        f"{' (dirty)' if report['git']['dirty'] else ''}; {report['machine']['cpus']} CPUs, load average at the end"
-        f" {report['machine']['loadavg_end'][0]}. wrk -t{settings['threads']} -c{settings['connections']}{single},"
+        f"{' (dirty)' if report['git']['dirty'] else ''}; {report['machine']['cpus']} CPUs, load average"
+        f" {_loadavg(report['machine'])}. wrk -t{settings['threads']} -c{settings['connections']}{single},"
         f" {settings['warmup_s']} s warm-up + {settings['duration_s']} s per run, {settings['rounds']} interleaved"
         " rounds: medians, the req/s range in brackets. CPU ms per request: the server's processes + the"
-        " PostgreSQL backends serving the database (SQLite works inside the server's processes).",
+        " PostgreSQL backends serving the database, those that exited during the run included (SQLite works"
+        " inside the server's processes). Servers log as they do by default.",
     ]
     for line in report["notes"]:
         lines.append(f"\n> {line}")
+    lines += ["", *summary(specs, entries, queries)]
     short = {spec.key: spec.label.split(" (")[0] for spec in specs}
     for query in queries:
-        objects = verdicts.get(f"{query}/objects")
-        same = [short[spec.key] for spec in specs[1:] if verdicts.get(f"{query}/{spec.key}", "") is None]
-        differ = [spec for spec in specs[1:] if verdicts.get(f"{query}/{spec.key}") not in (None, "")]
-        check = ""
-        if same:
-            held = f"the same {objects} objects in the same order" if objects else "identical"
-            check = f"; answers {held}: {', '.join(dict.fromkeys(same))}"
-        for spec in differ:
-            check += f"; **the answer of {spec.label} differs: {verdicts[f'{query}/{spec.key}']}**"
-        lines.append(f"\n{ABOUT[query]}{check}\n")
-        header = "| server | req/s | p50 ms | p99 ms |"
-        rule = "|---|---|---|---|"
-        if settings.get("single_connection_s"):
-            header += " p50 ms, 1 connection |"
-            rule += "---|"
-        header += " CPU ms/request (server + PostgreSQL) |"
-        rule += "---|"
-        for spec in peers:
-            header += f" ours/{spec.flavour} req/s | ours/{spec.flavour} CPU |"
-            rule += "---|---|"
-        lines += [header, rule]
-        for spec in specs:
-            entry = entries[spec.key, query]
-            row = f"| {spec.label} |"
-            if entry.error and not entry.samples:
-                lines.append(row + f" error: {entry.error} |")
-                continue
-            rps = [sample.rps for sample in entry.samples]
-            spread = f" ({min(rps):,.0f}-{max(rps):,.0f})" if len(rps) > 1 else ""
-            row += f" {_num(entry.median('rps'))}{spread} | {_num(entry.median('p50_ms'))} |"
-            row += f" {_num(entry.median('p99_ms'))} |"
-            if settings.get("single_connection_s"):
-                row += f" {_num(entry.median('p50_single_ms'))} |"
-            server, backends = entry.median("server_cpu_ms"), entry.median("database_cpu_ms")
-            if server is None:
-                row += " - |"
-            elif backends is None:
-                row += f" {server:.2f} |"
-            else:
-                row += f" {server + backends:.2f} ({server:.2f} + {backends:.2f}) |"
-            for peer in peers:
-                if spec.flavour != "ours":
-                    row += " | |"
-                    continue
-                theirs = entries[peer.key, query]
-                row += f" {_ratio(entry.median('rps'), theirs.median('rps'))} |"
-                row += f" {_ratio(entry.cpu_ms(), theirs.cpu_ms())} |"
-            if entry.error:
-                row += f" **{entry.error}**"
-            lines.append(row)
+        lines += ["", _checked(query, specs, verdicts, short), "", *_query_table(query, specs, entries, settings)]
     memory = report.get("rss_mb") or {}
     if memory:
         largest = {key: max((max(sizes, default=0.0) for sizes in runs), default=0.0) for key, runs in memory.items()}
         described = [f"{short[key]} {size:.0f}" for key, size in largest.items()]
         lines.append(f"\nLargest resident memory of one process after its runs, MiB: {', '.join(described)}.")
     return "\n".join(lines)
+
+
+def _loadavg(machine: dict[str, Any]) -> str:
+    start, end = machine.get("loadavg_start"), machine.get("loadavg_end")
+    if start and end:
+        return f"{start[0]} at the start, {end[0]} at the end"
+    return f"at the end {end[0]}" if end else "unknown"
+
+
+def summary(specs: Sequence[ServerSpec], entries: dict[tuple[str, str], Entry], queries: Sequence[str]) -> list[str]:
+    """One table: per query, each server's req/s and CPU ms per request, and ours / PostGraphile."""
+    ours = next((spec for spec in specs if spec.flavour == "ours"), None)
+    peers = [spec for spec in specs if spec.flavour in POSTGRAPHILE]
+    short = {spec.key: spec.label.split(" (")[0] for spec in specs}
+    header = "| query |" + "".join(f" {short[spec.key]} |" for spec in specs)
+    rule = "|---|" + "---|" * len(specs)
+    if ours is not None:
+        for peer in peers:
+            header += f" {short[ours.key]} / {short[peer.key]}: req/s, CPU |"
+            rule += "---|"
+    lines = [
+        "Summary: req/s and CPU ms per request (server + PostgreSQL) of each server, medians over the rounds.",
+        "",
+        header,
+        rule,
+    ]
+    for query in queries:
+        row = f"| `{query}` |"
+        for spec in specs:
+            entry = entries.get((spec.key, query))
+            if entry is None or not entry.samples:
+                row += " - |" if entry is None else " error |"
+                continue
+            cpu = entry.cpu_ms()
+            row += f" {_num(entry.median('rps'))}, {'-' if cpu is None else f'{cpu:.2f}'} ms |"
+        if ours is not None:
+            mine = entries[ours.key, query]
+            for peer in peers:
+                theirs = entries[peer.key, query]
+                faster, cheaper = (
+                    _ratio(mine.median("rps"), theirs.median("rps")),
+                    _ratio(mine.cpu_ms(), theirs.cpu_ms()),
+                )
+                row += f" {faster}x, {cheaper}x |"
+        lines.append(row)
+    ceiling = next((e for (key, _q), e in entries.items() if key == "bare"), None)
+    if ceiling is not None and ceiling.median("rps"):
+        query = ceiling.query
+        shares = [
+            f"{short[spec.key]} {_ratio(entries[spec.key, query].median('rps'), ceiling.median('rps'))}"
+            for spec in specs
+            if spec.flavour != "bare" and entries[spec.key, query].samples
+        ]
+        lines += ["", f"`{query}` as a share of the bare ASGI app's req/s (the ceiling): {', '.join(shares)}."]
+    return lines
+
+
+def _checked(query: str, specs: Sequence[ServerSpec], verdicts: dict[str, Any], short: dict[str, str]) -> str:
+    """The query's title and whether the servers' answers agree with the first's."""
+    objects = verdicts.get(f"{query}/objects")
+    same = [short[spec.key] for spec in specs[1:] if verdicts.get(f"{query}/{spec.key}", "") is None]
+    differ = [spec for spec in specs[1:] if verdicts.get(f"{query}/{spec.key}") not in (None, "")]
+    check = ""
+    if same:
+        held = f"the same {objects} objects in the same order" if objects else "identical"
+        check = f"; answers {held}: {', '.join(dict.fromkeys(same))}"
+    for spec in differ:
+        check += f"; **the answer of {spec.label} differs: {verdicts[f'{query}/{spec.key}']}**"
+    return f"{ABOUT[query]}{check}"
+
+
+def _query_table(
+    query: str, specs: Sequence[ServerSpec], entries: dict[tuple[str, str], Entry], settings: dict[str, Any]
+) -> list[str]:
+    """A row per server: req/s, latency, CPU (and the exited backends' part), backends started, ratios."""
+    peers = [spec for spec in specs if spec.flavour in POSTGRAPHILE]
+    header = "| server | req/s | p50 ms | p99 ms |"
+    rule = "|---|---|---|---|"
+    if settings.get("single_connection_s"):
+        header += " p50 ms, 1 connection |"
+        rule += "---|"
+    header += " CPU ms/request (server + PostgreSQL) | of which exited backends | backends started per 1,000 requests |"
+    rule += "---|---|---|"
+    for spec in peers:
+        header += f" ours/{spec.flavour} req/s | ours/{spec.flavour} CPU |"
+        rule += "---|---|"
+    lines = [header, rule]
+    for spec in specs:
+        entry = entries.get((spec.key, query))
+        if entry is None:
+            continue
+        row = f"| {spec.label} |"
+        if entry.error and not entry.samples:
+            lines.append(row + f" error: {entry.error} |")
+            continue
+        rps = [sample.rps for sample in entry.samples]
+        spread = f" ({min(rps):,.0f}-{max(rps):,.0f})" if len(rps) > 1 else ""
+        row += f" {_num(entry.median('rps'))}{spread} | {_num(entry.median('p50_ms'))} |"
+        row += f" {_num(entry.median('p99_ms'))} |"
+        if settings.get("single_connection_s"):
+            row += f" {_num(entry.median('p50_single_ms'))} |"
+        server, backends = entry.median("server_cpu_ms"), entry.median("database_cpu_ms")
+        if server is None:
+            row += " - |"
+        elif backends is None:
+            row += f" {server:.2f} |"
+        else:
+            row += f" {server + backends:.2f} ({server:.2f} + {backends:.2f}) |"
+        exited = entry.median("database_exited_cpu_ms")
+        estimated = any(sample.database_cpu_estimated for sample in entry.samples)
+        row += " - |" if exited is None else f" {exited:.2f}{' (estimated)' if estimated else ''} |"
+        started = [
+            sample.backends_started * 1000 / sample.requests
+            for sample in entry.samples
+            if sample.backends_started is not None and sample.requests
+        ]
+        row += f" {statistics.median(started):.1f} |" if started else " - |"
+        for peer in peers:
+            if spec.flavour != "ours":
+                row += " | |"
+                continue
+            theirs = entries[peer.key, query]
+            row += f" {_ratio(entry.median('rps'), theirs.median('rps'))} |"
+            row += f" {_ratio(entry.cpu_ms(), theirs.cpu_ms())} |"
+        if entry.error:
+            row += f" **{entry.error}**"
+        lines.append(row)
+    return lines
 
 
 def _num(value: float | None) -> str:
