@@ -181,8 +181,8 @@ async def test_having_and_first_keep_the_first_groups_with_enough_items(api: Api
 
 
 async def test_aggregate_is_one_statement_on_either_path(uncached_api: Api, caplog: pytest.LogCaptureFixture) -> None:
-    """Strawberry answers a document first, the compiler after (checked against Strawberry: verify mode): each
-    runs the one statement."""
+    """The compiler answers, one statement each time; verify mode runs Strawberry's resolver beside it, which must
+    give the same answer (and runs the same one statement, app/data/aggregates.py)."""
     counts = []
     with caplog.at_level(logging.INFO, logger="app.access"):
         for size in (5, 1000, 5, 7):
@@ -191,7 +191,7 @@ async def test_aggregate_is_one_statement_on_either_path(uncached_api: Api, capl
             counts.append(uncached_api.last_statements)
     assert counts == [1, 1, 1, 1]
     served = [r.event["servedBy"] for r in caplog.records if r.name == "app.access"]  # type: ignore[attr-defined]
-    assert served == ["strawberry", "executor", "executor", "executor"]
+    assert served == ["executor"] * 4
     response = await uncached_api.post(GROUPS, {"g": ["ROLE"]})
     assert response.json()["extensions"]["cost"]["requested"] == 10  # the roles and null: its declared bound
 
@@ -236,3 +236,24 @@ async def test_bad_arguments_are_refused_clearly(api: Api, variables: dict[str, 
     for _ in range(2):  # Strawberry's answer, then the same once the document is hot
         [error] = await api.errors(GROUPS, variables)
         assert error["extensions"]["code"] == code, error
+
+
+async def test_strawberrys_resolver_runs_one_statement(seeded_db: str) -> None:
+    """Strawberry's path alone (what verify mode checks the compiler against): one statement too."""
+    from app.config import Settings
+    from app.data.engine import create_engine
+    from app.data.session import RequestDatabase
+    from app.execution.executable import schema
+    from app.schema.runtime import Context
+
+    engine = create_engine(seeded_db)
+    context = Context(db=RequestDatabase(engine), settings=Settings(database_url=seeded_db))
+    try:
+        result = await schema.execute(
+            GROUPS, variable_values={"g": ["COUNTRY", "ROLE", "PLACE"]}, context_value=context
+        )
+    finally:
+        await context.db.close()
+        await engine.dispose()
+    assert result.errors is None and result.data is not None and len(result.data["aggregate"]) > 10
+    assert context.db.statements == 1
