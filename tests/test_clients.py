@@ -100,7 +100,6 @@ def _sent(run: dict[str, Any]) -> list[tuple[str, int, bool, bool]]:
     return [(e["method"], e["status"], e["documentId"], e["query"]) for e in run["exchanges"]]
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="documentId is served by the request pipeline")
 @pytest.mark.parametrize("seeded_db", ["sqlite"], indirect=True)
 def test_apollo_and_urql_send_only_trusted_documents(seeded_db: str, tmp_path: Path, project: Path) -> None:
     """Against a server in only-trusted mode loading codegen's manifest, Apollo Client and urql send `documentId`
