@@ -1,9 +1,11 @@
-# The two commands of the README: `make run` (install, migrate, seed, serve) and `make test`.
+# The README's commands: `make run` (install, migrate, seed, serve), `make check` (a change's first check:
+# lint and the SQLite half of the suite, nothing but Python needed) and `make test` (everything CI runs).
+# `make run PYTHON=/path/to/python3.12` makes .venv with another interpreter (3.11 or later).
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install lint
+.PHONY: run check test install lint
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +28,10 @@ lint: install
 	$(BIN)/ruff format --check app tests migrations scripts
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+# The tests that need PostgreSQL, a browser, npm, nginx or wrk are marked (pyproject.toml); the rest run.
+check: lint
+	$(BIN)/python -m pytest -m "not (postgres or browser or npm or nginx or bench)"
 
 test: lint
 	$(BIN)/python -m pytest

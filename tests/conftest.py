@@ -87,6 +87,36 @@ class Databases:
             asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `postgres` every test that runs on PostgreSQL through a parameter, so `-m "not postgres"` (make check)
+    runs the SQLite half alone."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and "postgresql" in callspec.params.values():
+            item.add_marker(pytest.mark.postgres)
+
+
+_SCREENSHOTS: list[Path] = []
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder the browser tests write their screenshots to: this run's own (pytest's temporary folder, or
+    KB_SCREENSHOTS), never the repository. The run's summary names it."""
+    chosen = os.environ.get("KB_SCREENSHOTS")
+    folder = Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots", numbered=False)
+    folder.mkdir(parents=True, exist_ok=True)
+    _SCREENSHOTS.append(folder)
+    return folder
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for folder in _SCREENSHOTS:
+        shots = sorted(path.name for path in folder.glob("*.png"))
+        if shots:
+            terminalreporter.write_line(f"screenshots in {folder}: {', '.join(shots)}")
+
+
 @pytest.fixture(scope="session")
 def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
     made = Databases(tmp_path_factory.mktemp("databases"))

@@ -42,6 +42,7 @@ def project() -> Path:
     return project
 
 
+@pytest.mark.npm
 def test_codegen_writes_the_trusted_documents_manifest(project: Path) -> None:
     """codegen's client preset (`persistedDocuments`): a JSON object from each operation's SHA-256 (hex) to its
     text, the examples' operations included, each generated document carrying its hash for the clients to send."""
@@ -58,6 +59,7 @@ def test_codegen_writes_the_trusted_documents_manifest(project: Path) -> None:
 
 
 @pytest.mark.parametrize("seeded_db", ["sqlite"], indirect=True)
+@pytest.mark.npm
 def test_codegen_tsc_apollo_and_urql(seeded_db: str, tmp_path: Path, project: Path) -> None:
     with LiveServer(seeded_db, tmp_path / "server.log", LOG_LEVEL="warning") as server:
         apollo_run = node("src/apollo.ts", server.url, cwd=project)
@@ -101,6 +103,7 @@ def _sent(run: dict[str, Any]) -> list[tuple[str, int, bool, bool]]:
 
 
 @pytest.mark.parametrize("seeded_db", ["sqlite"], indirect=True)
+@pytest.mark.npm
 def test_apollo_and_urql_send_only_trusted_documents(seeded_db: str, tmp_path: Path, project: Path) -> None:
     """Against a server in only-trusted mode loading codegen's manifest, Apollo Client and urql send `documentId`
     (by GET, revalidated by its ETag) and never a query's text; an operation outside the manifest is refused."""

@@ -62,6 +62,7 @@ http {{
     return main
 
 
+@pytest.mark.nginx
 def test_nginx_caches_gets_and_revalidates_them_with_the_etag(databases: Databases, tmp_path: Path) -> None:
     nginx = _nginx()
     url = databases.new("sqlite")

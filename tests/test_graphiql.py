@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from playwright.sync_api import Response
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = PROJECT_ROOT / "artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -243,11 +242,10 @@ def _require_chromium() -> None:
 
 @pytest.mark.browser
 @pytest.mark.parametrize("seeded_db", ["sqlite"], indirect=True)
-def test_graphiql_runs_the_example_in_chromium_offline(browser_server: str) -> None:
+def test_graphiql_runs_the_example_in_chromium_offline(browser_server: str, screenshots: Path) -> None:
     _require_chromium()
     from playwright.sync_api import expect, sync_playwright
 
-    ARTIFACTS.mkdir(exist_ok=True)
     requested: list[str] = []
     problems: list[str] = []
     with sync_playwright() as playwright:
@@ -259,7 +257,7 @@ def test_graphiql_runs_the_example_in_chromium_offline(browser_server: str) -> N
             page.on("pageerror", lambda error: problems.append(str(error)))
 
             page.goto(browser_server + "/", wait_until="networkidle")
-            page.screenshot(path=str(ARTIFACTS / "landing.png"), full_page=True)
+            page.screenshot(path=str(screenshots / "landing.png"), full_page=True)
             page.get_by_role("link", name="Open the explorer (GraphiQL)").click()
             page.wait_for_url(browser_server + "/graphql")
             page.locator(".graphiql-execute-button").wait_for(timeout=30_000)
@@ -271,7 +269,7 @@ def test_graphiql_runs_the_example_in_chromium_offline(browser_server: str) -> N
             assert organization["events"]["nodes"][0]["citations"][0]["quote"]
             result = page.locator(".result-window")
             result.get_by_text("Economic and Social Commission for Asia and the Pacific").wait_for(timeout=30_000)
-            page.screenshot(path=str(ARTIFACTS / "graphiql.png"))
+            page.screenshot(path=str(screenshots / "graphiql.png"))
 
             page.get_by_role("button", name="Show Documentation Explorer").click()
             page.locator(".graphiql-doc-explorer").get_by_text("Root Types").wait_for()
@@ -287,7 +285,7 @@ def test_graphiql_runs_the_example_in_chromium_offline(browser_server: str) -> N
                 page.locator(".graphiql-execute-button").click()
             assert answer.value.json()["data"]["search"]["edges"]
             result.get_by_text('"snippet"').first.wait_for(timeout=30_000)
-            page.screenshot(path=str(ARTIFACTS / "graphiql-explorer-search.png"))
+            page.screenshot(path=str(screenshots / "graphiql-explorer-search.png"))
         finally:
             browser.close()
 
@@ -295,3 +293,82 @@ def test_graphiql_runs_the_example_in_chromium_offline(browser_server: str) -> N
     assert requested, "the browser made no requests"
     outside = [url for url in requested if not url.startswith(browser_server + "/")]
     assert not outside, f"requests left {browser_server}: {outside}"
+
+
+# What a person sees, on a laptop and on a phone ------------------------------------------------------------
+
+# How much of the page each check reads, in the browser: the header's parts, the query editor, the result.
+_LAYOUT = """() => {
+  const box = (selector) => {
+    const found = document.querySelector(selector);
+    if (!found) return null;
+    const r = found.getBoundingClientRect();
+    return { left: r.left, right: r.right, top: r.top, bottom: r.bottom, width: r.width, height: r.height };
+  };
+  const tabs = document.querySelector(".graphiql-session-header > .graphiql-tabs");
+  const editor = document.querySelector(".graphiql-query-editor .CodeMirror").CodeMirror;
+  const scroller = editor.getScrollerElement();
+  return {
+    pageOverflow: document.documentElement.scrollWidth - window.innerWidth,
+    logo: box(".graphiql-logo"),
+    logoLineHeight: parseFloat(getComputedStyle(document.querySelector(".graphiql-logo")).fontSize) * 1.6,
+    tabs: box(".graphiql-session-header > .graphiql-tabs"),
+    tabsScroll: tabs.scrollWidth > tabs.clientWidth ? getComputedStyle(tabs).overflowX : "fits",
+    activeTab: box(".graphiql-tab-active"),
+    editors: box(".graphiql-editors"),
+    result: box(".graphiql-response"),
+    editorColumns: Math.floor(editor.display.lineDiv.clientWidth / editor.defaultCharWidth()),
+    editorOverflow: scroller.scrollWidth - scroller.clientWidth,
+  };
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("seeded_db", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("width", [1280, 390])
+def test_graphiql_fits_the_screen(browser_server: str, screenshots: Path, width: int) -> None:
+    """The title on one line, the tabs within the header (scrolling sideways when they do not fit), every
+    example's lines inside the editor, and at 1280 px an editor as wide as the examples' longest line."""
+    _require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    longest = max(
+        len(line)
+        for path in (PROJECT_ROOT / "app" / "examples").glob("*.graphql")
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if not line.lstrip().startswith("#")
+    )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": 800})
+            page.goto(browser_server + "/graphql")
+            page.locator(".graphiql-execute-button").wait_for(timeout=30_000)
+            with page.expect_response(_answer_to("Organization")):
+                page.locator(".graphiql-execute-button").click()
+            page.locator(".result-window").get_by_text("Economic and Social Commission").first.wait_for()
+            page.screenshot(path=str(screenshots / f"graphiql-{width}.png"))
+            layout = page.evaluate(_LAYOUT)
+
+            assert layout["pageOverflow"] <= 0, layout
+            logo, tabs = layout["logo"], layout["tabs"]
+            assert logo["height"] <= layout["logoLineHeight"] + 16, f"the title wraps: {layout}"  # 16: its padding
+            assert logo["right"] <= width and tabs["right"] <= logo["left"] + 1, layout
+            assert layout["tabsScroll"] in ("fits", "auto", "scroll"), layout
+            if width >= 1280:
+                assert layout["editorColumns"] >= longest, layout
+                assert layout["result"]["left"] >= layout["editors"]["right"], layout  # side by side
+            else:
+                assert layout["result"]["top"] >= layout["editors"]["bottom"], layout  # the result below
+
+            # Every example, in its tab: the active tab is in view, and no line runs past the editor's edge.
+            for index in range(page.locator(".graphiql-tab").count()):
+                page.locator(".graphiql-tab").nth(index).locator("button.graphiql-tab-button").click()
+                page.wait_for_timeout(150)
+                seen = page.evaluate(_LAYOUT)
+                assert seen["editorOverflow"] <= 1, (index, seen)
+                active = seen["activeTab"]
+                assert tabs["left"] - 1 <= active["left"] and active["right"] <= tabs["right"] + 1, (index, seen)
+            page.screenshot(path=str(screenshots / f"graphiql-{width}-last-tab.png"))
+        finally:
+            browser.close()

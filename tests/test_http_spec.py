@@ -84,6 +84,7 @@ async def test_other_accepts_get_json(api: Api, accept: str | None) -> None:
 
 
 @pytest.mark.parametrize("seeded_db", ["sqlite"], indirect=True)
+@pytest.mark.npm
 def test_the_graphql_http_audit_passes_every_check(seeded_db: str, tmp_path: Path) -> None:
     project = clients_dir()
     with LiveServer(seeded_db, tmp_path / "server.log") as server:

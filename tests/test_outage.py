@@ -111,6 +111,7 @@ def _start(url: str, port: int, sink: Any) -> subprocess.Popen[bytes]:
     )
 
 
+@pytest.mark.postgres
 async def test_postgresql_stopped_and_started_under_load(private_postgres: PrivatePostgres, tmp_path: Path) -> None:
     await _create_database(private_postgres.url, "kb")
     url = private_postgres.url.rsplit("/", 1)[0] + "/kb"

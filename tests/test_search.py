@@ -108,6 +108,7 @@ def both_engines(databases: Databases) -> dict[str, str]:
     return urls
 
 
+@pytest.mark.postgres
 @pytest.mark.parametrize("query", QUERIES)
 async def test_same_top_results_on_both_engines(both_engines: dict[str, str], query: str) -> None:
     tops = {}

@@ -13,7 +13,7 @@ import pytest
 
 from app.config import SEED_DIR
 from tests.conftest import Api, make_api
-from tests.test_graphiql import ARTIFACTS, BROWSER, CHROMIUM, CHROMIUM_ARGS, PROJECT_ROOT, _require_chromium, _Server
+from tests.test_graphiql import BROWSER, CHROMIUM, CHROMIUM_ARGS, PROJECT_ROOT, _require_chromium, _Server
 from tests.test_timeline import fixture_items, key_of, selected
 
 CHART_QUERY = PROJECT_ROOT / "app" / "examples" / "timeline-chart.graphql"
@@ -52,14 +52,13 @@ def chart_server(seeded_db: str) -> Iterator[str]:
 
 @pytest.mark.browser
 @pytest.mark.parametrize("seeded_db", ["sqlite"], indirect=True)
-def test_the_chart_draws_one_mark_per_engagement(chart_server: str) -> None:
+def test_the_chart_draws_one_mark_per_engagement(chart_server: str, screenshots: Path) -> None:
     _require_chromium()
     from playwright.sync_api import sync_playwright
 
     items = [item for item in fixture_items(SEED_DIR) if selected(item, {"country": "MNG"})]
     by_type = Counter(item.type.capitalize() for item in items)
     by_key = Counter(key_of(item, "YEAR") or "" for item in items)
-    ARTIFACTS.mkdir(exist_ok=True)
     requested: list[str] = []
     problems: list[str] = []
     with sync_playwright() as playwright:
@@ -82,8 +81,8 @@ def test_the_chart_draws_one_mark_per_engagement(chart_server: str) -> None:
             assert legend == [f"{by_type['Event']} events", f"{by_type['Membership']} memberships",
                               f"{by_type['Chairmanship']} chairmanships"]  # fmt: skip
             assert chart.locator("figcaption").inner_text().startswith(f"{len(items)} engagements")
-            chart.locator("svg").scroll_into_view_if_needed()
-            page.locator("#timeline").screenshot(path=str(ARTIFACTS / "timeline.png"))
+            chart.locator("svg.timeline-chart").scroll_into_view_if_needed()
+            page.locator("#timeline").screenshot(path=str(screenshots / "timeline.png"))
 
             # A mark opens its item in the explorer, with the node query (citations and conflicts) filled in.
             mark = chart.locator('a.timeline-mark[data-type="Event"][data-key="1961"]')
@@ -112,3 +111,55 @@ def test_the_chart_draws_one_mark_per_engagement(chart_server: str) -> None:
     assert not problems, problems
     outside = [url for url in requested if not url.startswith(chart_server + "/")]
     assert not outside, f"requests left {chart_server}: {outside}"
+
+
+# The chart's parts, as the browser lays them out: the labels' rendered size, the count axis, the overflow.
+_CHART = """() => {
+  const chart = document.querySelector("#timeline-chart");
+  const frame = chart.querySelector(".timeline-frame");
+  const sizes = (selector) => Array.from(chart.querySelectorAll(selector)).map((n) => n.getBoundingClientRect().height);
+  return {
+    pageOverflow: document.documentElement.scrollWidth - window.innerWidth,
+    yearLabels: Array.from(chart.querySelectorAll("svg.timeline-chart > text")).map((n) => n.textContent),
+    yearLabelHeights: sizes("svg.timeline-chart > text"),
+    countLabels: Array.from(chart.querySelectorAll(".timeline-count-axis text")).map((n) => n.textContent),
+    countLabelHeights: sizes(".timeline-count-axis text"),
+    legendHeights: Array.from(chart.querySelectorAll(".timeline-legend")).map((n) => parseFloat(getComputedStyle(n).fontSize)),
+    frameScrolls: frame.scrollWidth > frame.clientWidth,
+    frameScrolledToEnd: frame.scrollLeft + frame.clientWidth >= frame.scrollWidth - 1,
+  };
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("seeded_db", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_chart_has_a_count_axis_and_readable_labels(chart_server: str, screenshots: Path, width: int) -> None:
+    """Labels drawn at 12 px whatever the screen (the chart is not scaled down), a count axis, and on a phone a
+    plot that scrolls sideways inside the page, starting at the present."""
+    _require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    items = [item for item in fixture_items(SEED_DIR) if selected(item, {"country": "MNG"})]
+    tallest = max(Counter(key_of(item, "YEAR") for item in items if key_of(item, "YEAR")).values())
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": 900})
+            page.goto(chart_server + "/")
+            page.locator('#timeline-chart[data-state="drawn"]').wait_for(timeout=30_000)
+            page.locator("#timeline-chart").scroll_into_view_if_needed()
+            page.locator("#timeline").screenshot(path=str(screenshots / f"timeline-{width}.png"))
+            chart = page.evaluate(_CHART)
+        finally:
+            browser.close()
+
+    assert chart["pageOverflow"] <= 0, chart
+    assert "2000" in chart["yearLabels"] and "undated" in chart["yearLabels"], chart
+    assert chart["countLabels"][0] == "0" and int(chart["countLabels"][-2]) >= tallest - 2, chart
+    assert "items a year" in chart["countLabels"], chart
+    assert min(chart["yearLabelHeights"] + chart["countLabelHeights"]) >= 11, chart  # px, as rendered
+    assert min(chart["legendHeights"]) >= 13, chart
+    assert chart["frameScrolls"] == (width < 640), chart
+    if chart["frameScrolls"]:
+        assert chart["frameScrolledToEnd"], chart

@@ -26,6 +26,7 @@ import datetime as dt
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -471,13 +472,15 @@ class Drafter:
 
     # -- proposing --
 
-    def propose(self) -> None:
+    def propose(self, advance: Callable[[int], None] = lambda _done: None) -> None:
+        """Propose every record the text seems to state; `advance(1)` after each sentence."""
         self.new_organizations()
         mentions = self.mentions()
         countries_cited: dict[str, tuple[int, int, Sentence]] = {}
         main_country = _most_common([m.key for m in mentions if m.kind == "country"])
         organizations_cited: dict[str, tuple[int, int]] = {}
         for sentence in self.sentences:
+            advance(1)
             inside = [m for m in mentions if sentence.start <= m.start < sentence.end]
             orgs = [m for m in inside if m.kind == "org"]
             countries = [m for m in inside if m.kind == "country"]
@@ -894,15 +897,25 @@ _Dumper.add_representer(str, _str)
 
 
 def draft_document(
-    text_path: Path, *, seed_dir: Path | None = None, countries_only: bool = False, output: Path | None = None
+    text_path: Path,
+    *,
+    seed_dir: Path | None = None,
+    countries_only: bool = False,
+    output: Path | None = None,
+    started: Callable[[int], None] = lambda _sentences: None,
+    advance: Callable[[int], None] = lambda _done: None,
 ) -> DraftResult:
-    """Draft `<seed>/<slug>.draft.yaml` for `<seed>/documents/<slug>.txt`."""
+    """Draft `<seed>/<slug>.draft.yaml` for `<seed>/documents/<slug>.txt`.
+
+    `started(n)` is told the document's number of sentences, then `advance(1)` after each is read.
+    """
     text_path = Path(text_path)
     slug = text_path.stem
     seed_dir = seed_dir or text_path.parent.parent
     text = text_path.read_text(encoding="utf-8")
     drafter = Drafter(slug, text, knowledge_base(seed_dir, slug, countries_only=countries_only))
-    drafter.propose()
+    started(len(drafter.sentences))
+    drafter.propose(advance)
     data = drafter.document()
     path = output or seed_dir / f"{slug}.draft.yaml"
     header = (

@@ -54,6 +54,18 @@ def _variants(engine: AsyncEngine) -> tuple[AsyncEngine, AsyncEngine]:
     return found
 
 
+_CLOSING: set[asyncio.Task[None]] = set()
+
+
+def _return_to_pool(checkout: asyncio.Future[AsyncConnection]) -> None:
+    """Close a connection whose request was cancelled while it was checked out."""
+    if checkout.cancelled() or checkout.exception() is not None:
+        return
+    closing = asyncio.ensure_future(checkout.result().close())
+    _CLOSING.add(closing)
+    closing.add_done_callback(_CLOSING.discard)
+
+
 def _unusable(error: DBAPIError) -> bool:
     """Whether a pooled connection failed its first statement for its own state, not the statement's."""
     return error.connection_invalidated or type(error.orig).__name__ == "InterfaceError"
@@ -99,8 +111,18 @@ class RequestDatabase:
                 self._idle.set()
 
     async def _connect(self) -> AsyncConnection:
+        """A connection of the pool; a request cancelled meanwhile (its deadline) returns it once it arrives.
+
+        A checkout cancelled half-way would otherwise leave the connection checked out for good, for
+        the garbage collector to find outside any event loop.
+        """
         snapshot, single = _variants(self.engine)
-        return await (single if self.single_statement else snapshot).connect()
+        checkout = asyncio.ensure_future((single if self.single_statement else snapshot).connect())
+        try:
+            return await asyncio.shield(checkout)
+        except asyncio.CancelledError:
+            checkout.add_done_callback(_return_to_pool)
+            raise
 
     async def _all_async(self, statement: Any, params: dict[str, Any] | None) -> list[Row[Any]]:
         async with self._lock:

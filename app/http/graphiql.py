@@ -28,6 +28,7 @@ TEMPLATES_DIR = HERE / "templates"
 EXAMPLES_DIR = HERE.parent / "examples"
 ASSET_PREFIX = "/graphiql/"
 TITLE = "Mongolia's multilateral cooperation"
+SHORT_TITLE = "Mongolia KB"  # GraphiQL's header on a narrow screen
 # The README's order: the first opens, and shows nested relations and citations.
 EXAMPLE_ORDER = ("organization", "timeline", "chairmanships", "search", "nested")
 MEDIA_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
@@ -136,7 +137,9 @@ def page() -> Page:
                 f'    <link rel="stylesheet" href="{url}" integrity="{integrity}" crossorigin="anonymous" />'
             )
     # Inside <script>, "</" would end the element: JSON's "\/" keeps the text the same.
-    config = json.dumps({"title": TITLE, "examples": examples()}, ensure_ascii=False).replace("</", "<\\/")
+    config = json.dumps(
+        {"title": TITLE, "shortTitle": SHORT_TITLE, "examples": examples()}, ensure_ascii=False
+    ).replace("</", "<\\/")
     script = (TEMPLATES_DIR / "graphiql.js").read_text(encoding="utf-8")
     text = Template((TEMPLATES_DIR / "graphiql.html").read_text(encoding="utf-8")).substitute(
         title=html.escape(TITLE),

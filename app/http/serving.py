@@ -8,8 +8,10 @@ accepting, lets running requests finish for `GRACEFUL_TIMEOUT_SECONDS`, then exi
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
+import socket
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -83,3 +85,38 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
     # Before gunicorn forks and before any worker imports prometheus_client (app.http.metrics).
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir(port))
     Server(gunicorn_options(settings, host=host, port=port, workers=workers)).run()
+
+
+class PortUnavailable(Exception):
+    """The address `serve` would listen on is taken, or not ours to take."""
+
+
+def check_port(host: str, port: int) -> None:
+    """Raise `PortUnavailable`, saying what to change, when `serve` could not listen on host:port.
+
+    gunicorn would retry for a while, log each attempt as JSON and exit 2 with "Can't connect"; this
+    answers in one line before anything starts. gunicorn binds with SO_REUSEADDR, so this does too.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as problem:
+        raise PortUnavailable(
+            f"cannot listen on {host}: {problem.strerror}; set --host or the HOST setting to an address of this machine"
+        ) from None
+    family, kind, proto, _name, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except PermissionError:
+            raise PortUnavailable(
+                f"port {port} on {host} needs privileges this user lacks; choose a port above 1023 with --port"
+                " or the PORT setting"
+            ) from None
+        except OSError as problem:
+            if problem.errno != errno.EADDRINUSE:
+                raise PortUnavailable(f"cannot listen on {host}:{port}: {problem.strerror}") from None
+            raise PortUnavailable(
+                f"port {port} on {host} is already in use; stop what listens there, or choose another port with"
+                " --port or the PORT setting"
+            ) from None

@@ -403,8 +403,20 @@ def read_seed_dir(root: Path) -> tuple[list[SourceDocument], list[SourceFacts], 
     documents: list[SourceDocument] = []
     facts: list[SourceFacts] = []
     doc_dir = root / "documents"
+    if not root.exists():
+        return [], [], [SeedError(str(root), "", "", "the seed folder does not exist (--seed-dir or SEED_DIR)")]
+    if not root.is_dir():
+        return [], [], [SeedError(str(root), "", "", "is a file, not a seed folder (--seed-dir or SEED_DIR)")]
     if not doc_dir.is_dir():
-        return [], [], [SeedError(str(root), "", "", "no documents/ folder")]
+        return (
+            [],
+            [],
+            [
+                SeedError(
+                    str(root), "", "", "the seed folder has no documents/ folder: see seed/README.md for its layout"
+                )
+            ],
+        )
 
     for text_path in sorted(doc_dir.glob("*.txt")):
         slug = text_path.stem

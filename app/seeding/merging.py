@@ -2,7 +2,7 @@
 
 Every statement of a fact is collected first, then the record is computed from all of them at once,
 so the result depends only on the documents present (removing a document recomputes every kept
-value from the documents that remain). Two orders of documents decide (the README's "Adding a
+value from the documents that remain). Two orders of documents decide (docs/seeding.md's "Adding a
 document" tells curators):
 
 - **precedence**, for stated values: the highest `priority` in the document's metadata first

@@ -35,6 +35,7 @@ from app.config import PROJECT_ROOT, Settings
 from app.data import models
 from app.data.engine import async_url, create_engine
 from app.data.paging import encode_cursor
+from app.progress import Progress
 
 EXAMPLES = PROJECT_ROOT / "app" / "examples"
 MODES = {"cold": 0, "warm": int(Settings.model_fields["result_cache_size"].default)}
@@ -470,27 +471,44 @@ def measure(server: Server, query: BenchQuery, options: Options, script: Path, b
     return result
 
 
-def run_mode(mode: str, mix: Sequence[BenchQuery], options: Options, workdir: Path, say: Callable[[str], None]) -> Run:
+def run_mode(
+    mode: str,
+    mix: Sequence[BenchQuery],
+    options: Options,
+    workdir: Path,
+    say: Callable[[str], None],
+    progress: Progress | None = None,
+) -> Run:
     run = Run(mode, MODES[mode])
     script = workdir / "post.lua"
     script.write_text(WRK_SCRIPT)
     environment = {"RESULT_CACHE_SIZE": str(MODES[mode])}
+    say(f"\n{_title(run)}")
+    say(HEADER)
     with serving(options.database_url, options.workers, environment, workdir / f"server-{mode}.log") as server:
         for query in mix:
+            if progress is not None:
+                progress.stage(f"{mode}: {query.name}")
             baseline = None if query.name == "typename" else run.typename_rps
             measured = measure(server, query, options, script, baseline)
             if query.name == "typename":
                 run.typename_rps = measured.rps
             run.queries.append(measured)
-            say(f"{mode:>5} {_line(measured)}")
+            say(_line(measured))
+            if progress is not None:
+                progress.advance()
         run.rss_mb = server.rss_mb()
         if any(query.error for query in run.queries):
             run.server_log_tail = server.log_tail(40)
     return run
 
 
-def benchmark(options: Options, say: Callable[[str], None] = print) -> dict[str, Any]:
-    """Run the mix in each mode; the report (also written as JSON)."""
+def benchmark(options: Options, say: Callable[[str], None] = print, progress: Progress | None = None) -> dict[str, Any]:
+    """Run the mix in each mode; the report (also written as JSON).
+
+    `say` gets each line as it is measured (each mode's title and column header first); `progress` is
+    told the number of measurements and advanced after each.
+    """
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed: apt-get install -y wrk")
     dataset = asyncio.run(describe_dataset(options.database_url))
@@ -502,6 +520,8 @@ def benchmark(options: Options, say: Callable[[str], None] = print) -> dict[str,
         if unknown:
             raise RuntimeError(f"unknown queries {sorted(unknown)}; the mix has {[q.name for q in mix]}")
         mix = [query for query in mix if query.name == "typename" or query.name in options.queries]
+    if progress is not None:
+        progress.start(len(mix) * len(options.modes))
     started = dt.datetime.now(dt.UTC)
     say(
         f"{dataset.engine} {dataset.name}: {dataset.organizations:,} organizations, {dataset.events:,} events;"
@@ -524,7 +544,7 @@ def benchmark(options: Options, say: Callable[[str], None] = print) -> dict[str,
     }
     with tempfile.TemporaryDirectory(prefix="bench-") as workdir:
         for mode in options.modes:
-            run = run_mode(mode, mix, options, Path(workdir), say)
+            run = run_mode(mode, mix, options, Path(workdir), say, progress)
             report["runs"].append(asdict(run))
     report["machine"]["loadavg_end"] = [round(v, 2) for v in os.getloadavg()]
     report["seconds"] = round((dt.datetime.now(dt.UTC) - started).total_seconds(), 1)
@@ -543,15 +563,20 @@ def table(report: dict[str, Any]) -> str:
     lines = []
     for run in report["runs"]:
         rss = ", ".join(f"{size:.0f}" for size in run["rss_mb"])
-        lines.append(
-            f"\n{run['mode']} (RESULT_CACHE_SIZE={run['result_cache_size']}); RSS per worker after the run: {rss} MiB"
-        )
-        lines.append(
-            f"{'query':<17}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'SQL':>5}{'again':>6}{'bytes':>9}{'×typename':>11}"
-            f"{'load':>6}"
-        )
+        lines.append(f"\n{_title(run)}; RSS per worker after the run: {rss} MiB")
+        lines.append(HEADER)
         lines.extend(_line(Measurement(**query)) for query in run["queries"])
     return "\n".join(lines)
+
+
+HEADER = (
+    f"{'query':<17}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'SQL':>5}{'again':>6}{'bytes':>9}{'×typename':>11}{'load':>6}"
+)
+
+
+def _title(run: Run | dict[str, Any]) -> str:
+    mode, size = (run.mode, run.result_cache_size) if isinstance(run, Run) else (run["mode"], run["result_cache_size"])
+    return f"{mode} (RESULT_CACHE_SIZE={size})"
 
 
 def _line(m: Measurement) -> str:

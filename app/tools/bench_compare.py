@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from app.data.engine import async_url
+from app.progress import Progress
 from app.tools.backend_cpu import BackendMonitor
 from app.tools.bench import (
     MODES,
@@ -505,8 +506,11 @@ def _started(spec: ServerSpec, options: Options, installed: Installed | None, wo
         server.stop()
 
 
-def compare(options: Options, say: Callable[[str], None] = print) -> dict[str, Any]:
-    """The side-by-side run; the report (also written as JSON), with `markdown` ready for the README."""
+def compare(options: Options, say: Callable[[str], None] = print, progress: Progress | None = None) -> dict[str, Any]:
+    """The side-by-side run; the report (also written as JSON), with `markdown` ready for the README.
+
+    `progress` is told the number of runs (rounds x servers x queries) and advanced after each.
+    """
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed: apt-get install -y wrk")
     dataset = asyncio.run(describe_dataset(options.database_url))
@@ -565,6 +569,8 @@ def compare(options: Options, say: Callable[[str], None] = print) -> dict[str, A
         f" -c{options.connections}, {options.warmup} s + {options.duration} s each: about {estimate // 60} min"
         f" {estimate % 60} s"
     )
+    if progress is not None:
+        progress.start(options.rounds * len(entries))
     answers: dict[tuple[str, str], Any] = {}
     memory: dict[str, list[list[float]]] = {}  # per server and round: resident MiB of each process
     with tempfile.TemporaryDirectory(prefix="bench-compare-") as folder:
@@ -578,6 +584,8 @@ def compare(options: Options, say: Callable[[str], None] = print) -> dict[str, A
                         for query in queries:
                             if not _serves(spec, query):
                                 continue
+                            if progress is not None:
+                                progress.stage(f"round {round_number}: {spec.key} {query}")
                             entry = entries[spec.key, query]
                             document = COMPARED[query][spec.flavour if spec.flavour in POSTGRAPHILE else "ours"]
                             answer = fetch(server.port, document)
@@ -598,6 +606,8 @@ def compare(options: Options, say: Callable[[str], None] = print) -> dict[str, A
                                 f"  p50 {sample.p50_ms} ms (1 connection: {sample.p50_single_ms} ms)"
                                 f"  CPU {cpu:.2f} ms/request"
                             )
+                            if progress is not None:
+                                progress.advance()
                         memory.setdefault(spec.key, []).append(rss_mb(server.process.pid))
                 except RuntimeError as problem:  # a server that does not start, or wrk failing: the others go on
                     first_line = str(problem).strip().splitlines()[0] if str(problem).strip() else repr(problem)

@@ -131,9 +131,17 @@ class SyntheticRefused(Exception):
 
 
 async def seed_synthetic(
-    database_url: str, organizations: int, *, reset: bool = False, progress: Progress = lambda _message: None
+    database_url: str,
+    organizations: int,
+    *,
+    reset: bool = False,
+    progress: Progress = lambda _message: None,
+    advance: Callable[[int], None] = lambda _done: None,
 ) -> SyntheticReport:
-    """Fill the database with `organizations` synthetic organizations and their facts, in one transaction."""
+    """Fill the database with `organizations` synthetic organizations and their facts, in one transaction.
+
+    `progress` is told each stage; `advance(n)` that n more organizations were generated.
+    """
     if organizations < 1:
         raise SyntheticRefused("the number of organizations must be at least 1")
     started = time.perf_counter()
@@ -144,7 +152,7 @@ async def seed_synthetic(
     engine.sync_engine.dialect.use_insertmanyvalues_wo_returning = True
     try:
         async with engine.begin() as conn:
-            await conn.run_sync(_load, report, reset, progress)
+            await conn.run_sync(_load, report, reset, progress, advance)
         if engine.dialect.name == "postgresql":
             await _vacuum(engine, report, progress)
         report.total_seconds = time.perf_counter() - started
@@ -155,7 +163,9 @@ async def seed_synthetic(
     return report
 
 
-def _load(conn: Connection, report: SyntheticReport, reset: bool, progress: Progress) -> None:
+def _load(
+    conn: Connection, report: SyntheticReport, reset: bool, progress: Progress, advance: Callable[[int], None]
+) -> None:
     _check_ready(conn, reset)
     if reset:
         progress("deleting every row")
@@ -166,7 +176,8 @@ def _load(conn: Connection, report: SyntheticReport, reset: bool, progress: Prog
     indexes = _DeferredIndexes(conn)
     indexes.suspend()
     writer = _BulkWriter(conn, report, progress)
-    _Generator(report.organizations, writer).run()
+    progress("generating the rows")
+    _Generator(report.organizations, writer, advance).run()
     writer.flush()
     started = time.perf_counter()
     progress("building the indexes")
@@ -332,9 +343,10 @@ class _Org:
 class _Generator:
     """Makes the rows, organization by organization, each with its own cited report."""
 
-    def __init__(self, organizations: int, writer: _BulkWriter) -> None:
+    def __init__(self, organizations: int, writer: _BulkWriter, advance: Callable[[int], None]) -> None:
         self.count = organizations
         self.writer = writer
+        self.advance = advance
         self.rng = random.Random(RANDOM_SEED)
         self.countries: list[tuple[int, str, str]] = []  # (id, code, name)
         self.orgs: list[_Org] = []
@@ -344,6 +356,7 @@ class _Generator:
         for index in range(self.count):
             self._organization(index)
             self.writer.maybe_flush()
+            self.advance(1)
 
     # -- helpers ---------------------------------------------------------------------------------
 

@@ -92,6 +92,15 @@
     }
   }
 
+  var MIN_WIDTH = 640; // px: narrower screens scroll the chart sideways rather than shrink its labels
+  var FONT = 12; // px, the axes' labels at their real size
+
+  function niceStep(tallest) {
+    if (tallest <= 8) return 2;
+    if (tallest <= 25) return 5;
+    return 10;
+  }
+
   function draw(figure, timeline) {
     var buckets = timeline.buckets;
     var dated = buckets.filter(function (bucket) { return bucket.key !== null; });
@@ -101,7 +110,12 @@
     var first = Math.floor(Math.min.apply(null, years.concat([2000])) / 10) * 10;
     var last = Math.max.apply(null, years.concat([first])) + 2;
 
-    var width = 960, left = 24, right = 16, top = 34, bottom = 34;
+    // Drawn at the figure's own width in pixels (not scaled), so the labels keep their size on any screen:
+    // the legend above and the count axis on the left stay put, and the plot scrolls sideways when the
+    // screen is narrower than MIN_WIDTH.
+    var axisWidth = 48;
+    var available = Math.floor((figure.clientWidth || 960) - axisWidth);
+    var width = Math.max(available, MIN_WIDTH - axisWidth), left = 18, right = 16, top = 12, bottom = 34;
     var undatedColumns = 5;
     var undatedWidth = undatedItems.length ? undatedColumns * STEP + 40 : 0;
     var plotRight = width - right - undatedWidth;
@@ -111,17 +125,10 @@
     }).concat([4]));
     var height = top + tallest * STEP + 8 + bottom;
     var axis = height - bottom;
+    // The top edge of the n-th mark of a stack: where the count axis says n.
+    var y = function (count) { return axis - 3 - count * STEP; };
 
     figure.textContent = "";
-    var svg = element("svg", {
-      viewBox: "0 0 " + width + " " + height,
-      width: "100%",
-      role: "img",
-      "aria-labelledby": "timeline-chart-title",
-      class: "timeline-chart",
-    }, figure);
-    element("title", { id: "timeline-chart-title" }, svg).textContent =
-      "Mongolia's multilateral engagements by year: " + timeline.totalCount + " items";
 
     // Legend: one entry per type, with its count.
     var counts = { Event: 0, Membership: 0, Chairmanship: 0 };
@@ -130,25 +137,66 @@
       counts.Membership += bucket.memberships;
       counts.Chairmanship += bucket.chairmanships;
     });
-    var legendX = left;
+    var legend = document.createElement("ul");
+    legend.className = "timeline-legend-list";
     Object.keys(TYPES).forEach(function (name) {
       var type = TYPES[name];
-      var sample = element("g", { class: "timeline-legend" }, svg);
+      var entry = document.createElement("li");
+      entry.className = "timeline-legend";
+      var sample = element("svg", { width: 2 * SIZE + 4, height: 2 * SIZE + 4, "aria-hidden": "true" }, entry);
       var style = { fill: type.color };
-      if (type.shape === "circle") element("circle", Object.assign({ cx: legendX + SIZE, cy: 14, r: SIZE }, style), sample);
+      var middle = SIZE + 2;
+      if (type.shape === "circle") element("circle", Object.assign({ cx: middle, cy: middle, r: SIZE }, style), sample);
       else {
-        var rect = element("rect", Object.assign({ x: legendX, y: 14 - SIZE, width: 2 * SIZE, height: 2 * SIZE }, style), sample);
-        if (type.shape === "diamond") rect.setAttribute("transform", "rotate(45 " + (legendX + SIZE) + " 14)");
+        var rect = element("rect", Object.assign({ x: 2, y: 2, width: 2 * SIZE, height: 2 * SIZE }, style), sample);
+        if (type.shape === "diamond") rect.setAttribute("transform", "rotate(45 " + middle + " " + middle + ") scale(0.8) translate(1.5 1.5)");
       }
-      var label = text(sample, legendX + 14, 18, counts[name] + " " + type.label, { "font-size": 12, fill: "currentColor" });
-      legendX += 24 + label.getComputedTextLength() + 16;
+      entry.appendChild(document.createTextNode(counts[name] + " " + type.label));
+      legend.appendChild(entry);
+    });
+    figure.appendChild(legend);
+
+    var body = document.createElement("div");
+    body.className = "timeline-body";
+    figure.appendChild(body);
+
+    // The count axis: items a year, beside the plot (its gridlines are drawn across the plot below).
+    var step = niceStep(tallest);
+    var counted = element("svg", {
+      width: axisWidth, height: height, class: "timeline-count-axis", role: "presentation",
+    }, body);
+    element("line", { x1: axisWidth - 0.5, x2: axisWidth - 0.5, y1: y(tallest), y2: axis, stroke: "currentColor", "stroke-opacity": 0.5 }, counted);
+    for (var count = 0; count <= tallest; count += step) {
+      element("line", { x1: axisWidth - 5, x2: axisWidth, y1: y(count), y2: y(count), stroke: "currentColor", "stroke-opacity": 0.5 }, counted);
+      text(counted, axisWidth - 8, y(count) + 4, String(count), { "font-size": FONT, "text-anchor": "end", fill: "currentColor" });
+    }
+    var half = (y(tallest) + axis) / 2;
+    text(counted, 12, half, "items a year", {
+      "font-size": FONT, "text-anchor": "middle", fill: "currentColor", transform: "rotate(-90 12 " + half + ")",
     });
 
-    // Axis with a tick and label per decade.
-    element("line", { x1: left, x2: plotRight, y1: axis, y2: axis, stroke: "currentColor", "stroke-opacity": 0.5 }, svg);
+    var frame = document.createElement("div");
+    frame.className = "timeline-frame";
+    body.appendChild(frame);
+    var svg = element("svg", {
+      viewBox: "0 0 " + width + " " + height,
+      width: width,
+      height: height,
+      role: "img",
+      "aria-labelledby": "timeline-chart-title",
+      class: "timeline-chart",
+    }, frame);
+    element("title", { id: "timeline-chart-title" }, svg).textContent =
+      "Mongolia's multilateral engagements by year: " + timeline.totalCount + " items";
+    for (var line = step; line <= tallest; line += step) {
+      element("line", { x1: 0, x2: plotRight, y1: y(line), y2: y(line), stroke: "currentColor", "stroke-opacity": 0.12 }, svg);
+    }
+
+    // The time axis, with a tick and label per decade.
+    element("line", { x1: 0, x2: plotRight, y1: axis, y2: axis, stroke: "currentColor", "stroke-opacity": 0.5 }, svg);
     for (var decade = first; decade <= last; decade += 10) {
       element("line", { x1: x(decade), x2: x(decade), y1: axis, y2: axis + 5, stroke: "currentColor", "stroke-opacity": 0.5 }, svg);
-      text(svg, x(decade), axis + 18, String(decade), { "font-size": 11, "text-anchor": "middle", fill: "currentColor" });
+      text(svg, x(decade), axis + 20, String(decade), { "font-size": FONT, "text-anchor": "middle", fill: "currentColor" });
     }
 
     dated.forEach(function (bucket) {
@@ -170,7 +218,7 @@
     if (undatedItems.length) {
       var columnLeft = plotRight + 32;
       element("line", { x1: plotRight + 16, x2: plotRight + 16, y1: top, y2: axis, stroke: "currentColor", "stroke-opacity": 0.25, "stroke-dasharray": "3 3" }, svg);
-      text(svg, columnLeft + (undatedColumns * STEP) / 2 - STEP / 2, axis + 18, "undated", { "font-size": 11, "text-anchor": "middle", fill: "currentColor" });
+      text(svg, columnLeft + (undatedColumns * STEP) / 2 - STEP / 2, axis + 20, "undated", { "font-size": FONT, "text-anchor": "middle", fill: "currentColor" });
       undated.forEach(function (bucket) {
         bucket.items.forEach(function (item, index) {
           var column = index % undatedColumns, row = Math.floor(index / undatedColumns);
@@ -186,6 +234,11 @@
       (shown < timeline.totalCount ? " (" + shown + " shown)" : "") +
       ". Hover a mark for its source; click it to open the item, its citations and any conflicts between documents in the explorer.";
     figure.appendChild(caption);
+    if (width > available) {
+      // The sideways scroll starts at the present, where most marks are; the caption says so.
+      frame.scrollLeft = width - available;
+      caption.textContent += " Scroll the chart sideways for earlier years.";
+    }
     figure.setAttribute("data-state", "drawn");
   }
 
@@ -205,6 +258,17 @@
     .then(function (body) {
       if (body.errors) throw new Error(body.errors[0].message);
       draw(figure, body.data.timeline);
+      // Redrawn at the new width when the window's width changes (a phone turned, a window resized).
+      var drawnWidth = figure.clientWidth, pending = null;
+      window.addEventListener("resize", function () {
+        clearTimeout(pending);
+        pending = setTimeout(function () {
+          if (figure.clientWidth !== drawnWidth) {
+            drawnWidth = figure.clientWidth;
+            draw(figure, body.data.timeline);
+          }
+        }, 150);
+      });
     })
     .catch(function (error) { fail(figure, error.message); });
 })();

@@ -37,11 +37,45 @@ if (shared) {
 
 const explorer = GraphiQLPluginExplorer.explorerPlugin();
 
+// The query editor takes two thirds of the width (GraphiQL's default is half, which cut the examples'
+// lines), until the person drags the bar: GraphiQL keeps that choice under the same key.
+if (window.localStorage && localStorage.getItem("graphiql:editorFlex") === null) {
+  localStorage.setItem("graphiql:editorFlex", "2");
+}
+
+// The title on one line: in full where there is room, short on a narrow screen (CSS picks one).
 const logo = React.createElement(
   GraphiQL.Logo,
   null,
-  React.createElement("a", { href: "/", title: "About this API" }, config.title),
+  React.createElement(
+    "a",
+    { href: "/", title: config.title + ": about this API" },
+    React.createElement("span", { className: "graphiql-logo-long" }, config.title),
+    React.createElement("span", { className: "graphiql-logo-short" }, config.shortTitle),
+  ),
 );
+
+// Long lines (the examples' first comment, a long filter) wrap instead of running past the editor's edge;
+// the active tab is scrolled into view when the tabs overflow. GraphiQL's CodeMirror 5 editors keep their
+// instance on their element.
+function tidy() {
+  document.querySelectorAll(".graphiql-editor .CodeMirror").forEach(function (element) {
+    if (element.CodeMirror && !element.CodeMirror.getOption("lineWrapping")) {
+      element.CodeMirror.setOption("lineWrapping", true);
+    }
+  });
+  const active = document.querySelector(".graphiql-tab-active");
+  if (active && active !== tidy.active) {
+    tidy.active = active;
+    active.scrollIntoView({ block: "nearest", inline: "nearest" });
+  }
+}
+new MutationObserver(tidy).observe(document.getElementById("graphiql"), {
+  childList: true,
+  subtree: true,
+  attributes: true,
+  attributeFilter: ["class"],
+});
 
 const root = ReactDOM.createRoot(document.getElementById("graphiql"));
 root.render(
