@@ -51,7 +51,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.elements import TextClause
 from strawberry.types.arguments import convert_arguments
 
-from app.data import paging
+from app.data import aggregates, paging
 from app.data.ids import decode_id
 from app.data.listings import (
     BASE,
@@ -64,6 +64,7 @@ from app.data.listings import (
     uncited_sentences,
 )
 from app.errors import PageSizeExceeded
+from app.schema.aggregate import AggregatePlan
 from app.schema.fields import NODE_TABLES, NODE_TYPES, ordering, relation_conditions, spec_of, window
 from app.schema.runtime import Context
 from app.schema.specs import (
@@ -653,6 +654,8 @@ class _Walk:
             elif isinstance(spec, Special) and spec.kind == "node":
                 type_name, pk = decode_id(self.arguments("Query", nodes)["id"], set(NODE_TYPES))
                 pairs.append((key, self.node(type_name, pk, nodes)))
+            elif isinstance(spec, Special) and spec.kind == "aggregate":
+                pairs.append((key, self.aggregate(nodes)))
             elif isinstance(spec, Special) and spec.kind == "nodes":
                 ids = self.arguments("Query", nodes)["ids"]
                 limit = self.ctx.settings.max_page_size
@@ -665,6 +668,32 @@ class _Walk:
             else:
                 raise Unsupported(f"Query.{name}")
         return self.json.as_text(self.json.obj(pairs))
+
+    def aggregate(self, nodes: list[FieldNode]) -> str:
+        """`Query.aggregate`: its one statement (app/data/aggregates.py), its groups as a JSON list."""
+        plan = AggregatePlan.of_arguments(self.arguments("Query", nodes))
+        alias = self.next("g")
+        names = f"{alias}_"
+        sql, params = fragments.get(
+            ("aggregate", plan.shape, names, self.dialect.name),
+            lambda: render(plan.statement(self.dialect.name), self.dialect, names, {}),
+        )
+        self.params.update(params)
+        self.params[f"{names}{aggregates.FIRST}"] = plan.first
+        self.params[f"{names}{aggregates.MIN_COUNT}"] = plan.min_count
+        columns = {"count": "total", "events": "event", "memberships": "membership", "chairmanships": "chairmanship"}
+        pairs: list[tuple[str, str]] = []
+        for key, field_nodes in self.collect("AggregateGroup", self.subs(nodes)).items():
+            name = field_nodes[0].name.value
+            if name == "__typename":
+                pairs.append((key, "'AggregateGroup'"))
+            elif name == "keys":
+                pairs.append((key, self.json.array([f"{alias}.k{i}" for i in range(len(plan.keys))])))
+            elif name in columns:
+                pairs.append((key, f"{alias}.{columns[name]}"))
+            else:
+                raise Unsupported(f"AggregateGroup.{name}")
+        return f"(SELECT {self.json.agg(self.json.obj(pairs), f'{alias}._r', None)} FROM ({sql}) AS {alias})"
 
     def node(self, type_name: str, pk: int, nodes: list[FieldNode]) -> str:
         alias = self.next("n")

@@ -15,8 +15,9 @@ once per parent instance, and a list field counts its items. A connection's page
 page selected through both `nodes` and `edges` counts twice, since both appear in the
 response, and `edges { node }` counts the edge and the node; a connection selected for
 `totalCount` or `pageInfo` alone counts one page, because the page is read anyway.
-`nodes(ids:)` counts its IDs; any other list of objects (`citations`, `coChairs`) counts
-`OTHER_LIST_ITEMS`. Introspection is counted exactly, from the schema. Page sizes above
+`nodes(ids:)` counts its IDs; a list that declares its bound (`app.schema.fields.bounded`:
+`aggregate` counts its groups) counts that; any other list of objects (`citations`, `coChairs`)
+counts `OTHER_LIST_ITEMS`. Introspection is counted exactly, from the schema. Page sizes above
 the maximum count as the maximum, since the resolver refuses them. Fragments on an
 abstract type count every branch. Scalars count nothing, except the few in
 `SCALAR_WEIGHTS` whose values are whole documents.
@@ -27,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,6 +65,8 @@ from graphql.type import (
 )
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
 
 from app.config import Settings
 from app.errors import (
@@ -78,6 +81,9 @@ from app.errors import (
 )
 from app.execution.input_checks import collapse_repeats
 from app.request import RequestRecord
+from app.schema.fields import bound_of
+
+STRAWBERRY_DEFINITION = GraphQLCoreConverter.DEFINITION_BACKREF
 
 OTHER_LIST_ITEMS = 10
 """How many items a list of objects other than a page counts as: a fact has a few citations."""
@@ -199,6 +205,9 @@ class QueryMeasure:
         """How many items this list field returns per parent; 0 for a single object."""
         if not is_list_type(get_nullable_type(definition.type)):
             return 0
+        bound = _declared_bound(definition)
+        if bound is not None:
+            return max(1, bound({a.name.value: _literal(a.value, self.variables) for a in node.arguments or ()}))
         if page is not None and name in ("nodes", "edges"):
             return page
         if name == "nodes" and "ids" in definition.args:
@@ -323,6 +332,12 @@ def _field_definition(schema: GraphQLSchema, parent: GraphQLNamedType, name: str
         return TypeMetaFieldDef
     fields = getattr(parent, "fields", None)
     return fields.get(name) if fields is not None else None
+
+
+def _declared_bound(definition: GraphQLField) -> Callable[[dict[str, Any]], int] | None:
+    """The bound a list field declares (`app.schema.fields.bounded`): its most items, from its arguments."""
+    declared = (definition.extensions or {}).get(STRAWBERRY_DEFINITION)
+    return bound_of(declared) if isinstance(declared, StrawberryField) else None
 
 
 def _is_connection(target: GraphQLNamedType, definition: GraphQLField) -> bool:

@@ -65,6 +65,7 @@ from app.schema.filters import DEFAULT_ORDER, OrderDirection
 from app.schema.relay import Connection, Edge, PageInfo
 from app.schema.runtime import Context, Info
 from app.schema.specs import (
+    BOUND,
     SPEC,
     Column,
     ConnectionOf,
@@ -386,6 +387,22 @@ def strawberry_only(field: Any, reason: str) -> Any:
 def compiled_as(kind: str, *arguments: str) -> Any:
     """Decorator form of `compiled` for a hand-written field the compiler knows by `kind`."""
     return lambda field: compiled(field, Special(arguments=arguments, kind=kind))
+
+
+def bounded(bound: Callable[[dict[str, Any]], int]) -> Any:
+    """Decorator declaring a list field's bound (`specs.BOUND`): the most items it returns, from its arguments."""
+
+    def declare(field: Any) -> Any:
+        field.metadata = {**(field.metadata or {}), BOUND: bound}
+        return field
+
+    return declare
+
+
+def bound_of(field: StrawberryField) -> Callable[[dict[str, Any]], int] | None:
+    """A field's declared bound (`bounded`), or None."""
+    found = field.metadata.get(BOUND) if field.metadata else None
+    return found if callable(found) else None
 
 
 def strawberry_only_as(reason: str) -> Any:

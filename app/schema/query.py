@@ -15,6 +15,7 @@ from app.data.paging import encode_cursor, page_window
 from app.errors import PageSizeExceeded
 from app.schema import filters as f
 from app.schema.about import AboutQueries
+from app.schema.aggregate import AggregateQueries
 from app.schema.conflicts import ConflictQueries
 from app.schema.fields import After, First, compiled_as, from_row, load_node, root_connection, strawberry_only_as
 from app.schema.rate_limit import RateLimitQueries
@@ -82,9 +83,9 @@ SEARCH_KEYS = [paging.SortKey(search.SearchEntry.__table__.c.id, python_type=t) 
 
 @strawberry.type(
     description="The root of every query: lists, lookups by natural key, node lookup, search, the timeline "
-    "aggregate and the conflicts between documents."
+    "and grouped aggregates and the conflicts between documents."
 )
-class Query(TimelineQueries, ConflictQueries, RateLimitQueries, AboutQueries):
+class Query(TimelineQueries, AggregateQueries, ConflictQueries, RateLimitQueries, AboutQueries):
     @compiled_as("node", "id")
     @strawberry.field(description="Any object by its global ID; null if there is none.")
     async def node(

@@ -11,6 +11,11 @@ from typing import Any
 SPEC = "kb.spec"
 """The key of a Strawberry field's `metadata` that holds its spec."""
 
+BOUND = "kb.bound"
+"""The key of a list field's `metadata` that holds its bound: a function of the field's arguments, as
+the query gives them (variables resolved, enum values by name, absent ones missing), returning the
+most items the list can hold. The cost walk (app/execution/query_limits.py) counts the list by it."""
+
 
 @dataclass(frozen=True)
 class Spec:

@@ -180,6 +180,32 @@ def _occurrences(given: TimelineFilter) -> Select[Any]:
     )
 
 
+def timeline_items(of: list[TimelineItemType], filter: TimelineFilter | None, *, recurrences: bool = True) -> Any:
+    """The items a timeline counts, as one subquery (one UNION ALL of the lists, each filtered as it
+    filters itself): a recurring event once in each year it recurs in, or, with `recurrences`
+    false, once, as the `events` list has it."""
+    wanted = set(of)
+    given = filter or TimelineFilter()
+    branches = []
+    if TimelineItemType.EVENT in wanted:
+        # An event that happened at another (its `occasion`) is counted with it, not again.
+        conditions = [*given.event_filter().conditions(), events.c.occasion_id.is_(None)]
+        if recurrences:
+            conditions.append(events.c.recurrence.is_(None))
+        branches.append(_branch("EVENT", events, "date", events.c.kind, conditions))
+        if recurrences:
+            branches.append(_occurrences(given))
+    if given.kinds is None and TimelineItemType.MEMBERSHIP in wanted:
+        conditions = given.membership_filter().conditions()
+        branches.append(_branch("MEMBERSHIP", memberships, "start", literal("MEMBERSHIP", String), conditions))
+    if given.kinds is None and TimelineItemType.CHAIRMANSHIP in wanted:
+        conditions = given.chairmanship_filter().conditions()
+        branches.append(_branch("CHAIRMANSHIP", chairmanships, "start", literal("CHAIRMANSHIP", String), conditions))
+    if not branches:  # nothing asked for: an empty list of the same shape
+        branches.append(_branch("EVENT", events, "date", events.c.kind, [events.c.id.is_(None)]))
+    return union_all(*branches).subquery("items")
+
+
 @dataclass(frozen=True)
 class TimelinePlan:
     """The statements of one timeline: its items with their bucket keys, grouped or ranked."""
@@ -192,29 +218,9 @@ class TimelinePlan:
     def build(
         cls, group_by: TimelineGrouping, of: list[TimelineItemType], filter: TimelineFilter | None
     ) -> TimelinePlan:
-        wanted = set(of)
-        given = filter or TimelineFilter()
-        branches = []
-        if TimelineItemType.EVENT in wanted:
-            # An event that happened at another (its `occasion`) is counted with it, not again.
-            conditions = [*given.event_filter().conditions(), events.c.occasion_id.is_(None)]
-            branches.append(
-                _branch("EVENT", events, "date", events.c.kind, [*conditions, events.c.recurrence.is_(None)])
-            )
-            branches.append(_occurrences(given))
-        if given.kinds is None and TimelineItemType.MEMBERSHIP in wanted:
-            conditions = given.membership_filter().conditions()
-            branches.append(_branch("MEMBERSHIP", memberships, "start", literal("MEMBERSHIP", String), conditions))
-        if given.kinds is None and TimelineItemType.CHAIRMANSHIP in wanted:
-            conditions = given.chairmanship_filter().conditions()
-            branches.append(
-                _branch("CHAIRMANSHIP", chairmanships, "start", literal("CHAIRMANSHIP", String), conditions)
-            )
-        if not branches:  # nothing asked for: an empty list of the same shape
-            branches.append(_branch("EVENT", events, "date", events.c.kind, [events.c.id.is_(None)]))
-        items = union_all(*branches).subquery("items")
+        items = timeline_items(of, filter)
         keyed = select(items, *_keys(group_by, items)).subquery("keyed")
-        identity = (group_by, tuple(sorted(item.name for item in wanted)), repr(filter))
+        identity = (group_by, tuple(sorted(item.name for item in set(of))), repr(filter))
         return cls(group_by, keyed, identity)
 
     @property

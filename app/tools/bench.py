@@ -184,6 +184,7 @@ def query_mix(dataset: Dataset) -> list[BenchQuery]:
         example("timeline", "Mongolia's events, oldest first (README example)"),
         example("chairmanships", "chairmanships with co-chairs and events (README example)"),
         example("search", "full-text search, 10 hits with snippets (README example)"),
+        example("aggregate", "Mongolia's events by year and kind: one grouped statement (README example)"),
         BenchQuery("events_first", EVENTS_PAGE, {"after": None}, "first page of all events by date"),
         BenchQuery(
             "events_deep",

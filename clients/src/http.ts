@@ -1,6 +1,24 @@
 // fetch with a small HTTP cache, as a browser has: it keeps GET answers with their ETag and revalidates them
 // with If-None-Match (a 304 is answered from the kept body). Every exchange is logged for the test to read.
-export type Exchange = { method: string; status: number; hashed: boolean; bytes: number; ifNoneMatch: boolean };
+// `documentId` and `query`: whether the request sent a trusted document's ID, or a query's text.
+export type Exchange = {
+  method: string;
+  status: number;
+  hashed: boolean;
+  bytes: number;
+  ifNoneMatch: boolean;
+  documentId: boolean;
+  query: boolean;
+};
+
+function sent(url: string, method: string, body: unknown): { documentId: boolean; query: boolean } {
+  if (method === "GET") {
+    const params = new URL(url).searchParams;
+    return { documentId: params.has("documentId"), query: params.has("query") };
+  }
+  const parsed = typeof body === "string" ? (JSON.parse(body) as Record<string, unknown>) : {};
+  return { documentId: "documentId" in parsed, query: "query" in parsed };
+}
 
 export function cachingFetch(log: Exchange[]): typeof fetch {
   const kept = new Map<string, { etag: string; body: string; contentType: string }>();
@@ -13,7 +31,8 @@ export function cachingFetch(log: Exchange[]): typeof fetch {
     const response = await fetch(url, { ...init, headers });
     const hashed = method === "GET" ? url.includes("sha256Hash") && !url.includes("query=") : false;
     const body = response.status === 304 && entry ? entry.body : await response.text();
-    log.push({ method, status: response.status, hashed, bytes: body.length, ifNoneMatch: Boolean(entry) });
+    const request = sent(url, method, init?.body);
+    log.push({ method, status: response.status, hashed, bytes: body.length, ifNoneMatch: Boolean(entry), ...request });
     const etag = response.headers.get("etag");
     const contentType = response.headers.get("content-type") ?? "application/json";
     if (method === "GET" && etag && response.status === 200) kept.set(url, { etag, body, contentType });

@@ -1,4 +1,4 @@
-// urql with the persisted exchange over GET: a miss registers the query, the next request is a hashed GET;
+// urql with the persisted exchange over GET: the query by its hash (a miss registers it), then again, revalidated;
 // an error case comes back as a CombinedError with the server's code. Prints one JSON object.
 import { createHash } from "node:crypto";
 import { Client, fetchExchange } from "@urql/core";
