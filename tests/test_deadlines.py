@@ -167,3 +167,27 @@ async def test_a_pooled_connection_that_fails_its_ping_is_replaced(seeded_db: st
             assert rows[0][0]
     finally:
         await engine.dispose()
+
+
+async def test_a_statement_timeout_straight_from_asyncpg_is_timeout(seeded_db: str) -> None:
+    """The compiler's statements run on asyncpg's own pool (app.data.engine.create_statement_pool): PostgreSQL's
+    statement_timeout, raised by asyncpg itself rather than through SQLAlchemy, is still TIMEOUT."""
+    if is_sqlite(seeded_db):
+        pytest.skip("asyncpg's pool serves PostgreSQL only")
+    from graphql import GraphQLError
+
+    from app.config import Settings
+    from app.data.engine import create_statement_pool
+    from app.execution.faults import report_errors
+    from app.schema.runtime import Context
+
+    pool = await create_statement_pool(seeded_db, statement_timeout_ms=50, size=1)
+    try:
+        async with pool.acquire() as conn:
+            with pytest.raises(Exception) as raised:
+                await conn.fetch("SELECT pg_sleep(1)")
+    finally:
+        await pool.close()
+    errors = [GraphQLError(str(raised.value), original_error=raised.value)]
+    report_errors(errors, Context(db=None, settings=Settings(database_url=seeded_db)))  # type: ignore[arg-type]
+    assert errors[0].extensions["code"] == "TIMEOUT"

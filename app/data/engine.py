@@ -164,6 +164,25 @@ def _set_pragmas(dbapi_connection: Any, *pragmas: str) -> None:
     cursor.close()
 
 
+async def create_statement_pool(url: str | URL, *, statement_timeout_ms: int | None, size: int) -> Any:
+    """For PostgreSQL, an asyncpg pool for the compiler's single statements; None for other databases.
+
+    A compiled answer is one statement in autocommit: run straight on asyncpg it costs about 0.3 ms of
+    the server's CPU, through SQLAlchemy's connection, events and result objects about 0.8 ms (measured
+    on the small query). Its connections are opened as needed, up to `size`, and closed when idle.
+    """
+    target = async_url(url)
+    if target.get_backend_name() != "postgresql":
+        return None
+    import asyncpg
+
+    dsn = target.set(drivername="postgresql").render_as_string(hide_password=False)
+    settings = {"statement_timeout": str(statement_timeout_ms)} if statement_timeout_ms else {}
+    return await asyncpg.create_pool(
+        dsn, min_size=0, max_size=size, server_settings=settings, max_inactive_connection_lifetime=60
+    )
+
+
 def create_sqlite_reader(url: str | URL, *, statement_timeout_ms: int | None = None) -> Engine | None:
     """For SQLite, a synchronous engine the request path reads through; None for other databases.
 

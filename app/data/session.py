@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
 import weakref
 from typing import Any
@@ -31,8 +32,10 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql.elements import TextClause
 
 from app.data.models import DatasetState
+from app.lru import LRU
 
 VERSION_SELECT = select(DatasetState.version).where(DatasetState.id == 1)
 VERSION = VERSION_SELECT.scalar_subquery()
@@ -51,6 +54,30 @@ def _variants(engine: AsyncEngine) -> tuple[AsyncEngine, AsyncEngine]:
         else:
             snapshot = single = engine
         found = _VARIANTS[engine] = (snapshot, single)
+    return found
+
+
+# SQLAlchemy's own pattern for a text statement's `:name` parameters (sqlalchemy.sql.elements.TextClause).
+_BIND = re.compile(r"(?<![:\w\x5c]):(\w+)(?![:\w])", re.UNICODE)
+_POSITIONAL = LRU(1024)
+# asyncpg's errors for a connection the server closed (restarted) while the pool kept it; a connection
+# caught half-way through the server's shutdown says InternalClientError ("cannot switch to state").
+_DROPPED = frozenset({"ConnectionDoesNotExistError", "ConnectionResetError", "InterfaceError", "InternalClientError"})
+
+
+def _positional(sql: str) -> tuple[str, list[str]]:
+    """A text statement with asyncpg's `$n` for its `:name` parameters, and the names in `$n` order."""
+    found = _POSITIONAL.get(sql)
+    if found is None:
+        names: list[str] = []
+
+        def number(match: re.Match[str]) -> str:
+            if match.group(1) not in names:
+                names.append(match.group(1))
+            return f"${names.index(match.group(1)) + 1}"
+
+        found = (_BIND.sub(number, sql), names)
+        _POSITIONAL.put(sql, found)
     return found
 
 
@@ -78,9 +105,10 @@ class RequestDatabase:
     time, hence the lock. The connection (and its snapshot) is taken at the first read.
     """
 
-    def __init__(self, engine: AsyncEngine, sync_engine: Engine | None = None) -> None:
+    def __init__(self, engine: AsyncEngine, sync_engine: Engine | None = None, statement_pool: Any = None) -> None:
         self.engine = engine
         self.sync_engine = sync_engine
+        self.statement_pool = statement_pool  # PostgreSQL: asyncpg's pool, for single statements
         self.single_statement = False  # set before the first read: one statement, in autocommit
         self.statement_version: int | None = None  # the version a single statement selected beside its data
         self._conn: AsyncConnection | None = None
@@ -98,9 +126,11 @@ class RequestDatabase:
         """Whether any statement has run (a snapshot is open)."""
         return self.statements > 0
 
-    async def all(self, statement: Any, params: dict[str, Any] | None = None) -> list[Row[Any]]:
+    async def all(self, statement: Any, params: dict[str, Any] | None = None) -> list[Any]:
         if self.sync_engine is not None:
             return self._all_sync(statement, params)
+        if self.single_statement and self.statement_pool is not None and isinstance(statement, TextClause):
+            return await self._pooled(statement, params or {})
         self._busy += 1
         self._idle.clear()
         try:
@@ -109,6 +139,25 @@ class RequestDatabase:
             self._busy -= 1
             if self._busy == 0:
                 self._idle.set()
+
+    async def _pooled(self, statement: TextClause, params: dict[str, Any]) -> list[Any]:
+        """One statement on asyncpg's pool, in autocommit; a connection the server dropped is retried once."""
+        sql, names = _positional(statement.text)
+        values = [params[name] for name in names]
+        started = time.perf_counter()
+        for attempt in (1, 2):
+            try:
+                async with self.statement_pool.acquire() as conn:
+                    rows = list(await conn.fetch(sql, *values))
+                break
+            except Exception as error:
+                if type(error).__name__ not in _DROPPED:
+                    raise
+                if attempt == 2:  # a fresh connection failed the same way: the server is going or gone
+                    raise ConnectionResetError(f"{type(error).__name__}: {error}") from error
+        self.statements += 1
+        self.seconds += time.perf_counter() - started
+        return rows
 
     async def _connect(self) -> AsyncConnection:
         """A connection of the pool; a request cancelled meanwhile (its deadline) returns it once it arrives.

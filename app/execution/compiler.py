@@ -861,8 +861,8 @@ async def execute(prepared: Prepared, ctx: Context) -> str:
         return prepared.constant
     assert prepared.statement is not None
     rows = await ctx.db.all(prepared.statement, prepared.params)
-    row = rows[0]._mapping
-    data, version = row["data"], row["version"]
+    row: Any = rows[0]  # SQLAlchemy's Row, or asyncpg's Record (app.data.session): both index by position
+    data, version = row[0], row[1]
     ctx.db.statement_version = None if version is None else int(version)
     return str(data)
 

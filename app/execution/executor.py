@@ -141,6 +141,7 @@ class Executor:
     settings: Settings
     engine: AsyncEngine | None = None  # set when the app starts
     sqlite_reader: Engine | None = None  # SQLite: reads in the event loop's thread (app.data.engine)
+    statement_pool: Any = None  # PostgreSQL: asyncpg's pool for compiled statements (app.data.engine)
     version: DataVersion = field(init=False)
 
     def __post_init__(self) -> None:
@@ -300,7 +301,8 @@ class Executor:
     ) -> Answer:
         """Not cached: compiled when the plan allows, else Strawberry; on a database of its own, one snapshot."""
         assert self.engine is not None
-        context = Context(db=RequestDatabase(self.engine, self.sqlite_reader), settings=self.settings, record=record)
+        database = RequestDatabase(self.engine, self.sqlite_reader, self.statement_pool)
+        context = Context(db=database, settings=self.settings, record=record)
         try:
             answer = None
             if plan.compiled and plan.document is not None:

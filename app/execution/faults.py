@@ -97,10 +97,9 @@ def _masked(error: GraphQLError, cause: BaseException, context: Any) -> GraphQLE
 
 
 def is_statement_timeout(cause: BaseException) -> bool:
-    """Whether a database error says the statement ran past its deadline (either engine)."""
-    original = getattr(cause, "orig", None)
-    if original is None:
-        return False
+    """Whether a database error says the statement ran past its deadline (either engine; through SQLAlchemy, or
+    straight from asyncpg's pool)."""
+    original = getattr(cause, "orig", None) or cause
     if getattr(original, "sqlstate", None) == QUERY_CANCELED_SQLSTATE:
         return True
     return type(original).__name__ == "OperationalError" and str(original) == "interrupted"

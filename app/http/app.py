@@ -15,7 +15,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.config import Settings, get_settings
-from app.data.engine import create_engine, create_sqlite_reader
+from app.data.engine import create_engine, create_sqlite_reader, create_statement_pool
 from app.data.migrations import head_revision
 from app.data.versions import VersionWatch
 from app.execution.executable import schema
@@ -68,6 +68,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         executor.sqlite_reader = create_sqlite_reader(
             settings.database_url, statement_timeout_ms=settings.statement_timeout_ms
         )
+        executor.statement_pool = await create_statement_pool(
+            settings.database_url, statement_timeout_ms=settings.statement_timeout_ms, size=settings.db_pool_size
+        )
         watch = VersionWatch(settings, executor.version)
         watch.start()
         try:
@@ -78,6 +81,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await limiter.close()
             await persisted.close()
             await engine.dispose()
+            if executor.statement_pool is not None:
+                await executor.statement_pool.close()
             if executor.sqlite_reader is not None:
                 executor.sqlite_reader.dispose()
 
