@@ -153,11 +153,27 @@ def _seed(args: argparse.Namespace) -> int:
     report = outcome.report
     assert report is not None
     print(report.table())
+    _print_changes(report.changes, args.verbose)
     verdict = "changes written" if report.changed else "nothing changed"
     print(f"{verdict}; data version {report.data_version}; {outcome.seconds:.2f} s")
     if outcome.conflicts:
         _print_conflicts(outcome.conflicts, "warning: conflict")
     return 0
+
+
+CHANGES_SHOWN = 40
+
+
+def _print_changes(changes: Sequence[Any], verbose: bool) -> None:
+    """The release's changes, one line each, as the API's `changes` lists them (the first 40 unless verbose)."""
+    if not changes:
+        return
+    print(f"{len(changes)} record(s) changed in this release (Query.changes lists them):")
+    shown = changes if verbose else changes[:CHANGES_SHOWN]
+    for change in shown:
+        print(f"  {change.line()}")
+    if len(shown) < len(changes):
+        print(f"  ... and {len(changes) - len(shown)} more (`seed -v` prints them all)")
 
 
 def _print_coverage(dataset: Any) -> None:
