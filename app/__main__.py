@@ -365,13 +365,19 @@ def _add_export(commands: Any) -> None:
         help="write the whole knowledge base to one JSON Lines file or a folder of CSV files",
         description=_export.__doc__,
     )
-    export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl", help="jsonl (default) or csv")
+    export.add_argument(
+        "--format",
+        choices=("jsonl", "csv"),
+        default="jsonl",
+        help="jsonl: one JSON object a line (default); csv: one file per type and citations.csv",
+    )
     export.add_argument(
         "--out",
         required=True,
-        help="jsonl: the file to write ('-' for stdout; a name ending in .gz is gzipped); csv: the folder",
+        help="jsonl: the file to write ('-' for stdout; a name ending in .gz is gzipped); csv: the folder "
+        "(made if missing); no default: required",
     )
-    export.add_argument("--database-url", help="default: DATABASE_URL")
+    export.add_argument("--database-url", metavar="URL", help=DATABASE_HELP)
     export.add_argument("-v", "--verbose", action="store_true", help="print each step as a line")
     export.set_defaults(handler=_export)
 

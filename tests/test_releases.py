@@ -216,3 +216,19 @@ async def test_export_is_built_once_per_release(migrated_db: str, small_seed: Pa
         bodies = {(await client.get(EXPORT_PATH)).content for _ in range(3)}
         route = next(route for route in app.routes if getattr(route, "path", "") == EXPORT_PATH)
         assert len(bodies) == 1 and route.endpoint.__self__.builds == 1  # type: ignore[attr-defined]
+
+
+def test_export_loads_into_duckdb(seeded_db: str, tmp_path: Path) -> None:
+    """The README's example: the gzipped JSONL straight into DuckDB, one row per record, citations as a list."""
+    duckdb = pytest.importorskip("duckdb", reason="duckdb is in the test extra (make install)")
+    out = tmp_path / "knowledge-base.jsonl.gz"
+    assert main(["export", "--out", str(out), "--database-url", seeded_db]) == 0
+    lines = [json.loads(line) for line in gzip.decompress(out.read_bytes()).decode().splitlines()]
+    found = duckdb.sql(
+        f"SELECT type, count(*), sum(len(citations)) FROM read_json_auto('{out}') GROUP BY type"
+    ).fetchall()
+    expected = Counter(line["type"] for line in lines)
+    cited = Counter()
+    for line in lines:
+        cited[line["type"]] += len(line["citations"])
+    assert {row[0]: (row[1], row[2]) for row in found} == {t: (expected[t], cited[t]) for t in expected}
