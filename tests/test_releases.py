@@ -186,6 +186,10 @@ async def test_download_revalidates_and_follows_the_release(migrated_db: str, sm
     await seed(migrated_db, small_seed)
     async for api in make_api(migrated_db, data_version_check_seconds=0):
         version = (await api.data(RELEASE))["dataRelease"]["version"]
+        # The release an answer names is the data version its ETag names: one snapshot.
+        tagged = await api.client.get("/graphql", params={"query": "{ dataRelease { version } events { totalCount } }"})
+        assert tagged.json()["data"]["dataRelease"]["version"] == version
+        assert tagged.headers["etag"].startswith(f'"v{version}-')
         first = await api.client.get(EXPORT_PATH)
         assert first.status_code == 200
         etag = first.headers["etag"]
