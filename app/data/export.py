@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import gzip
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,13 +120,11 @@ async def export(
         await engine.dispose()
 
 
-def gzipped_jsonl(database_url: str) -> tuple[int, bytes]:
-    """The JSONL export, gzipped, with the data version it was read at (run in a thread of its own)."""
-    buffer = io.BytesIO()
+def gzipped_jsonl(database_url: str, path: Path) -> int:
+    """Write the JSONL export, gzipped, to `path`; the data version it was read at (run in a thread of its own)."""
 
     def write(conn: Connection) -> ExportReport:
-        with gzip.GzipFile(fileobj=buffer, mode="wb", compresslevel=6, mtime=0) as zipped:
+        with gzip.GzipFile(filename=str(path), mode="wb", compresslevel=6, mtime=0) as zipped:
             return write_jsonl(conn, zipped)
 
-    report = asyncio.run(export(database_url, write))
-    return report.version, buffer.getvalue()
+    return asyncio.run(export(database_url, write)).version

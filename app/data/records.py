@@ -68,7 +68,9 @@ def count_by_type(conn: Connection) -> dict[str, int]:
 
 
 class _Names:
-    """Primary key -> slug of everything a reference can name, read once."""
+    """Primary key -> slug of what a reference can name, read once: the types that stay few (a few thousand
+    rows at most, tens of thousands with synthetic data). An event's occasion is joined instead (events are
+    the many: a million with synthetic data)."""
 
     def __init__(self, conn: Connection) -> None:
         def pairs(table: Table, column: str) -> dict[int, str]:
@@ -78,7 +80,6 @@ class _Names:
         self.countries = pairs(_T["countries"], "code")
         self.organizations = pairs(_T["organizations"], "slug")
         self.chairmanships = pairs(_T["chairmanships"], "slug")
-        self.events = pairs(_T["events"], "slug")
         self.places = pairs(_T["places"], "name")
 
 
@@ -99,7 +100,13 @@ def records(conn: Connection, types: tuple[str, ...] = TYPES, *, text: bool = Tr
         columns = [c for c in table.c if text or not (type_name == "Document" and c.name == "text")]
         last = 0
         while True:
-            rows = conn.execute(select(*columns).where(table.c.id > last).order_by(table.c.id).limit(CHUNK)).all()
+            statement = select(*columns)
+            if type_name == "Event":
+                occasion = table.alias("occasion")
+                statement = statement.add_columns(occasion.c.slug.label("occasion_slug")).select_from(
+                    table.outerjoin(occasion, occasion.c.id == table.c.occasion_id)
+                )
+            rows = conn.execute(statement.where(table.c.id > last).order_by(table.c.id).limit(CHUNK)).all()
             if not rows:
                 break
             last = rows[-1].id
@@ -263,7 +270,7 @@ def _record(type_name: str, m: Any, names: _Names, links: dict[str, Any]) -> dic
             location=m["location"],
             place=_ref(names.places, m["place_id"]),
             recurrence=recurrence,
-            occasion=_ref(names.events, m["occasion_id"]),
+            occasion=m["occasion_slug"],
             basis=m["basis"],
             basisNote=m["basis_note"],
             organization=_ref(names.organizations, m["organization_id"]),

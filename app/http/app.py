@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await limiter.close()
             await persisted.close()
             await engine.dispose()
+            export.close()
             if executor.statement_pool is not None:
                 await executor.statement_pool.close()
             if executor.sqlite_reader is not None:
