@@ -124,7 +124,11 @@ def gzipped_jsonl(database_url: str, path: Path) -> int:
     """Write the JSONL export, gzipped, to `path`; the data version it was read at (run in a thread of its own)."""
 
     def write(conn: Connection) -> ExportReport:
-        with gzip.GzipFile(filename=str(path), mode="wb", compresslevel=6, mtime=0) as zipped:
+        # The name inside the gzip header is the download's, not the worker's file's.
+        with (
+            path.open("wb") as raw,
+            gzip.GzipFile("knowledge-base.jsonl.gz", mode="wb", compresslevel=6, fileobj=raw, mtime=0) as zipped,
+        ):
             return write_jsonl(conn, zipped)
 
     return asyncio.run(export(database_url, write)).version
