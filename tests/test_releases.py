@@ -236,3 +236,11 @@ def test_export_loads_into_duckdb(seeded_db: str, tmp_path: Path) -> None:
     for line in lines:
         cited[line["type"]] += len(line["citations"])
     assert {row[0]: (row[1], row[2]) for row in found} == {t: (expected[t], cited[t]) for t in expected}
+
+
+async def test_download_when_the_database_is_down_is_503() -> None:
+    """No database to read (nothing listens on the port): 503 with Retry-After, as /graphql answers, not a 500."""
+    async for api in make_api("postgresql://postgres@127.0.0.1:1/nothing"):
+        response = await api.client.get(EXPORT_PATH)
+        assert (response.status_code, response.headers["retry-after"]) == (503, "1")
+        assert response.json()["code"] == "SERVICE_UNAVAILABLE"

@@ -20,10 +20,11 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 
 from app.config import Settings
 from app.data.export import gzipped_jsonl
+from app.execution.outages import RETRY_AFTER_SECONDS, is_outage, unavailable
 
 EXPORT_PATH = "/export/knowledge-base.jsonl.gz"
 
@@ -101,12 +102,23 @@ class Export:
         }
 
     async def __call__(self, request: Request) -> Response:
-        version = await self.current_version()
-        tag = Built(version).etag(self.identity)
-        if_none_match = request.headers.get("if-none-match")
-        if if_none_match and _matches(if_none_match, tag):
-            return Response(status_code=304, headers={"ETag": tag, "Cache-Control": "no-cache"})
-        built = await self.built(version)
+        try:
+            version = await self.current_version()
+            tag = Built(version).etag(self.identity)
+            if_none_match = request.headers.get("if-none-match")
+            if if_none_match and _matches(if_none_match, tag):
+                return Response(status_code=304, headers={"ETag": tag, "Cache-Control": "no-cache"})
+            built = await self.built(version)
+        except Exception as error:
+            if not is_outage(error):
+                raise
+            # The database cannot be reached: 503 with Retry-After, as /graphql answers (app/execution/outages.py).
+            refusal = unavailable(error)
+            return JSONResponse(
+                {"error": refusal.message, "code": "SERVICE_UNAVAILABLE"},
+                status_code=503,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
         if if_none_match and _matches(if_none_match, built.etag(self.identity)):
             return Response(status_code=304, headers={"ETag": built.etag(self.identity), "Cache-Control": "no-cache"})
         assert built.path is not None
