@@ -24,6 +24,7 @@ from app.http import graphiql, landing, metrics
 from app.http.budgets import RateLimiter
 from app.http.compression import Compression
 from app.http.cors import Cors
+from app.http.export import EXPORT_PATH, Export
 from app.http.observability import Observe
 from app.http.persisted_queries import PersistedQueries
 from app.http.pipeline import GraphQLEndpoint
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     limiter = RateLimiter(settings)
     cors = Cors(_nothing, origins=settings.cors_origins, extra_headers=settings.cors_allow_headers)
     endpoint = GraphQLEndpoint(settings, executor, persisted, trusted, limiter, cors)
+    export = Export(settings, executor)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -70,6 +72,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             )
             executor.engine = engine
             closing.push_async_callback(engine.dispose)
+            closing.callback(export.close)
             executor.sqlite_reader = create_sqlite_reader(
                 settings.database_url, statement_timeout_ms=settings.statement_timeout_ms
             )
@@ -125,6 +128,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/readyz", readyz),
             Route("/metrics", metrics_page),
             Route("/schema.graphql", sdl),
+            Route(EXPORT_PATH, export.__call__, methods=["GET", "HEAD"]),
         ],
         lifespan=lifespan,
         middleware=[
