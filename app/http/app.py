@@ -63,31 +63,33 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        engine = create_engine(
-            settings.database_url, statement_timeout_ms=settings.statement_timeout_ms, pool_size=settings.db_pool_size
-        )
-        executor.engine = engine
-        executor.sqlite_reader = create_sqlite_reader(
-            settings.database_url, statement_timeout_ms=settings.statement_timeout_ms
-        )
-        executor.statement_pool = await create_statement_pool(
-            settings.database_url, statement_timeout_ms=settings.statement_timeout_ms, size=settings.db_pool_size
-        )
-        watch = VersionWatch(settings, executor.version)
-        watch.start()
-        try:
-            yield
-        finally:
-            metrics.pending.flush()  # this worker's last samples, before it goes
-            await watch.stop()
-            await limiter.close()
-            await persisted.close()
-            await engine.dispose()
-            export.close()
-            if executor.statement_pool is not None:
-                await executor.statement_pool.close()
+        # Each resource is closed however the others' closing went (an AsyncExitStack runs every callback).
+        async with contextlib.AsyncExitStack() as closing:
+            engine = create_engine(
+                settings.database_url,
+                statement_timeout_ms=settings.statement_timeout_ms,
+                pool_size=settings.db_pool_size,
+            )
+            executor.engine = engine
+            closing.push_async_callback(engine.dispose)
+            closing.callback(export.close)
+            executor.sqlite_reader = create_sqlite_reader(
+                settings.database_url, statement_timeout_ms=settings.statement_timeout_ms
+            )
             if executor.sqlite_reader is not None:
-                executor.sqlite_reader.dispose()
+                closing.callback(executor.sqlite_reader.dispose)
+            executor.statement_pool = await create_statement_pool(
+                settings.database_url, statement_timeout_ms=settings.statement_timeout_ms, size=settings.db_pool_size
+            )
+            if executor.statement_pool is not None:
+                closing.push_async_callback(executor.statement_pool.close)
+            closing.push_async_callback(persisted.close)
+            closing.push_async_callback(limiter.close)
+            watch = VersionWatch(settings, executor.version)
+            watch.start()
+            closing.push_async_callback(watch.stop)
+            closing.callback(metrics.pending.flush)  # this worker's last samples, before it goes
+            yield
 
     async def healthz(_request: Request) -> Response:
         return JSONResponse({"status": "ok", "version": version()})
