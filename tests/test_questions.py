@@ -71,6 +71,7 @@ async def test_what_happened_in_2016(api: Api) -> None:
         "ulaanbaatar-dialogue-conferences",  # annually held since 2014
         "ga-resolution-mongolia-nwfz-status",  # every two years since 1998: 2016 is one of them
         "un-major-conferences-since-2000",  # "took place since 2000"
+        "cd-ministerial-conferences-since-2000",  # Mongolia "has participated" since 2000
     }
     assert found["ulaanbaatar-dialogue-conferences"]["recurrence"] == {
         "frequency": "ANNUAL",
