@@ -119,13 +119,16 @@ FAR_FUTURE = dt.date(9999, 12, 31)
 
 def recurrence_overlaps(since: PartialDate | None, until: PartialDate | None) -> Conditions:
     """Recurring events with an occurrence in [since, until]: every period from their `since` to
-    their `until` (open-ended: still recurring), a biennial one only every other year from `since`."""
+    their `until` (open-ended: ongoing as of their newest source, so projected to the end of that
+    source's `published` date and no further; to any date when a source is undated), a biennial one
+    only every other year from `since`."""
     conditions: Conditions = [events.c.recurrence.is_not(None)]
     if until is not None:
         conditions.append(events.c.since_earliest <= until.latest)
     if since is not None:
-        conditions.append(func.coalesce(events.c.until_latest, literal(FAR_FUTURE, Date)) >= since.earliest)
-    first, last = events.c.since_year, func.coalesce(events.c.until_year, 9999)
+        ends = func.coalesce(events.c.until_latest, events.c.sources_until, literal(FAR_FUTURE, Date))
+        conditions.append(ends >= since.earliest)
+    first, last = events.c.since_year, func.coalesce(events.c.until_year, events.c.sources_until_year, 9999)
     low = first if since is None else case((first > since.earliest.year, first), else_=since.earliest.year)
     high = last if until is None else case((last < until.latest.year, last), else_=until.latest.year)
     conditions.append(or_(events.c.recurrence != "BIENNIAL", high - low >= 1, (low - first) % 2 == 0))
