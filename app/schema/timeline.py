@@ -98,7 +98,7 @@ class TimelineFilter:
     )
     organization: str | None = strawberry.field(
         default=None,
-        description="Only items of this organization (slug or acronym, any case): its events, memberships of it, "
+        description="Only items of this organization (slug, acronym or search alias, any case): its events, memberships of it, "
         "its chairmanships.",
     )
     country: str | None = strawberry.field(

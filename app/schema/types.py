@@ -300,7 +300,11 @@ class Event(Node):
     end_date: PartialDate | None = partial_date(
         "end", description='Its last day, for multi-day events: "27-28 May 2019".'
     )
-    location: str | None = column(description='Where it took place, as the text names it: "Ulaanbaatar" (`place` too).')
+    location: str | None = column(
+        description='Where it took place: the name of its `place` ("Ulaanbaatar"), always equal to `place { name }`.',
+        deprecation_reason="Use `place { name }` (and `place { country }`, `place { basis }`); `location` is the "
+        "same name, kept for older clients.",
+    )
     place = reference(
         "place_id",
         "Place | None",

@@ -24,7 +24,7 @@ The rules, field by field:
   "21 November 2012" give 2012-11-21 (a day inside 2012); the places "Mongolia" and
   "Ulaanbaatar, Mongolia" give Ulaanbaatar (a place in that country). Every document stays cited.
 - Lists (co-chairs, partner organizations, participants) are united.
-- `basis` never conflicts: a fact any document states is STATED (its note dropped); one every
+- The curators' `search_aliases` are united. `basis` never conflicts: a fact any document states is STATED (its note dropped); one every
   document's curator inferred keeps the senior document's note.
 - Any other difference is a conflict. The record keeps the value of the highest-precedence document
   (refined by agreeing, more precise ones), and the conflict lists every document stating the field,
@@ -192,7 +192,7 @@ class Merger:
             return own[id(statement)][0]
 
         names = NAME_FIELDS.get(record.type, ())
-        unmerged = {*names, "aliases", *BASIS_FIELDS}
+        unmerged = {*names, "aliases", "search_aliases", *BASIS_FIELDS}
         fields = [name for s in by_seniority for name in values_of(s) if name not in unmerged]
         for name in dict.fromkeys(fields):
             stated = [(s, values_of(s).get(name)) for s in by_precedence]
@@ -207,6 +207,9 @@ class Merger:
             record.values[name] = self._kept(record, seed_field(record.type, name), stated, self._refines(name))
         if names:
             self._merge_names(record, [values_of(s) for s in by_seniority], names)
+        if "search_aliases" in record.values:  # the curators' names users type: united, never conflicting
+            united = (alias for s in by_seniority for alias in values_of(s).get("search_aliases") or [])
+            record.values["search_aliases"] = list(dict.fromkeys(united))
         if "basis" in record.values:
             # A fact one document states is stated, however another document's curator read it.
             inferred = [values_of(s) for s in by_seniority if values_of(s).get("basis") == "INFERRED"]

@@ -303,7 +303,8 @@ def write_dataset(conn: Connection, dataset: Dataset, progress: Progress) -> See
                 "kind": f.values["kind"],
                 "description": f.values["description"],
                 "symbol": f.values["symbol"],
-                "location": f.values["location"],
+                # `location` is the linked place's own name (Event.location equals place { name }).
+                "location": place_name(facts, f.values["location"]),
                 "place_id": place_ids.get(f.values["location"].casefold()) if f.values["location"] else None,
                 "organization_id": org_ids[f.values["organization"]] if f.values["organization"] else None,
                 "chairmanship_id": chair_ids[f.values["chairmanship"]] if f.values["chairmanship"] else None,
@@ -431,6 +432,14 @@ def write_dataset(conn: Connection, dataset: Dataset, progress: Progress) -> See
     sync.tally()
     report.data_version = _bump_version(conn, report.changed)
     return report
+
+
+def place_name(facts: dict[str, dict[str, Fact]], written: str | None) -> str | None:
+    """The name of the place an event's `place` names (any case), as the place record has it."""
+    if written is None:
+        return None
+    place = facts["places"].get(written.casefold())
+    return str(place.values["name"]) if place is not None else written
 
 
 def published_date(raw: str | int | None) -> PartialDate | None:
