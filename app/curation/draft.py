@@ -299,6 +299,33 @@ MEMBERSHIP = re.compile(
     r"participat(?:es|ed|ing)\s+in)\b",
     re.IGNORECASE,
 )
+# A title that names its kind proposes that kind ("The 11th ASEM Summit" is a SUMMIT, not the
+# MEETING "hosted" would make it): the last such word of the title's head, before "on"/"of"/"for".
+TITLE_KINDS = {
+    "summit": "SUMMIT",
+    "conference": "CONFERENCE",
+    "meeting": "MEETING",
+    "session": "SESSION",
+    "forum": "FORUM",
+    "symposium": "FORUM",
+    "declaration": "DECLARATION",
+    "statement": "STATEMENT",
+    "resolution": "RESOLUTION",
+    "agreement": "AGREEMENT",
+    "memorandum": "AGREEMENT",
+    "law": "LEGISLATION",
+}
+TITLE_KIND = re.compile(r"\b(" + "|".join(TITLE_KINDS) + r")s?\b", re.I)
+TITLE_HEAD_END = re.compile(r"\s(?:on|of|for|in)\s", re.I)
+
+
+def titled_kind(title: str) -> str | None:
+    """The kind a title names in its head ("The 11th ASEM Summit": SUMMIT), or None."""
+    end = TITLE_HEAD_END.search(title)
+    found = TITLE_KIND.findall(title[: end.start()] if end else title)
+    return TITLE_KINDS[found[-1].lower()] if found else None
+
+
 CHAIR = re.compile(r"\b(?:chair(?:ed|s|ing|manship)?|co-chair(?:ed)?|presidency|presided)\b", re.I)
 EVENT_VERBS = [
     (
@@ -597,6 +624,7 @@ class Drafter:
                 kind = "CONFERENCE"
             if re.search(r"\bDeclaration\b", title):
                 kind = "DECLARATION"
+            kind = titled_kind(title) or kind
             place = re.search(r"\s+in\s+([A-Z][\w\u2019'-]+)$", title)
             if place:
                 title = title[: place.start()]

@@ -194,8 +194,7 @@ def _record(type_name: str, m: Any, names: _Names, links: dict[str, Any]) -> dic
             sha256=m["sha256"],
             coverage={"sentences": m["sentence_count"], "cited": m["cited_count"], "noFact": m["no_fact_count"]},
         )
-        if "published_edtf" in m:  # when the document was written, where its metadata says
-            record["published"] = m["published_edtf"]
+        record.update(published=m["published_edtf"], basis=m["basis"], basisNote=m["basis_note"])
         if "text" in m:
             record["text"] = m["text"]
     elif type_name == "Country":
@@ -217,8 +216,8 @@ def _record(type_name: str, m: Any, names: _Names, links: dict[str, Any]) -> dic
             description=m["description"],
             parent=_ref(names.organizations, m["parent_id"]),
         )
-        if "basis" in m:  # who supplied its names (the curator, where no text gives them)
-            record.update(basis=m["basis"], basisNote=m["basis_note"])
+        # who supplied its names (the curator, where no text gives them); the other names users type
+        record.update(basis=m["basis"], basisNote=m["basis_note"], searchAliases=list(m["search_aliases"] or []))
     elif type_name == "Membership":
         record.update(
             slug=m["slug"],

@@ -98,7 +98,7 @@ class TimelineFilter:
     )
     organization: str | None = strawberry.field(
         default=None,
-        description="Only items of this organization (slug or acronym, any case): its events, memberships of it, "
+        description="Only items of this organization (slug, acronym or search alias, any case): its events, memberships of it, "
         "its chairmanships.",
     )
     country: str | None = strawberry.field(
@@ -144,7 +144,8 @@ def _branch(item_type: str, table: Any, prefix: str, kind: ColumnElement[Any], c
 
 def _occurrences(given: TimelineFilter) -> Select[Any]:
     """A recurring event once in each year it recurs in, within the filter's years: from its
-    `since` to its `until` (open-ended: to the filter's `to`, else this year), a biennial one every
+    `since` to its `until` (open-ended: to its newest source's `published` year, else to the
+    filter's `to`, else this year), a biennial one every
     other year. Each occurrence is an item of its year, ordered inside its bucket by the event's
     `date` (its first occurrence), as the lists order it."""
     since, until = _date(given.from_, "filter.from"), _date(given.to, "filter.to")
@@ -157,7 +158,7 @@ def _occurrences(given: TimelineFilter) -> Select[Any]:
     undated_filter = TimelineFilter(kinds=given.kinds, organization=given.organization, country=given.country)
     occurs = and_(
         years.c.y >= events.c.since_year,
-        years.c.y <= func.coalesce(events.c.until_year, last),
+        years.c.y <= func.coalesce(events.c.until_year, events.c.sources_until_year, last),
         or_(events.c.recurrence != "BIENNIAL", (years.c.y - events.c.since_year) % 2 == 0),
     )
     return (

@@ -108,7 +108,10 @@ class Based(Strict):
         return self
 
 
-class DocumentMeta(Strict):
+class DocumentMeta(Based):
+    """A document's metadata; `basis: inferred` with a note when the curator read `published` from
+    the text ("As of September 2020" read as written in 2020)."""
+
     title: Text
     language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(?:-[A-Za-z0-9]+)*$")]
     origin: str | None = None
@@ -131,13 +134,18 @@ class PlaceRecord(Cited, Based):
 
     name: Text
     country: Code | None = None
+    # Other names users type that the text does not use ("Ulan Bator"): the curator's, kept apart.
+    search_aliases: list[Text] = []
 
 
-class OrganizationRecord(Cited):
+class OrganizationRecord(Cited, Based):
+    """`basis: inferred` when the curator supplied the name, an alias or the parent (the note says which)."""
+
     slug: Slug
     name: Text
     acronym: str | None = None
     aliases: list[Text] = []
+    search_aliases: list[Text] = []  # the curator's other names users type, apart from the text's
     kind: str
     description: str | None = None
     parent: str | None = None

@@ -2,7 +2,7 @@
 type), and every record it added, updated or removed is a change with its fields' values before and after
 
 Revision ID: 0013_releases
-Revises: 0011_lookup_indexes
+Revises: 0012_the_texts_own_time
 Create Date: 2026-12-07 04:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013_releases"
-down_revision: str | None = "0011_lookup_indexes"
+down_revision: str | None = "0012_the_texts_own_time"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
