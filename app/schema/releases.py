@@ -131,9 +131,11 @@ async def current_release(ctx: Context) -> DataRelease:
 
 @strawberry.enum(description="What a release did to a record.")
 class ChangeAction(enum.Enum):
-    ADDED = "ADDED"
-    UPDATED = "UPDATED"
-    REMOVED = "REMOVED"
+    ADDED = strawberry.enum_value("ADDED", description="The release added the record.")
+    UPDATED = strawberry.enum_value("UPDATED", description="The release changed some of the record's fields.")
+    REMOVED = strawberry.enum_value(
+        "REMOVED", description="The release removed the record; its slug and last values are kept here."
+    )
 
 
 @strawberry.type(description="One field a release changed: its value before and after, each as JSON text.")
