@@ -177,3 +177,67 @@ def test_a_real_two_worker_server_keeps_one_budget_in_redis(seeded_db: str, redi
     with LiveServer(seeded_db, tmp_path / "server.log", workers=2, **env) as server:
         statuses = [httpx.post(server.url, json={"query": QUERY}, timeout=10).status_code for _ in range(20)]
     assert statuses == [200] * 10 + [429] * 10
+
+
+# Costs 901 (8 x 101 + 93): two of them do not fit in a 1,000-point budget.
+COSTS_901 = (
+    "{ "
+    + " ".join(f"a{i}: organizations(first: 100) {{ nodes {{ id }} }}" for i in range(8))
+    + " b: organizations(first: 92) { nodes { id } } }"
+)
+
+
+async def _budget_app(seeded_db: str, store: str, points: int) -> AsyncIterator[httpx.AsyncClient]:
+    settings: dict[str, Any] = {"rate_limit_points": points}
+    if store == "redis":
+        _require_redis(SHARED_REDIS)
+        settings |= {"redis_url": SHARED_REDIS, "rate_limit_redis_prefix": f"kb:test:{uuid.uuid4().hex[:12]}:"}
+    async for client in _app(seeded_db, **settings):
+        yield client
+
+
+@pytest.mark.parametrize("store", ["process", "redis"])
+async def test_simultaneous_requests_never_spend_more_than_the_budget(seeded_db: str, store: str) -> None:
+    """Each request reserves its cost before it runs, in one atomic step: of 40 at once, one fits."""
+    me = _as("203.0.113.80")
+    async for client in _budget_app(seeded_db, store, 1_000):
+        responses = await asyncio.gather(*(_post(client, COSTS_901, me) for _ in range(40)))
+        served = [r for r in responses if r.status_code == 200]
+        refused = [r for r in responses if r.status_code == 429]
+        assert len(served) == 1 and len(refused) == 39
+        assert served[0].json()["extensions"]["cost"]["requested"] == 901
+        assert all(r.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED" for r in refused)
+        assert "This query costs 901 points" in refused[-1].json()["errors"][0]["message"]
+        assert max(int(r.headers["x-ratelimit-used"]) for r in responses) == 901
+        # what was refused spent nothing: 99 points are left, and a small query is served
+        after = await _post(client, QUERY, me)
+        assert after.status_code == 200 and after.headers["x-ratelimit-used"] == "907"
+
+
+@pytest.mark.parametrize("store", ["process", "redis"])
+async def test_a_reservation_is_given_back_when_the_query_is_refused_before_it_runs(seeded_db: str, store: str) -> None:
+    """Its cost is reserved (the document is valid), its variables are refused: it keeps a token point."""
+    me = _as("203.0.113.81")
+    query = "query ($n: Int!) { organizations(first: $n) { nodes { id } } }"
+    async for client in _budget_app(seeded_db, store, 1_000):
+        refused = await _post(client, query, me)
+        assert refused.status_code == 200 and refused.json()["errors"][0]["extensions"]["code"] != "RATE_LIMITED"
+        assert refused.headers["x-ratelimit-used"] == "1"
+        served = await client.post("/graphql", json={"query": query, "variables": {"n": 100}}, headers=me)
+        assert served.status_code == 200 and served.headers["x-ratelimit-used"] == "102"
+
+
+@pytest.mark.parametrize("stored", ["-1000000", "-1", "1.5", "lots"])
+async def test_what_redis_holds_never_lifts_the_limit(seeded_db: str, redis_prefix: str, stored: str) -> None:
+    """A counter this server never writes (negative, fractional, text) is a spent budget, not a fresh one."""
+    import redis
+
+    _require_redis(SHARED_REDIS)
+    me = _as("203.0.113.82")
+    redis.Redis.from_url(SHARED_REDIS).set(f"{redis_prefix}ip:203.0.113.82", stored, ex=60)
+    settings = {"rate_limit_points": 60, "redis_url": SHARED_REDIS, "rate_limit_redis_prefix": redis_prefix}
+    async for client in _app(seeded_db, **settings):
+        statuses = [(await _post(client, QUERY, me)).status_code for _ in range(12)]
+        assert statuses == [429] * 12
+        last = await _post(client, QUERY, me)
+        assert last.headers["x-ratelimit-used"] == "60" and last.headers["x-ratelimit-remaining"] == "0"

@@ -128,6 +128,12 @@ def _weight(request_key: Any) -> int:
     return len(query) + len(variables)
 
 
+def _request_key(operation: Operation) -> tuple[str, str | None, bytes]:
+    """(query, operation name, variables as sorted JSON): what identifies a request's answer."""
+    variables = orjson.dumps(operation.variables or {}, option=orjson.OPT_SORT_KEYS)
+    return (operation.query or "", operation.operation_name, variables)
+
+
 def _retrieve(future: asyncio.Future[Any]) -> None:
     """Mark a future's exception as seen: its followers re-raise it, and with none it is no loss."""
     if not future.cancelled():
@@ -212,6 +218,23 @@ class Executor:
 
     # -- answers -------------------------------------------------------------------------------
 
+    def cost_of(self, operation: Operation) -> int:
+        """What an operation will cost, known before it runs (what its client's budget reserves).
+
+        Its computed cost (app.execution.query_limits, on its coerced variables); 1 for one that will be
+        refused before it runs (no query, a document that does not parse or validate, a limit passed).
+        The checks are kept per request, so executing it next checks nothing again.
+        """
+        if operation.query is None or check_variables(operation.variables) is not None:
+            return 1
+        plan = self.plan(operation.query, operation.operation_name)
+        if plan.document is None:
+            return 1
+        cost, refused = self._checked(plan, operation, _request_key(operation))
+        if refused is not None or cost > self.settings.max_query_cost:
+            return 1
+        return max(1, cost)
+
     async def execute(self, operation: Operation, record: RequestRecord, method: str) -> Answer:
         """The answer to one operation whose query text is known (persisted queries resolved)."""
         refused = check_variables(operation.variables)
@@ -221,8 +244,7 @@ class Executor:
         if operation.query is None:
             raise BadRequest("No GraphQL query found in the request", status=400)
         plan = self.plan(operation.query, operation.operation_name)
-        variables = operation.variables or {}
-        request_key = (operation.query, operation.operation_name, orjson.dumps(variables, option=orjson.OPT_SORT_KEYS))
+        request_key = _request_key(operation)
         if plan.document is None or not plan.cacheable or self.results.size <= 0:
             return await self._answer(plan, operation, request_key, record, method)
         assert self.engine is not None
