@@ -35,11 +35,11 @@ def _require_redis(url: str) -> None:
         pytest.skip(f"Redis at {url} is not answering ({error})")
 
 
-async def _app(url: str, **settings: Any) -> AsyncIterator[httpx.AsyncClient]:
+async def _app(url: str, peer: str = "127.0.0.1", **settings: Any) -> AsyncIterator[httpx.AsyncClient]:
     settings.setdefault("trusted_proxies", ["127.0.0.1"])
     app = create_app(Settings(database_url=url, **settings))
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+        transport = httpx.ASGITransport(app=app, client=(peer, 50000))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield client
 
@@ -241,3 +241,46 @@ async def test_what_redis_holds_never_lifts_the_limit(seeded_db: str, redis_pref
         assert statuses == [429] * 12
         last = await _post(client, QUERY, me)
         assert last.headers["x-ratelimit-used"] == "60" and last.headers["x-ratelimit-remaining"] == "0"
+
+
+def test_a_real_server_reads_forwarded_for_only_through_trusted_proxies(seeded_db: str, tmp_path: Any) -> None:
+    """uvicorn and gunicorn trust 127.0.0.1's X-Forwarded-For by default; this server does not (TRUSTED_PROXIES=[])."""
+    from tests.live import LiveServer
+
+    with LiveServer(seeded_db, tmp_path / "server.log", RATE_LIMIT_POINTS="12", LOG_LEVEL="warning") as server:
+        statuses = [
+            httpx.post(server.url, json={"query": QUERY}, headers=_as(f"203.0.113.{n}"), timeout=10).status_code
+            for n in range(1, 4)
+        ]
+    assert statuses == [200, 200, 429]  # one client, the peer: each header was not a fresh budget
+
+
+async def test_forwarded_for_names_only_addresses(seeded_db: str, redis_prefix: str) -> None:
+    """Garbage in X-Forwarded-For (even from a trusted proxy) names no budget and no Redis key: the proxy is the client."""
+    import redis
+
+    _require_redis(SHARED_REDIS)
+    settings = {"rate_limit_points": 12, "redis_url": SHARED_REDIS, "rate_limit_redis_prefix": redis_prefix}
+    garbage = ["x" * 4096, "not-an-address", "203.0.113.1:8080", "[2001:db8::1]", "203.0.113.1%eth0", "", "10.0.0.999"]
+    async for client in _app(seeded_db, **settings):
+        statuses = [(await _post(client, QUERY, _as(value))).status_code for value in garbage]
+        assert statuses == [200, 200] + [429] * (len(garbage) - 2)  # all the proxy's own budget (12 = 2 queries)
+        # an address left of the garbage is the client's own say: not believed either
+        assert (await _post(client, QUERY, _as("203.0.113.2, garbage"))).status_code == 429
+    keys = [key.decode() for key in redis.Redis.from_url(SHARED_REDIS).keys(f"{redis_prefix}*")]
+    assert keys == [f"{redis_prefix}ip:127.0.0.1"]
+
+
+async def test_ipv6_clients_are_counted_by_their_64(seeded_db: str) -> None:
+    async for client in _app(seeded_db, rate_limit_points=12):
+        same = [_as("2001:db8:1:2::1"), _as("2001:db8:1:2:ffff:ffff:ffff:ffff")]
+        assert [(await _post(client, QUERY, me)).status_code for me in same] == [200, 200]
+        assert (await _post(client, QUERY, _as("2001:db8:1:2::77"))).status_code == 429
+        assert (await _post(client, QUERY, _as("2001:db8:1:3::1"))).status_code == 200  # another /64
+        # an IPv4-mapped address is its IPv4 client
+        assert (await _post(client, QUERY, _as("203.0.113.9"))).status_code == 200
+        assert (await _post(client, QUERY, _as("::ffff:203.0.113.9"))).status_code == 200
+        assert (await _post(client, QUERY, _as("203.0.113.9"))).status_code == 429
+    async for client in _app(seeded_db, peer="2001:db8:9:9::5", rate_limit_points=12, trusted_proxies=[]):
+        assert [(await _post(client, QUERY, {})).status_code for _ in range(3)] == [200, 200, 429]
+        assert (await client.post("/graphql", json={"query": RATE})).headers["x-ratelimit-used"] == "12"

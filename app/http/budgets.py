@@ -263,38 +263,73 @@ def _networks(entries: list[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6
     return [ipaddress.ip_network(entry, strict=False) for entry in entries]
 
 
+IPV6_CLIENT_PREFIX = 64  # one IPv6 client is a /64: a home or an office gets at least that many addresses
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """An IP address, or None for anything else (a name, a port, garbage); an IPv4-mapped IPv6 one as IPv4."""
+    if len(text) > 45:  # the longest address's text (IPv6 with an embedded IPv4); anything longer is not one
+        return None
+    try:
+        found = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(found, ipaddress.IPv6Address):
+        if found.ipv4_mapped is not None:
+            return found.ipv4_mapped
+        if found.scope_id is not None:
+            return None
+    return found
+
+
+def _client_of(address: ipaddress.IPv4Address | ipaddress.IPv6Address | None) -> str:
+    """The budget's name for an address: IPv4 as it is, IPv6 by its /64, anything else `unknown`."""
+    if address is None:
+        return "ip:unknown"
+    if isinstance(address, ipaddress.IPv6Address):
+        network = ipaddress.IPv6Network(
+            (int(address) >> (128 - IPV6_CLIENT_PREFIX) << (128 - IPV6_CLIENT_PREFIX), IPV6_CLIENT_PREFIX)
+        )
+        return f"ip:{network}"
+    return f"ip:{address}"
+
+
 class ClientIdentity:
-    """Who a request comes from: an API key, or an address (through trusted proxies)."""
+    """Who a request comes from: an API key, or an address (through trusted proxies).
+
+    `X-Forwarded-For` is read only from a peer listed in `TRUSTED_PROXIES` (loopback included: the
+    server never lets uvicorn or gunicorn rewrite the peer's address from it), right to left, past
+    the trusted proxies, to the first address; an entry that is not an address stops the walk (the
+    last trusted hop is the client), so garbage never names a budget or a Redis key. IPv6 clients
+    are grouped by /64.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.proxies = _networks(settings.trusted_proxies)
         self.keys = {hashlib.sha256(key.encode()).hexdigest()[:32] for key in settings.api_keys}
 
-    def _trusted(self, address: str) -> bool:
-        try:
-            ip = ipaddress.ip_address(address)
-        except ValueError:
-            return False
-        return any(ip in network for network in self.proxies)
+    def _trusted(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address | None) -> bool:
+        return address is not None and any(address in network for network in self.proxies)
 
     def of(self, scope: Scope) -> str:
+        client = scope.get("client")
+        peer = _address(str(client[0])) if client else None
         if not self.keys and not self.proxies:  # the common case: the peer's address, no header read
-            client = scope.get("client")
-            return f"ip:{client[0] if client else 'unknown'}"
+            return _client_of(peer)
         headers = Headers(scope=scope)
         key = headers.get("x-api-key")
         if key and self.keys:
             digest = hashlib.sha256(key.encode()).hexdigest()[:32]
             if digest in self.keys:
                 return f"key:{digest}"
-        client = scope.get("client")
-        address = client[0] if client else "unknown"
-        if self.proxies and self._trusted(address):
-            forwarded = [
-                part.strip() for part in ",".join(headers.getlist("x-forwarded-for")).split(",") if part.strip()
-            ]
+        address = peer
+        if self.proxies and self._trusted(peer):
+            forwarded = ",".join(headers.getlist("x-forwarded-for")).split(",")
             for hop in reversed(forwarded):
-                if not self._trusted(hop):
-                    address = hop
+                found = _address(hop.strip())
+                if found is None:
+                    break  # not an address: what is left of it is the client's own say
+                address = found
+                if not self._trusted(found):
                     break
-        return f"ip:{address}"
+        return _client_of(address)
