@@ -48,6 +48,7 @@ from app.execution.query_limits import check_document, heavy_slots
 from app.lru import LRU
 from app.request import Operation, RequestRecord
 from app.schema.runtime import Context
+from app.schema.timeline import TimelineFacts, timeline_facts
 
 # What Strawberry validates a document with (app.execution.executable adds the two rules of ours).
 RULES = (*specified_rules, TextInputRule, FieldRepeatRule, MaybeNullValidationRule, OneOfInputValidationRule)
@@ -61,6 +62,7 @@ class Plan:
     operation: OperationDefinitionNode | None = None  # the operation that runs
     compiled: bool = False  # every field it selects is the compiler's
     cacheable: bool = True  # its answer is the same for every client (`rateLimit` is the client's own)
+    costed_on_data: bool = False  # its cost reads what the data holds (`timeline`: app.schema.timeline.TimelineFacts)
 
     @property
     def name(self) -> str | None:
@@ -160,6 +162,8 @@ class Executor:
         self.prepared = LRU(4096, 16_000_000)  # -> compiler.Prepared
         self.results = LRU(settings.result_cache_size, settings.result_cache_bytes)
         self.inflight: dict[Hashable, asyncio.Future[Answer]] = {}
+        self.facts: TimelineFacts | None = None  # what the data holds, for costs that read it
+        self.facts_version: int | None = None  # the data version they were read at
 
     # -- plans ---------------------------------------------------------------------------------
 
@@ -214,11 +218,33 @@ class Executor:
         compiled = (
             self.settings.execution != "strawberry" and compiler.unsupported(schema, document, operation_name) is None
         )
-        return Plan(document, chosen[0], compiled=compiled, cacheable="rateLimit" not in query)
+        return Plan(
+            document,
+            chosen[0],
+            compiled=compiled,
+            cacheable="rateLimit" not in query,
+            costed_on_data="timeline" in query,
+        )
 
     # -- answers -------------------------------------------------------------------------------
 
-    def cost_of(self, operation: Operation) -> int:
+    async def _read_facts(self, plan: Plan) -> None:
+        """Read what the data holds, once per data version, before a plan whose cost needs it is checked."""
+        if not plan.costed_on_data or self.engine is None:
+            return
+        version = await self.version.current(self.engine, self.sqlite_reader)
+        if self.facts is not None and self.facts_version == version:
+            return
+        db = RequestDatabase(self.engine, self.sqlite_reader, self.statement_pool)
+        try:
+            facts = await timeline_facts(db)
+        finally:
+            await db.close()
+        if self.facts_version != version:
+            self.checked = LRU(4096, 16_000_000)  # costs checked on other data are checked again
+        self.facts, self.facts_version = facts, version
+
+    async def cost_of(self, operation: Operation) -> int:
         """What an operation will cost, known before it runs (what its client's budget reserves).
 
         Its computed cost (app.execution.query_limits, on its coerced variables); 1 for one that will be
@@ -230,6 +256,7 @@ class Executor:
         plan = self.plan(operation.query, operation.operation_name)
         if plan.document is None:
             return 1
+        await self._read_facts(plan)
         cost, refused = self._checked(plan, operation, _request_key(operation))
         if refused is not None or cost > self.settings.max_query_cost:
             return 1
@@ -244,6 +271,7 @@ class Executor:
         if operation.query is None:
             raise BadRequest("No GraphQL query found in the request", status=400)
         plan = self.plan(operation.query, operation.operation_name)
+        await self._read_facts(plan)
         request_key = _request_key(operation)
         if plan.document is None or not plan.cacheable or self.results.size <= 0:
             return await self._answer(plan, operation, request_key, record, method)
@@ -347,7 +375,12 @@ class Executor:
         if checked is None:
             assert plan.document is not None
             checked = check_document(
-                schema._schema, plan.document, operation.variables, operation.operation_name, self.settings
+                schema._schema,
+                plan.document,
+                operation.variables,
+                operation.operation_name,
+                self.settings,
+                self.facts if plan.costed_on_data else None,
             )
             self.checked.put(request_key, checked, _weight(request_key))
         return checked
@@ -403,7 +436,7 @@ class Executor:
         if plan.document is not None:
             cost, refused = self._checked(plan, operation, request_key)
             if refused is None and record.cost + cost <= self.settings.max_query_cost:
-                context.checked_cost = cost  # QueryLimits need not check again
+                context.checked_cost = cost  # QueryLimits need not check again (nor without the data's facts)
                 record.cost += cost
                 record.operation = plan.name
         try:
@@ -435,6 +468,7 @@ class Executor:
             db=RequestDatabase(context.db.engine, context.db.sync_engine),
             settings=self.settings,
             record=RequestRecord(),
+            checked_cost=cost,  # as checked for the compiled answer (on the data's facts)
         )
         try:
             expected = await schema.execute(

@@ -237,7 +237,7 @@ class GraphQLEndpoint:
                 record.apq = "miss"
             return self._request_error(error, record, operation)
         if self.limiter.enabled and record.client is not None:
-            refused = await self._reserve(record, self.executor.cost_of(operation))
+            refused = await self._reserve(record, await self.executor.cost_of(operation))
             if refused is not None:
                 if len(record.operations) == 1:
                     raise refused

@@ -1,0 +1,85 @@
+"""A query's cost is the most objects its answer can hold (app/execution/query_limits.py), computed on its
+variables as execution coerces them and on every list's real bound, so no answer holds more objects than
+its query was costed (and charged, and given a heavy slot) for. Through HTTP, on both engines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.execution.executor import count_objects
+from tests.conftest import Api
+
+EXAMPLES = sorted((Path(__file__).parent.parent / "app" / "examples").glob("*.graphql"))
+ORGANIZATIONS = "query ($f: Int) { organizations(first: $f) { nodes { id } } }"
+NESTED = "query ($f: Int) { organizations(first: $f) { nodes { events(first: $f) { nodes { id title } } } } }"
+
+
+async def _post(api: Api, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    response = await api.client.post("/graphql", json={"query": query, "variables": variables or {}})
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+async def test_a_float_page_size_is_costed_as_it_runs(api: Api) -> None:
+    as_int = await _post(api, ORGANIZATIONS, {"f": 100})
+    as_float = await _post(api, ORGANIZATIONS, {"f": 100.0})
+    assert as_float["extensions"]["cost"]["requested"] == as_int["extensions"]["cost"]["requested"] == 101
+    assert as_float["data"] == as_int["data"]
+    # what the integer is refused for, so is the float (it was costed as the default page, then ran as 100)
+    for f in (100, 100.0):
+        refused = await _post(api, NESTED, {"f": f})
+        assert [e["extensions"]["code"] for e in refused["errors"]] == ["QUERY_TOO_COMPLEX"], f
+    # a float that is no integer is refused as graphql-core refuses it for Int, with a code
+    fraction = await _post(api, ORGANIZATIONS, {"f": 100.5})
+    assert fraction["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT" and fraction["data"] is None
+
+
+TIMELINES = [
+    f"{{ timeline(groupBy: {grouping}) {{ totalCount buckets {{ key count items(first: {first}) {{ __typename "
+    "... on Event { id organization { id } } ... on Membership { id } } } } }"
+    for grouping in ("YEAR", "DECADE", "KIND", "TYPE", "ORGANIZATION")
+    for first in (1, 100)
+]
+AGGREGATES = [
+    "{ aggregate(groupBy: [ORGANIZATION]) { keys count } }",
+    "{ aggregate(groupBy: [YEAR, KIND]) { keys count } }",
+    "{ aggregate(groupBy: [TYPE], first: 2) { keys count } }",
+]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [*TIMELINES, *AGGREGATES, *(path.read_text() for path in EXAMPLES)],
+    ids=[
+        *(f"timeline-{i}" for i in range(len(TIMELINES))),
+        *(f"aggregate-{i}" for i in range(len(AGGREGATES))),
+        *(p.stem for p in EXAMPLES),
+    ],
+)
+async def test_no_answer_holds_more_objects_than_its_query_was_costed(api: Api, query: str) -> None:
+    answer = await _post(api, query)
+    assert "errors" not in answer, answer["errors"]
+    objects = count_objects(answer["data"])
+    assert objects <= answer["extensions"]["cost"]["requested"], (objects, answer["extensions"]["cost"])
+
+
+async def test_a_timeline_is_costed_by_what_its_buckets_hold(api: Api) -> None:
+    """Its buckets by the timeline's own (a list that is not a connection is not "10 items"), its items by page."""
+    one = await _post(api, "{ timeline(groupBy: YEAR) { buckets { key } } }")
+    buckets = len(one["data"]["timeline"]["buckets"])
+    assert buckets > 10 and one["extensions"]["cost"]["requested"] == 1 + buckets
+    few = await _post(api, "{ timeline(groupBy: YEAR) { buckets { items(first: 1) { __typename } } } }")
+    many = await _post(api, "{ timeline(groupBy: YEAR) { buckets { items(first: 100) { __typename } } } }")
+    assert few["extensions"]["cost"]["requested"] == 1 + 2 * buckets
+    assert many["extensions"]["cost"]["requested"] > few["extensions"]["cost"]["requested"] + buckets
+    # through a variable and a fragment, the same
+    spread = await _post(
+        api,
+        "query ($g: TimelineGrouping!, $n: Int) { timeline(groupBy: $g) { ...B } } "
+        "fragment B on Timeline { buckets { items(first: $n) { __typename } } }",
+        {"g": "YEAR", "n": 100.0},
+    )
+    assert spread["extensions"]["cost"]["requested"] == many["extensions"]["cost"]["requested"]
