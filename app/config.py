@@ -75,6 +75,15 @@ class Settings(BaseSettings):
         30.0, ge=0, description="while re-seeds are announced (app/data/versions.py), how often a worker still re-reads"
     )
     apq_cache_size: int = Field(5_000, ge=1, description="persisted queries (APQ) kept per worker (LRU)")
+    apq_cache_bytes: int = Field(
+        4_000_000, ge=0, description="most bytes of query text the persisted queries (APQ) of one worker hold"
+    )
+    apq_shared_bytes: int = Field(
+        16_000_000,
+        ge=0,
+        description="with REDIS_URL: most bytes of persisted queries (APQ) registered in Redis per day, all clients "
+        "together (each client at most 1/16 of it); past it a query is kept by its worker only",
+    )
     trusted_documents: Path | None = Field(
         None,
         description="manifest of trusted documents (JSON: SHA-256 hex -> document, as graphql-codegen's client "

@@ -148,8 +148,8 @@ class GraphQLEndpoint:
         body = Body(receive)
         budget: Budget | None = None
         try:
+            record.client = self.identity.of(scope)  # who spends the budget, and registers persisted queries
             if self.limiter.enabled:
-                record.client = self.identity.of(scope)
                 budget = record.rate = await self.limiter.peek(record.client)
                 if budget.remaining <= 0:
                     raise _rate_limited(budget)
@@ -253,7 +253,7 @@ class GraphQLEndpoint:
         record.executed = True
         if (operation.extensions or {}).get("persistedQuery") is not None:
             if register is not None and not answer.is_request_error and operation.query is not None:
-                await self.persisted.keep(register, operation.query)
+                await self.persisted.keep(register, operation.query, record.client)
                 record.apq = "registered"
             elif register is None:
                 record.apq = "hit"
