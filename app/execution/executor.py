@@ -342,7 +342,7 @@ class Executor:
             text = orjson.dumps(data)
             version = answer.version if answer.version is not None else result_key[1]  # type: ignore[index]
             entry = _Cached(text, record.operation, answer.cost, answer.actual, version)
-            self.results.put((request_key, version), entry, len(text))
+            self.results.put((request_key, version), entry, len(text) + _weight(request_key))  # the key too
         owned.set_result(answer)
         return answer
 
