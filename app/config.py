@@ -107,7 +107,10 @@ class Settings(BaseSettings):
         "(both, answering INTERNAL_SERVER_ERROR and logging the difference when they disagree; the tests' mode)",
     )
     rate_limit_points: int = Field(
-        100_000, ge=0, description="cost points each client may spend per window (0: no rate limits)"
+        250_000,
+        ge=0,
+        description="cost points each client may spend per window (0: no rate limits); the default lets an office "
+        "of ten behind one address use the landing page, GraphiQL and every example in the same minute",
     )
     rate_limit_window_seconds: int = Field(60, ge=1, description="the rate-limit window, in seconds")
     trusted_proxies: list[str] = Field(

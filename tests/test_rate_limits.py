@@ -284,3 +284,24 @@ async def test_ipv6_clients_are_counted_by_their_64(seeded_db: str) -> None:
     async for client in _app(seeded_db, peer="2001:db8:9:9::5", rate_limit_points=12, trusted_proxies=[]):
         assert [(await _post(client, QUERY, {})).status_code for _ in range(3)] == [200, 200, 429]
         assert (await client.post("/graphql", json={"query": RATE})).headers["x-ratelimit-used"] == "12"
+
+
+async def test_the_default_budget_lets_an_office_use_our_pages_in_one_minute(seeded_db: str) -> None:
+    """Ten people behind one address, each loading the landing page's chart, opening GraphiQL (its introspection
+    query) and running every example, in the same minute: all served (docs/limits-and-errors.md, the default budget)."""
+    from pathlib import Path
+
+    from graphql import get_introspection_query
+
+    examples = sorted((Path(__file__).parent.parent / "app" / "examples").glob("*.graphql"))
+    chart = (Path(__file__).parent.parent / "app" / "examples" / "timeline-chart.graphql").read_text()
+    person = [chart, get_introspection_query(descriptions=True), *(path.read_text() for path in examples)]
+    office = _as("203.0.113.90")
+    async for client in _app(seeded_db):  # the default RATE_LIMIT_POINTS
+        landing = await client.get("/")
+        assert 'data-query="' in landing.text or "timeline" in landing.text
+        statuses = [(await _post(client, query, office)).status_code for _ in range(10) for query in person]
+        assert statuses == [200] * len(statuses)
+        last = await _post(client, "{ __typename }", office)
+        used, limit = int(last.headers["x-ratelimit-used"]), int(last.headers["x-ratelimit-limit"])
+        assert 200_000 < used < limit == 250_000  # what ten people spent, within the budget
