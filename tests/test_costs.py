@@ -4,13 +4,17 @@ its query was costed (and charged, and given a heavy slot) for. Through HTTP, on
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from app.execution.executor import count_objects
-from tests.conftest import Api
+from app.seeding import seed
+from tests.conftest import Api, make_api
+from tests.test_fastpath import reseed
 
 EXAMPLES = sorted((Path(__file__).parent.parent / "app" / "examples").glob("*.graphql"))
 ORGANIZATIONS = "query ($f: Int) { organizations(first: $f) { nodes { id } } }"
@@ -83,3 +87,24 @@ async def test_a_timeline_is_costed_by_what_its_buckets_hold(api: Api) -> None:
         {"g": "YEAR", "n": 100.0},
     )
     assert spread["extensions"]["cost"]["requested"] == many["extensions"]["cost"]["requested"]
+
+
+@pytest.fixture
+async def small(migrated_db: str, small_seed: Path) -> AsyncIterator[tuple[Api, str, Path]]:
+    """The small seed, re-seeded by the test; every request reads the data version."""
+    await asyncio.to_thread(lambda: asyncio.run(seed(migrated_db, small_seed)))
+    async for made in make_api(migrated_db, data_version_check_seconds=0, data_version_fallback_seconds=0):
+        yield made, migrated_db, small_seed
+
+
+async def test_a_reseed_changes_what_a_timeline_is_costed(small: tuple[Api, str, Path]) -> None:
+    """The timeline's numbers are read again at each data version: a bucket that is gone is not counted."""
+    api, url, seed_dir = small
+    query = "{ timeline(groupBy: KIND) { buckets { key } } }"
+    before = await _post(api, query)
+    kinds = len(before["data"]["timeline"]["buckets"])
+    assert before["extensions"]["cost"]["requested"] == 1 + kinds
+    await reseed(url, seed_dir, "kind: CONFERENCE", "kind: MEETING")  # the CONFERENCE bucket goes
+    after = await _post(api, query)
+    assert len(after["data"]["timeline"]["buckets"]) == kinds - 1
+    assert after["extensions"]["cost"]["requested"] == kinds
