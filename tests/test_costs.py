@@ -108,3 +108,12 @@ async def test_a_reseed_changes_what_a_timeline_is_costed(small: tuple[Api, str,
     after = await _post(api, query)
     assert len(after["data"]["timeline"]["buckets"]) == kinds - 1
     assert after["extensions"]["cost"]["requested"] == kinds
+
+
+async def test_a_refused_timeline_names_the_cost_it_was_refused_for(api: Api) -> None:
+    """Strawberry reports the refusal with the cost the executor checked (on the data's numbers), not a guess."""
+    query = "{ timeline(groupBy: YEAR) { buckets { items(first: 100) { ... on Event { citations { document { text } } } } } } }"
+    refused = await _post(api, query)
+    error = refused["errors"][0]["extensions"]
+    assert error["code"] == "QUERY_TOO_COMPLEX"
+    assert 10_000 < error["cost"] < 200_000  # 34 years' items, not 1,000 buckets of 100 (over 50 million)

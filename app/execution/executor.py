@@ -434,6 +434,7 @@ class Executor:
         record = context.record
         before = record.cost
         if plan.document is not None:
+            context.cost_facts = self.facts if plan.costed_on_data else None  # a refusal's cost as checked here
             cost, refused = self._checked(plan, operation, request_key)
             if refused is None and record.cost + cost <= self.settings.max_query_cost:
                 context.checked_cost = cost  # QueryLimits need not check again (nor without the data's facts)

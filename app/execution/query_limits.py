@@ -581,7 +581,10 @@ class QueryLimits(SchemaExtension):
         elif settings is not None and document is not None:
             operation_name = context.operation_name
             operations = selected_operations(document, operation_name)
-            cost, error = check_document(context.schema._schema, document, context.variables, operation_name, settings)
+            facts = getattr(context.context, "cost_facts", None)
+            cost, error = check_document(
+                context.schema._schema, document, context.variables, operation_name, settings, facts
+            )
             self.cost = cost
             if record is not None:
                 if len(operations) == 1 and operations[0].name is not None:
