@@ -117,3 +117,23 @@ async def test_a_refused_timeline_names_the_cost_it_was_refused_for(api: Api) ->
     error = refused["errors"][0]["extensions"]
     assert error["code"] == "QUERY_TOO_COMPLEX"
     assert 10_000 < error["cost"] < 200_000  # 34 years' items, not 1,000 buckets of 100 (over 50 million)
+
+
+def _heavy_waits(page: str) -> float:
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in page.splitlines()
+        if line.startswith("kb_heavy_slot_wait_seconds_count")
+    )
+
+
+async def test_a_timeline_that_can_answer_many_objects_takes_a_heavy_slot(seeded_db: str) -> None:
+    """Costed by what it can answer (171 objects on the seed: over a heavy cost of 150), it waits for a heavy slot;
+    costed as "10 buckets of 10" (111), it did not."""
+    async for api in make_api(seeded_db, heavy_query_cost=150, result_cache_size=0):
+        before = _heavy_waits((await api.client.get("/metrics")).text)
+        await _post(api, "{ timeline(groupBy: YEAR) { buckets { key } } }")  # 35: not heavy
+        assert _heavy_waits((await api.client.get("/metrics")).text) == before
+        heavy = await _post(api, "{ timeline(groupBy: YEAR) { buckets { items(first: 100) { __typename } } } }")
+        assert heavy["extensions"]["cost"]["requested"] >= 150
+        assert _heavy_waits((await api.client.get("/metrics")).text) == before + 1
