@@ -305,3 +305,29 @@ async def test_the_default_budget_lets_an_office_use_our_pages_in_one_minute(see
         last = await _post(client, "{ __typename }", office)
         used, limit = int(last.headers["x-ratelimit-used"]), int(last.headers["x-ratelimit-limit"])
         assert 200_000 < used < limit == 250_000  # what ten people spent, within the budget
+
+
+async def test_a_refund_after_its_window_ended_never_lifts_the_next(redis_prefix: str) -> None:
+    """Settling gives back only within the reservation's window: no key is made negative, in Redis or in process."""
+    import redis
+
+    from app.http.budgets import LocalCounters, RateLimiter
+
+    _require_redis(SHARED_REDIS)
+    settings = Settings(rate_limit_points=60, redis_url=SHARED_REDIS, rate_limit_redis_prefix=redis_prefix)
+    limiter = RateLimiter(settings)
+    try:
+        _budget, fits = await limiter.reserve("ip:203.0.113.95", 50)
+        assert fits
+        store = redis.Redis.from_url(SHARED_REDIS)
+        store.delete(f"{redis_prefix}ip:203.0.113.95")  # the window ends before the request is settled
+        after = await limiter.settle("ip:203.0.113.95", -49)
+        assert after.used == 0 and store.get(f"{redis_prefix}ip:203.0.113.95") in (None, b"0")
+        _budget, fits = await limiter.reserve("ip:203.0.113.95", 60)
+        assert fits and _budget.used == 60  # the next window's budget is the whole 60, never 109
+    finally:
+        await limiter.close()
+    local = LocalCounters(60)
+    local.reserve("c", 50, 60, now=1_000.0)
+    assert local.settle("c", -49, now=1_061.0) == (0, 1_121.0)  # a new window, nothing given back into it
+    assert local.reserve("c", 61, 60, now=1_062.0)[2] is True and local.reserve("c", 1, 60, now=1_062.0)[2] is False

@@ -67,23 +67,28 @@ end
 return {used, left, 1}
 """
 
-# KEYS[1]: the counter; ARGV[1]: points to add (a refund is negative). Settles a reservation: never below 0, and
-# never in a window that has ended meanwhile (its key is gone: nothing to settle). Returns {used, seconds left}.
+# KEYS[1]: the counter; ARGV: points to add (a refund is negative), window length in seconds. Settles a
+# reservation: never below 0, and never in a window that has ended meanwhile (its key is gone: nothing to
+# settle, {0, -2}); a counter this server never writes is left as it is ({0, -3}). Returns {used, seconds left}.
 SETTLE_SCRIPT = """
 local raw = redis.call('GET', KEYS[1])
 if not raw then
   return {0, -2}
 end
-local used = tonumber(raw)
 if not string.match(raw, '^%d+$') then
-  return {-1, -1}
+  return {0, -3}
 end
-used = used + tonumber(ARGV[1])
+local used = tonumber(raw) + tonumber(ARGV[1])
 if used < 0 then
   used = 0
 end
 redis.call('SET', KEYS[1], used, 'KEEPTTL')
-return {used, redis.call('TTL', KEYS[1])}
+local left = redis.call('TTL', KEYS[1])
+if left < 0 then
+  redis.call('EXPIRE', KEYS[1], ARGV[2])
+  left = tonumber(ARGV[2])
+end
+return {used, left}
 """
 
 
@@ -241,8 +246,8 @@ class RateLimiter:
         now = time.time()
         if self._redis_usable():
             try:
-                used, left = await self._settle(keys=[self._key(client)], args=[points])
-                if left == -1:
+                used, left = await self._settle(keys=[self._key(client)], args=[points, self.window])
+                if left == -3:
                     raise UnexpectedReply("the counter is not a count")
                 if left >= 0:
                     return Budget(self.limit, _count(used), now + _count(left))

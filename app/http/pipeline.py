@@ -3,6 +3,8 @@
     head      method, Accept, Accept-Encoding, If-None-Match, Origin: read once from the raw headers
     CORS      a preflight is answered here; every other answer carries the CORS headers
     budget    the client (app.http.budgets) and its budget: a spent one is 429 before anything is read
+    reserve   each operation's cost, known from its plan, is reserved in one atomic step before it runs (429
+              when it does not fit); once answered, what it did not spend is given back
     read      the query string or the body, once (app.http.params, app.http.body_limits)
     explorer  a GET that names no operation, from a browser, is GraphiQL's page
     persisted a trusted document's ID or an APQ hash becomes the query text (app.http.trusted_documents,
