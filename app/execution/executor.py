@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,6 +50,8 @@ from app.lru import LRU
 from app.request import Operation, RequestRecord
 from app.schema.runtime import Context
 from app.schema.timeline import TimelineFacts, timeline_facts
+
+logger = logging.getLogger("app.execution")
 
 # What Strawberry validates a document with (app.execution.executable adds the two rules of ours).
 RULES = (*specified_rules, TextInputRule, FieldRepeatRule, MaybeNullValidationRule, OneOfInputValidationRule)
@@ -164,6 +167,7 @@ class Executor:
         self.inflight: dict[Hashable, asyncio.Future[Answer]] = {}
         self.facts: TimelineFacts | None = None  # what the data holds, for costs that read it
         self.facts_version: int | None = None  # the data version they were read at
+        self._facts_lock = asyncio.Lock()
 
     # -- plans ---------------------------------------------------------------------------------
 
@@ -229,17 +233,28 @@ class Executor:
     # -- answers -------------------------------------------------------------------------------
 
     async def _read_facts(self, plan: Plan) -> None:
-        """Read what the data holds, once per data version, before a plan whose cost needs it is checked."""
+        """Read what the data holds, once per data version, before a plan whose cost needs it is checked.
+
+        One request reads them while the others wait. If they cannot be read (an outage, a timeout), the
+        last ones read stay, or none: such a plan is then costed at the most it could ever hold.
+        """
         if not plan.costed_on_data or self.engine is None:
             return
-        version = await self.version.current(self.engine, self.sqlite_reader)
-        if self.facts is not None and self.facts_version == version:
-            return
-        db = RequestDatabase(self.engine, self.sqlite_reader, self.statement_pool)
         try:
-            facts = await timeline_facts(db)
-        finally:
-            await db.close()
+            version = await self.version.current(self.engine, self.sqlite_reader)
+            if self.facts is not None and self.facts_version == version:
+                return
+            async with self._facts_lock:
+                if self.facts is not None and self.facts_version == version:
+                    return
+                db = RequestDatabase(self.engine, self.sqlite_reader, self.statement_pool)
+                try:
+                    facts = await timeline_facts(db)
+                finally:
+                    await db.close()
+        except Exception as error:  # noqa: BLE001 - costed without them; the request itself reports any outage
+            logger.warning("the timeline's numbers could not be read (%s: %s)", type(error).__name__, error)
+            return
         if self.facts_version != version:
             self.checked = LRU(4096, 16_000_000)  # costs checked on other data are checked again
         self.facts, self.facts_version = facts, version
