@@ -137,3 +137,20 @@ async def test_a_timeline_that_can_answer_many_objects_takes_a_heavy_slot(seeded
         heavy = await _post(api, "{ timeline(groupBy: YEAR) { buckets { items(first: 100) { __typename } } } }")
         assert heavy["extensions"]["cost"]["requested"] >= 150
         assert _heavy_waits((await api.client.get("/metrics")).text) == before + 1
+
+
+async def test_a_timeline_is_answered_when_its_numbers_cannot_be_read(
+    seeded_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the data's numbers (they failed to read), a timeline is costed at the most it could hold: coded."""
+    from app.execution import executor
+
+    async def failing(_db: Any) -> Any:
+        raise TimeoutError("statement timeout")
+
+    monkeypatch.setattr(executor, "timeline_facts", failing)
+    async for api in make_api(seeded_db, rate_limit_points=1_000_000):
+        buckets = await _post(api, "{ timeline(groupBy: YEAR) { buckets { key } } }")
+        assert buckets["data"]["timeline"]["buckets"] and buckets["extensions"]["cost"]["requested"] == 1_001
+        items = await _post(api, "{ timeline(groupBy: YEAR) { buckets { items(first: 100) { __typename } } } }")
+        assert [e["extensions"]["code"] for e in items["errors"]] == ["QUERY_TOO_COMPLEX"]
