@@ -153,11 +153,27 @@ def _seed(args: argparse.Namespace) -> int:
     report = outcome.report
     assert report is not None
     print(report.table())
+    _print_changes(report.changes, args.verbose)
     verdict = "changes written" if report.changed else "nothing changed"
     print(f"{verdict}; data version {report.data_version}; {outcome.seconds:.2f} s")
     if outcome.conflicts:
         _print_conflicts(outcome.conflicts, "warning: conflict")
     return 0
+
+
+CHANGES_SHOWN = 40
+
+
+def _print_changes(changes: Sequence[Any], verbose: bool) -> None:
+    """The release's changes, one line each, as the API's `changes` lists them (the first 40 unless verbose)."""
+    if not changes:
+        return
+    print(f"{len(changes)} record(s) changed in this release (Query.changes lists them):")
+    shown = changes if verbose else changes[:CHANGES_SHOWN]
+    for change in shown:
+        print(f"  {change.line()}")
+    if len(shown) < len(changes):
+        print(f"  ... and {len(changes) - len(shown)} more (`seed -v` prints them all)")
 
 
 def _print_coverage(dataset: Any) -> None:
@@ -341,6 +357,68 @@ def _export_schema(_args: argparse.Namespace) -> int:
     return 0
 
 
+# -- export ----------------------------------------------------------------------------------------------
+
+
+def _add_export(commands: Any) -> None:
+    export = commands.add_parser(
+        "export",
+        help="write the whole knowledge base to one JSON Lines file or a folder of CSV files",
+        description=_export.__doc__,
+    )
+    export.add_argument(
+        "--format",
+        choices=("jsonl", "csv"),
+        default="jsonl",
+        help="jsonl: one JSON object a line (default); csv: one file per type and citations.csv",
+    )
+    export.add_argument(
+        "--out",
+        required=True,
+        help="jsonl: the file to write ('-' for stdout; a name ending in .gz is gzipped); csv: the folder "
+        "(made if missing); no default: required",
+    )
+    export.add_argument("--database-url", metavar="URL", help=DATABASE_HELP)
+    export.add_argument("-v", "--verbose", action="store_true", help="print each step as a line")
+    export.set_defaults(handler=_export)
+
+
+def _export(args: argparse.Namespace) -> int:
+    """Write every record of the current release, read in one snapshot: JSON Lines (one object a line: type, id,
+    slug, the type's fields as the API serves them, references as slugs, citations [{document, quote, start,
+    end}]) or CSV (one file per type plus citations.csv). Progress on stderr."""
+    import gzip
+    import time
+
+    from app.data.export import export, write_csv, write_jsonl
+
+    url = _database_url(args)
+    started = time.perf_counter()
+    with progress("export", None, "records", verbose=args.verbose) as bar:
+        if args.format == "csv":
+            folder = Path(args.out)
+            report = asyncio.run(export(url, lambda conn: write_csv(conn, folder, bar.advance), bar.start))
+        elif args.out == "-":
+            report = asyncio.run(export(url, lambda conn: write_jsonl(conn, sys.stdout.buffer, bar.advance), bar.start))
+        else:
+            target = Path(args.out)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            opener: Any = gzip.open if target.suffix == ".gz" else open
+            with opener(target, "wb") as out:
+                report = asyncio.run(export(url, lambda conn: write_jsonl(conn, out, bar.advance), bar.start))
+    seconds = time.perf_counter() - started
+    size = sum(p.stat().st_size for p in Path(args.out).glob("*.csv")) if args.format == "csv" else None
+    if args.out != "-" and args.format == "jsonl":
+        size = Path(args.out).stat().st_size
+    counts = ", ".join(f"{count} {name}" for name, count in report.counts.items())
+    print(
+        f"exported data version {report.version}: {counts}; {report.citations} citations; "
+        f"{size if size is not None else report.bytes:,} bytes in {seconds:.2f} s",
+        file=sys.stderr,
+    )
+    return 0
+
+
 # -- bench -------------------------------------------------------------------------------------------------
 
 
@@ -474,7 +552,7 @@ def build_parser() -> argparse.ArgumentParser:
         " `python -m app COMMAND --help` describes each command.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_migrate, _add_seed, _add_draft, _add_serve, _add_export_schema, _add_bench):
+    for add in (_add_migrate, _add_seed, _add_draft, _add_serve, _add_export_schema, _add_export, _add_bench):
         add(commands)
     return parser
 

@@ -24,6 +24,7 @@ from app.http import graphiql, landing, metrics
 from app.http.budgets import RateLimiter
 from app.http.compression import Compression
 from app.http.cors import Cors
+from app.http.export import EXPORT_PATH, Export
 from app.http.observability import Observe
 from app.http.persisted_queries import PersistedQueries
 from app.http.pipeline import GraphQLEndpoint
@@ -59,33 +60,37 @@ def create_app(settings: Settings | None = None) -> Starlette:
     limiter = RateLimiter(settings)
     cors = Cors(_nothing, origins=settings.cors_origins, extra_headers=settings.cors_allow_headers)
     endpoint = GraphQLEndpoint(settings, executor, persisted, trusted, limiter, cors)
+    export = Export(settings, executor)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        engine = create_engine(
-            settings.database_url, statement_timeout_ms=settings.statement_timeout_ms, pool_size=settings.db_pool_size
-        )
-        executor.engine = engine
-        executor.sqlite_reader = create_sqlite_reader(
-            settings.database_url, statement_timeout_ms=settings.statement_timeout_ms
-        )
-        executor.statement_pool = await create_statement_pool(
-            settings.database_url, statement_timeout_ms=settings.statement_timeout_ms, size=settings.db_pool_size
-        )
-        watch = VersionWatch(settings, executor.version)
-        watch.start()
-        try:
-            yield
-        finally:
-            metrics.pending.flush()  # this worker's last samples, before it goes
-            await watch.stop()
-            await limiter.close()
-            await persisted.close()
-            await engine.dispose()
-            if executor.statement_pool is not None:
-                await executor.statement_pool.close()
+        # Each resource is closed however the others' closing went (an AsyncExitStack runs every callback).
+        async with contextlib.AsyncExitStack() as closing:
+            engine = create_engine(
+                settings.database_url,
+                statement_timeout_ms=settings.statement_timeout_ms,
+                pool_size=settings.db_pool_size,
+            )
+            executor.engine = engine
+            closing.push_async_callback(engine.dispose)
+            closing.callback(export.close)
+            executor.sqlite_reader = create_sqlite_reader(
+                settings.database_url, statement_timeout_ms=settings.statement_timeout_ms
+            )
             if executor.sqlite_reader is not None:
-                executor.sqlite_reader.dispose()
+                closing.callback(executor.sqlite_reader.dispose)
+            executor.statement_pool = await create_statement_pool(
+                settings.database_url, statement_timeout_ms=settings.statement_timeout_ms, size=settings.db_pool_size
+            )
+            if executor.statement_pool is not None:
+                closing.push_async_callback(executor.statement_pool.close)
+            closing.push_async_callback(persisted.close)
+            closing.push_async_callback(limiter.close)
+            watch = VersionWatch(settings, executor.version)
+            watch.start()
+            closing.push_async_callback(watch.stop)
+            closing.callback(metrics.pending.flush)  # this worker's last samples, before it goes
+            yield
 
     async def healthz(_request: Request) -> Response:
         return JSONResponse({"status": "ok", "version": version()})
@@ -124,6 +129,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/readyz", readyz),
             Route("/metrics", metrics_page),
             Route("/schema.graphql", sdl),
+            Route(EXPORT_PATH, export.__call__, methods=["GET", "HEAD"]),
         ],
         lifespan=lifespan,
         middleware=[
