@@ -331,3 +331,17 @@ async def test_a_refund_after_its_window_ended_never_lifts_the_next(redis_prefix
     local.reserve("c", 50, 60, now=1_000.0)
     assert local.settle("c", -49, now=1_061.0) == (0, 1_121.0)  # a new window, nothing given back into it
     assert local.reserve("c", 61, 60, now=1_062.0)[2] is True and local.reserve("c", 1, 60, now=1_062.0)[2] is False
+
+
+async def test_each_operation_of_a_batch_reserves_its_own_cost(seeded_db: str) -> None:
+    """A batch's operations reserve one by one: the one that does not fit is RATE_LIMITED, the other answered."""
+    me = _as("203.0.113.96")
+    async for client in _app(seeded_db, rate_limit_points=1_000, max_batch_size=5):
+        first = await _post(client, COSTS_901, me)
+        assert first.status_code == 200  # 901 of 1,000 spent
+        batch = await client.post("/graphql", json=[{"query": QUERY}, {"query": COSTS_901}], headers=me)
+        assert batch.status_code == 200
+        small, big = batch.json()
+        assert small["data"]["organizations"]["nodes"] and "errors" not in small
+        assert [e["extensions"]["code"] for e in big["errors"]] == ["RATE_LIMITED"]
+        assert batch.headers["x-ratelimit-used"] == "907"  # 901 + 6: the refused one spent nothing
