@@ -345,3 +345,28 @@ async def test_each_operation_of_a_batch_reserves_its_own_cost(seeded_db: str) -
         assert small["data"]["organizations"]["nodes"] and "errors" not in small
         assert [e["extensions"]["code"] for e in big["errors"]] == ["RATE_LIMITED"]
         assert batch.headers["x-ratelimit-used"] == "907"  # 901 + 6: the refused one spent nothing
+
+
+def test_a_real_two_worker_server_serves_one_of_40_simultaneous_901_point_queries(
+    seeded_db: str, redis_prefix: str, tmp_path: Any
+) -> None:
+    """Over TCP, two workers, one budget in Redis: each reserves before it runs, so one 901-point query fits in 1,000."""
+    from tests.live import LiveServer
+
+    _require_redis(SHARED_REDIS)
+    env = {
+        "REDIS_URL": SHARED_REDIS,
+        "RATE_LIMIT_POINTS": "1000",
+        "RATE_LIMIT_REDIS_PREFIX": redis_prefix,
+        "LOG_LEVEL": "warning",
+    }
+
+    async def flood(url: str) -> list[int]:
+        limits = httpx.Limits(max_connections=40, max_keepalive_connections=0)
+        async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+            answers = await asyncio.gather(*(client.post(url, json={"query": COSTS_901}) for _ in range(40)))
+        return [answer.status_code for answer in answers]
+
+    with LiveServer(seeded_db, tmp_path / "server.log", workers=2, **env) as server:
+        statuses = asyncio.run(flood(server.url))
+    assert sorted(statuses) == [200] + [429] * 39
