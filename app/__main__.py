@@ -328,6 +328,7 @@ def _serve(args: argparse.Namespace) -> int:
             loop="uvloop",
             http="app.http.head_limits:LimitedHttpToolsProtocol",
             access_log=False,
+            proxy_headers=False,  # X-Forwarded-For only through TRUSTED_PROXIES (app.http.budgets)
         )
         return 0
     from app.http.serving import serve

@@ -54,8 +54,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     executor = Executor(settings)
     trusted = TrustedDocuments(settings.trusted_documents, settings.trusted_documents_only)
     trusted.plan(executor)  # a trusted document the schema refuses stops the start here, named
-    shared = SharedQueries(settings.redis_url) if settings.redis_url else None
-    persisted = PersistedQueries(settings.apq_cache_size, shared)
+    metrics.know_operations(trusted.operation_names())
+    shared = SharedQueries(settings.redis_url, max_bytes=settings.apq_shared_bytes) if settings.redis_url else None
+    persisted = PersistedQueries(settings.apq_cache_size, shared, settings.apq_cache_bytes)
     limiter = RateLimiter(settings)
     cors = Cors(_nothing, origins=settings.cors_origins, extra_headers=settings.cors_allow_headers)
     endpoint = GraphQLEndpoint(settings, executor, persisted, trusted, limiter, cors)
