@@ -220,7 +220,7 @@ def _add_draft(commands: Any) -> None:
 
 def _draft(args: argparse.Namespace) -> int:
     """Read a document's text and the knowledge base, and write the facts it seems to state, each pending review."""
-    from app.curation.draft import draft_document
+    from app.curation.draft import DraftRefused, draft_document
 
     text_path = Path(args.document)
     if not text_path.exists():
@@ -232,13 +232,17 @@ def _draft(args: argparse.Namespace) -> int:
         print(f"draft: {text_path} is not a document's text (seed/documents/<slug>.txt)", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    with progress("draft", None, "sentences") as bar:
-        result = draft_document(
-            text_path,
-            seed_dir=Path(args.seed_dir) if args.seed_dir else None,
-            started=bar.start,
-            advance=bar.advance,
-        )
+    try:
+        with progress("draft", None, "sentences") as bar:
+            result = draft_document(
+                text_path,
+                seed_dir=Path(args.seed_dir) if args.seed_dir else None,
+                started=bar.start,
+                advance=bar.advance,
+            )
+    except DraftRefused as refusal:
+        print(f"draft failed, nothing was written: {refusal}", file=sys.stderr)
+        return 1
     seconds = time.perf_counter() - started
     if result.metadata_written:
         print(f"wrote {result.metadata_written} (title, language, added: check them)")

@@ -36,7 +36,7 @@ from typing import Any
 import yaml
 
 from app.dates import DateParseError, PartialDate, parse_span
-from app.seeding.files import SECTIONS, read_seed_dir
+from app.seeding.files import SECTIONS, SeedError, read_document_text, read_seed_dir
 from app.seeding.hints import nearby_year, yearless
 from app.seeding.locate import find_mentions, sentence_spans
 
@@ -944,6 +944,10 @@ def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
 _Dumper.add_representer(str, _str)
 
 
+class DraftRefused(Exception):
+    """A document `draft` cannot read, said as `seed` says it (one line: file, problem, code)."""
+
+
 def draft_document(
     text_path: Path,
     *,
@@ -960,7 +964,10 @@ def draft_document(
     text_path = Path(text_path)
     slug = text_path.stem
     seed_dir = seed_dir or text_path.parent.parent
-    text = text_path.read_text(encoding="utf-8")
+    problems: list[SeedError] = []
+    text = read_document_text(text_path, text_path.parent.parent, problems)
+    if text is None:
+        raise DraftRefused(str(problems[0]))
     drafter = Drafter(slug, text, knowledge_base(seed_dir, slug, countries_only=countries_only))
     started(len(drafter.sentences))
     drafter.propose(advance)
