@@ -304,6 +304,13 @@ def _serve(args: argparse.Namespace) -> int:
     except TrustedDocumentsError as problem:
         print(f"serve: {problem}", file=sys.stderr)
         return 1
+    from app.data.reachability import DatabaseUnreachable, probe
+
+    try:
+        asyncio.run(probe(settings.database_url))  # here: one clear line, not workers answering 503 to everyone
+    except DatabaseUnreachable as problem:
+        print(f"serve: {problem}", file=sys.stderr)
+        return 1
     if args.reload:
         import uvicorn
 
@@ -496,6 +503,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+    except Exception as error:
+        unreachable = _database_problem(args, error)
+        if unreachable is None:
+            raise
+        print(f"{args.command}: {unreachable}", file=sys.stderr)
+        return 1
+
+
+def _database_problem(args: argparse.Namespace, error: Exception) -> Exception | None:
+    """A failure to reach the command's database, said in one or two lines (no traceback); None for anything else."""
+    if not hasattr(args, "database_url"):
+        return None
+    from app.data.reachability import problem
+
+    return problem(_database_url(args), error)
 
 
 if __name__ == "__main__":

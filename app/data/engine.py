@@ -13,6 +13,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from app.config import PROJECT_ROOT
 from app.data.ids import encode_id
 from app.data.paging import encode_cursor
 
@@ -37,10 +38,33 @@ def is_sqlite(url: str | URL) -> bool:
     return async_url(url).get_backend_name() == "sqlite"
 
 
+class SQLitePathRefused(Exception):
+    """A SQLite path that cannot be a database file: its folder is missing (a mistyped path: no folder is made
+    for it), or it names a folder. `hint` says what to do."""
+
+    def __init__(self, reason: str, hint: str) -> None:
+        super().__init__(reason)
+        self.hint = hint
+
+
 def ensure_sqlite_folder(url: URL) -> None:
-    """Create the folder of a SQLite file so a fresh checkout can migrate at once."""
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    """The folder of a SQLite file must exist; the project's own `data/` is made, so a fresh checkout can migrate
+    at once. Any other missing folder is refused (SQLitePathRefused): a mistyped path made folders silently."""
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return
+    path = Path(url.database).expanduser().absolute()
+    if path.is_dir():
+        raise SQLitePathRefused(f"{path} is a folder", "name a file in it, as in sqlite:///data/knowledge-base.sqlite3")
+    folder = path.parent
+    if folder.is_dir():
+        return
+    if folder.resolve() == (PROJECT_ROOT / "data").resolve():
+        folder.mkdir(parents=True, exist_ok=True)
+        return
+    raise SQLitePathRefused(
+        f"the folder {folder} does not exist, and no folder is made for a path that may be mistyped",
+        f"create it (mkdir -p {folder}) or correct the path",
+    )
 
 
 def create_engine(
