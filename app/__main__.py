@@ -72,8 +72,10 @@ def _add_migrate(commands: Any) -> None:
 def _migrate(args: argparse.Namespace) -> int:
     """Upgrade (or downgrade) the database's tables with Alembic; an empty database is created."""
     from app.data.migrations import downgrade, upgrade
+    from app.data.reachability import check_sqlite_path
 
     url = _database_url(args)
+    check_sqlite_path(url)
     started = time.perf_counter()
     if args.revision.startswith("-") or args.revision == "base":
         downgrade(url, args.revision)
@@ -144,6 +146,9 @@ def _seed(args: argparse.Namespace) -> int:
                 )
                 return 4
             return 0
+        from app.data.reachability import check_sqlite_path
+
+        check_sqlite_path(url)
         outcome = asyncio.run(seed(url, seed_dir, reset=args.reset, progress=step))
     except SeedFailed as failure:
         print(f"seed failed, nothing was written ({len(failure.errors)} error(s)):", file=sys.stderr)

@@ -39,8 +39,8 @@ def is_sqlite(url: str | URL) -> bool:
 
 
 class SQLitePathRefused(Exception):
-    """A SQLite path that cannot be a database file: its folder is missing (a mistyped path: no folder is made
-    for it), or it names a folder. `hint` says what to do."""
+    """A SQLite path whose folder is missing (a mistyped path: no folder is made for it), or, for the command
+    line (app.data.reachability), one naming a folder. `hint` says what to do."""
 
     def __init__(self, reason: str, hint: str) -> None:
         super().__init__(reason)
@@ -52,10 +52,7 @@ def ensure_sqlite_folder(url: URL) -> None:
     at once. Any other missing folder is refused (SQLitePathRefused): a mistyped path made folders silently."""
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         return
-    path = Path(url.database).expanduser().absolute()
-    if path.is_dir():
-        raise SQLitePathRefused(f"{path} is a folder", "name a file in it, as in sqlite:///data/knowledge-base.sqlite3")
-    folder = path.parent
+    folder = Path(url.database).expanduser().absolute().parent
     if folder.is_dir():
         return
     if folder.resolve() == (PROJECT_ROOT / "data").resolve():

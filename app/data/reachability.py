@@ -51,6 +51,8 @@ def _chain(error: BaseException) -> Iterator[BaseException]:
 
 def problem(url: str | URL, error: BaseException) -> DatabaseUnreachable | None:
     """The failure to reach the database `error` shows, said for a person; None when it is not one."""
+    if isinstance(error, DatabaseUnreachable):
+        return error
     try:
         target = async_url(url)
     except Exception:  # noqa: BLE001 - not a URL we serve: nothing to say about reaching it
@@ -113,15 +115,29 @@ def _first_line(error: BaseException) -> str:
     return lines[0] if lines else type(error).__name__
 
 
+def check_sqlite_path(url: str | URL) -> None:
+    """A SQLite path must name a file in a folder that exists (DatabaseUnreachable): checked before connecting,
+    since a failed aiosqlite connect leaves a thread that prints its own traceback as the loop closes."""
+    target = async_url(url)
+    if target.get_backend_name() != "sqlite" or not target.database or target.database == ":memory:":
+        return
+    path = Path(target.database).expanduser().absolute()
+    try:
+        if path.is_dir():
+            raise SQLitePathRefused(
+                f"{path} is a folder", "name a file in it, as sqlite:///data/knowledge-base.sqlite3"
+            )
+        ensure_sqlite_folder(target)
+    except SQLitePathRefused as refused:
+        raise problem(url, refused) or DatabaseUnreachable(str(refused)) from None
+
+
 async def probe(url: str | URL, timeout: float = PROBE_TIMEOUT_SECONDS) -> None:
     """Connect once and run `SELECT 1`; DatabaseUnreachable when that cannot be done. A SQLite file must exist
     (a server on a new empty file has nothing to serve, and the file would be made by the probe)."""
     target = async_url(url)
     if target.get_backend_name() == "sqlite" and target.database and target.database != ":memory:":
-        try:
-            ensure_sqlite_folder(target)
-        except SQLitePathRefused as refused:
-            raise problem(url, refused) or DatabaseUnreachable(str(refused)) from None
+        check_sqlite_path(target)
         path = Path(target.database).expanduser().absolute()
         if not path.is_file():
             raise DatabaseUnreachable(
