@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import hypothesis.strategies as st
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
 from tests.conftest import Api
@@ -289,3 +290,18 @@ async def test_hostile_query_strings_get_coded_errors_or_answers(api: Api) -> No
             problems += _answer_problems(f"GET ?{raw[:120]}", response)
     assert not problems, "\n".join(problems)
     assert len(set(query_string_cases())) > QUERY_STRING_EXAMPLES // 2
+
+
+@pytest.mark.parametrize(
+    "raw", ["query=", "%71uery=", "query=%00", "query=%7B", "query=mutation+%7B+x+%7D", "query=%7B+nope+%7D"]
+)
+async def test_head_is_answered_as_get_is_without_a_body(api: Api, raw: str) -> None:
+    """A HEAD whose query Strawberry answers (a parse or validation error) was a 500: Strawberry knows no HEAD."""
+    url = httpx.URL("http://testserver/graphql", query=raw.encode("ascii"))
+    got = await api.client.get(url, headers={"accept": "application/json"})
+    head = await api.client.head(url, headers={"accept": "application/json"})
+    assert got.status_code < 500 and (got.json().get("errors") or [{}])[0].get("extensions", {}).get("code") not in (
+        None,
+        "INTERNAL_SERVER_ERROR",
+    ), got.text
+    assert head.status_code == got.status_code and head.content == b""
