@@ -48,7 +48,8 @@ INT_QUERY = "query($v: Int) { organizations(first: $v) { nodes { id } } }"
 FILTER_QUERY = "query($v: EventFilter) { events(first: 2, filter: $v) { totalCount } }"
 IDS_QUERY = "query($v: [ID!]) { nodes(ids: $v) { id } }"
 ERROR_LINE = re.compile(r'"level":\s*"(?:ERROR|CRITICAL)"|\[(?:ERROR|CRITICAL)\]')
-BOMB = "{ " + "organizations(first: 100) { nodes { children(first: 100) { nodes { " * 4 + "id" + " } } }" * 4 + " }"
+BOMB = "{ organizations(first: 100) { nodes { " + "children(first: 100) { nodes { " * 4 + "id" + " } }" * 5 + " }"
+DEEP = "{ organizations(first: 1) { nodes { " + "parent { " * 20 + "id" + " }" * 20 + " } } }"
 
 
 class Tally:
@@ -178,9 +179,7 @@ async def hostile(http: httpx.AsyncClient, base: str, tally: Tally, chosen: rand
         elif kind == 8:
             await _hang_up(base, tally)
         elif kind == 9:
-            query = chosen.choice(
-                [BOMB, "{ " + "a { " * 50 + "}" * 51, "{ nope }", "{ organizations(first: 1000) { totalCount } }"]
-            )
+            query = chosen.choice([BOMB, DEEP, "{ nope }", "{ organizations(first: 1000) { totalCount } }"])
             tally.answer("refused query", await http.post("/graphql", json={"query": query}))
         elif kind == 10:
             forged = chosen.choice(
