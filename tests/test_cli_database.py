@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from app.config import PROJECT_ROOT
-from tests.conftest import PG_SERVER, require_postgres
+from tests.conftest import PG_SERVER, make_api, require_postgres
 from tests.services import free_port
 from tests.test_cli import CLEAN_ENV
 
@@ -98,3 +98,14 @@ def test_migrate_still_makes_a_new_sqlite_file_in_a_folder_that_exists(tmp_path:
     result = _run("migrate", "--database-url", f"sqlite:///{tmp_path}/kb.sqlite3")
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "kb.sqlite3").is_file()
+
+
+async def test_readyz_names_the_address_and_what_failed() -> None:
+    """/readyz said only `OSError`; it names the address (password hidden) and the failure, as the CLI does."""
+    port = free_port()
+    async for api in make_api(f"postgresql://kb:hunter2@127.0.0.1:{port}/kb"):
+        response = await api.client.get("/readyz")
+        assert response.status_code == 503
+        reason = response.json()["reason"]
+        assert f"postgresql://kb:***@127.0.0.1:{port}/kb" in reason and "was refused" in reason, reason
+        assert "hunter2" not in response.text
