@@ -104,3 +104,11 @@ async def test_a_number_past_what_json_holds_is_a_bad_request(api: Api, method: 
         response = await api.client.get("/graphql", params={"query": FIRST, "variables": '{"f": 1e400}'})
     assert response.status_code == 400, response.text
     assert _codes(response.json()) == ["BAD_REQUEST"]
+
+
+@pytest.mark.parametrize("method", ["POST", "GET"])
+async def test_json_deeper_than_the_parser_takes_is_a_bad_request(api: Api, method: str) -> None:
+    """Past 1,024 levels orjson itself refuses the JSON: `BAD_REQUEST` saying so, still coded JSON."""
+    status, body = await _ask(api, method, ORGANIZATION, f'{{"v": {nested(1100)}}}')
+    assert status == 400, body
+    assert _codes(body) == ["BAD_REQUEST"] and "not valid JSON" in body["errors"][0]["message"], body
