@@ -48,7 +48,7 @@ def test_a_document_that_links_out_of_the_folder_is_refused_and_never_served(
 
     async def served() -> list[str]:
         texts: list[str] = []
-        async for api in make_api(migrated_db):  # run to its end: a `return` inside left the app's pool open
+        async for api in make_api(migrated_db):  # run to its end, so the app's lifespan closes what it opened
             data = await api.data("{ documents { nodes { text } } }")
             texts = [node["text"] for node in data["documents"]["nodes"]]
         return texts
