@@ -72,8 +72,10 @@ def _add_migrate(commands: Any) -> None:
 def _migrate(args: argparse.Namespace) -> int:
     """Upgrade (or downgrade) the database's tables with Alembic; an empty database is created."""
     from app.data.migrations import downgrade, upgrade
+    from app.data.reachability import check_sqlite_path
 
     url = _database_url(args)
+    check_sqlite_path(url)
     started = time.perf_counter()
     if args.revision.startswith("-") or args.revision == "base":
         downgrade(url, args.revision)
@@ -144,6 +146,9 @@ def _seed(args: argparse.Namespace) -> int:
                 )
                 return 4
             return 0
+        from app.data.reachability import check_sqlite_path
+
+        check_sqlite_path(url)
         outcome = asyncio.run(seed(url, seed_dir, reset=args.reset, progress=step))
     except SeedFailed as failure:
         print(f"seed failed, nothing was written ({len(failure.errors)} error(s)):", file=sys.stderr)
@@ -236,7 +241,7 @@ def _add_draft(commands: Any) -> None:
 
 def _draft(args: argparse.Namespace) -> int:
     """Read a document's text and the knowledge base, and write the facts it seems to state, each pending review."""
-    from app.curation.draft import draft_document
+    from app.curation.draft import DraftRefused, draft_document
 
     text_path = Path(args.document)
     if not text_path.exists():
@@ -248,13 +253,17 @@ def _draft(args: argparse.Namespace) -> int:
         print(f"draft: {text_path} is not a document's text (seed/documents/<slug>.txt)", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    with progress("draft", None, "sentences") as bar:
-        result = draft_document(
-            text_path,
-            seed_dir=Path(args.seed_dir) if args.seed_dir else None,
-            started=bar.start,
-            advance=bar.advance,
-        )
+    try:
+        with progress("draft", None, "sentences") as bar:
+            result = draft_document(
+                text_path,
+                seed_dir=Path(args.seed_dir) if args.seed_dir else None,
+                started=bar.start,
+                advance=bar.advance,
+            )
+    except DraftRefused as refusal:
+        print(f"draft failed, nothing was written: {refusal}", file=sys.stderr)
+        return 1
     seconds = time.perf_counter() - started
     if result.metadata_written:
         print(f"wrote {result.metadata_written} (title, language, added: check them)")
@@ -314,6 +323,13 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         check_trusted_documents(settings)  # here, not in each worker: one line, not a worker that fails to boot
     except TrustedDocumentsError as problem:
+        print(f"serve: {problem}", file=sys.stderr)
+        return 1
+    from app.data.reachability import DatabaseUnreachable, probe
+
+    try:
+        asyncio.run(probe(settings.database_url))  # here: one clear line, not workers answering 503 to everyone
+    except DatabaseUnreachable as problem:
         print(f"serve: {problem}", file=sys.stderr)
         return 1
     if args.reload:
@@ -571,6 +587,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+    except Exception as error:
+        unreachable = _database_problem(args, error)
+        if unreachable is None:
+            raise
+        print(f"{args.command}: {unreachable}", file=sys.stderr)
+        return 1
+
+
+def _database_problem(args: argparse.Namespace, error: Exception) -> Exception | None:
+    """A failure to reach the command's database, said in one or two lines (no traceback); None for anything else."""
+    if not hasattr(args, "database_url"):
+        return None
+    from app.data.reachability import problem
+
+    return problem(_database_url(args), error)
 
 
 if __name__ == "__main__":

@@ -461,7 +461,10 @@ class Executor:
                 variable_values=operation.variables,
                 context_value=context,
                 operation_name=operation.operation_name,
-                allowed_operation_types=StrawberryOperationType.from_http(method),  # type: ignore[arg-type]
+                # HEAD is a GET without the body (Strawberry knows no HEAD: a ValueError, a 500)
+                allowed_operation_types=StrawberryOperationType.from_http(
+                    "GET" if method == "HEAD" else method  # type: ignore[arg-type]
+                ),
             )
         except CannotGetOperationTypeError as error:
             raise BadRequest(error.as_http_error_reason(), status=400) from None

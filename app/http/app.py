@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.config import Settings, get_settings
 from app.data.engine import create_engine, create_sqlite_reader, create_statement_pool
 from app.data.migrations import head_revision
+from app.data.reachability import problem
 from app.data.versions import VersionWatch
 from app.execution.executable import schema
 from app.execution.executor import Executor
@@ -101,7 +102,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             async with executor.engine.connect() as conn:
                 current = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
         except Exception as error:  # noqa: BLE001 - any failure means not ready; the reason says which
-            return JSONResponse({"status": "unavailable", "reason": type(error).__name__}, status_code=503)
+            # What failed, naming the database's address with its password hidden (app.data.reachability).
+            unreachable = problem(settings.database_url, error)
+            reason = str(unreachable).splitlines()[0] if unreachable is not None else type(error).__name__
+            return JSONResponse({"status": "unavailable", "reason": reason}, status_code=503)
         head = head_revision()
         if current != head:
             return JSONResponse(
