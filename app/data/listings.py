@@ -49,46 +49,6 @@ def number_order(table: Table, name: str, descending: bool, python_type: type = 
     ]
 
 
-# Each ordering field: how to build its keys for a direction.
-ORDERINGS: dict[str, dict[str, Any]] = {
-    "Organization": {
-        "NAME": lambda d: text_order(organizations, "name", d),
-        "SLUG": lambda d: text_order(organizations, "slug", d),
-    },
-    "Country": {
-        "NAME": lambda d: text_order(countries, "name", d),
-        "CODE": lambda d: text_order(countries, "code", d),
-    },
-    "Membership": {
-        "START_DATE": lambda d: date_order(memberships, "start", d),
-        "END_DATE": lambda d: date_order(memberships, "end", d),
-    },
-    "Chairmanship": {
-        "START_DATE": lambda d: date_order(chairmanships, "start", d),
-        "SESSION": lambda d: number_order(chairmanships, "session", d),
-    },
-    "Event": {
-        "DATE": lambda d: date_order(events, "date", d),
-        "TITLE": lambda d: text_order(events, "title", d),
-    },
-    "Statistic": {
-        "AS_OF": lambda d: date_order(statistics, "as_of", d),
-        "VALUE": lambda d: number_order(statistics, "value", d, float),
-        "LABEL": lambda d: text_order(statistics, "label", d),
-    },
-    "Document": {
-        "TITLE": lambda d: text_order(documents, "title", d),
-        "SLUG": lambda d: text_order(documents, "slug", d),
-    },
-    "Mention": {
-        "POSITION": lambda d: [
-            SortKey(mentions.c.document_id, d),
-            SortKey(mentions.c.start, d),
-            SortKey(mentions.c.id, d),
-        ],
-    },
-}
-
 BASE: dict[str, Select[Any]] = {
     "Organization": select(organizations),
     "Country": select(countries),

@@ -59,9 +59,9 @@ from strawberry.types.field import StrawberryField
 
 from app.data import paging
 from app.data.ids import encode_id
-from app.data.listings import BASE, ORDERINGS, RELATIONS, citations, documents
+from app.data.listings import BASE, RELATIONS, citations, documents
 from app.data.paging import encode_cursor, page_window
-from app.schema.filters import DEFAULT_ORDER, OrderDirection
+from app.schema.orderings import ordering
 from app.schema.relay import Connection, Edge, PageInfo
 from app.schema.runtime import Context, Info
 from app.schema.specs import (
@@ -435,14 +435,6 @@ NODE_TABLES = {
     name: BASE[name].selected_columns.id.table
     for name in ("Organization", "Country", "Membership", "Chairmanship", "Event", "Statistic", "Document", "Place")
 }
-
-
-def ordering(entity: str, order_by: Any) -> tuple[str, list[paging.SortKey]]:
-    """The cursor tag and sort keys of a listing's ordering (its default when `order_by` is None)."""
-    field_name = order_by.field.name if order_by is not None else DEFAULT_ORDER[entity]
-    descending = order_by is not None and order_by.direction is OrderDirection.DESC
-    tag = f"{entity}:{field_name}:{'DESC' if descending else 'ASC'}"
-    return tag, ORDERINGS[entity][field_name](descending)
 
 
 def window(ctx: Context, tag: str, keys: list[paging.SortKey], args: dict[str, Any]) -> paging.Window:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 import strawberry
@@ -25,24 +24,13 @@ from app.data.listings import (
 )
 from app.dates import DateParseError, PartialDate, parse_date
 from app.errors import BadUserInput
+from app.schema import orderings
 from app.schema.enums import EventKind, OrganizationKind, ParticipantRole, TenureStatus
 
 if TYPE_CHECKING:
     from app.schema.runtime import Context
 
 Conditions = list[ColumnElement[bool]]
-
-
-@strawberry.enum(description="The direction of an ordering.")
-class OrderDirection(Enum):
-    ASC = strawberry.enum_value("ASC", description="Ascending: A to Z, smallest first, oldest first.")
-    DESC = strawberry.enum_value("DESC", description="Descending: Z to A, largest first, newest first.")
-
-
-DATE_ORDER_NOTE = (
-    " Partial dates sort by the first day they cover, then by the last (the shorter span first):"
-    " 2019-01 < 2019 < 2019-05 < 2019-05-27; unknown dates sort after every known date."
-)
 
 
 def _date(value: str | None, argument: str) -> PartialDate | None:
@@ -460,98 +448,11 @@ class EventParticipantFilter:
         return found
 
 
-@strawberry.enum(description="What organization lists can be ordered by.")
-class OrganizationOrderField(Enum):
-    NAME = strawberry.enum_value("NAME", description="The organization's name.")
-    SLUG = strawberry.enum_value("SLUG", description="The organization's slug.")
-
-
-@strawberry.enum(description="What country lists can be ordered by.")
-class CountryOrderField(Enum):
-    NAME = strawberry.enum_value("NAME", description="The country's name.")
-    CODE = strawberry.enum_value("CODE", description="The country's ISO 3166-1 alpha-3 code.")
-
-
-@strawberry.enum(description="What membership lists can be ordered by." + DATE_ORDER_NOTE)
-class MembershipOrderField(Enum):
-    START_DATE = strawberry.enum_value("START_DATE", description="When the membership began.")
-    END_DATE = strawberry.enum_value("END_DATE", description="When the membership ended.")
-
-
-@strawberry.enum(description="What chairmanship lists can be ordered by." + DATE_ORDER_NOTE)
-class ChairmanshipOrderField(Enum):
-    START_DATE = strawberry.enum_value("START_DATE", description="When the chairmanship began.")
-    SESSION = strawberry.enum_value("SESSION", description="The session's number (unnumbered last).")
-
-
-@strawberry.enum(description="What event lists can be ordered by." + DATE_ORDER_NOTE)
-class EventOrderField(Enum):
-    DATE = strawberry.enum_value("DATE", description="When the event took place.")
-    TITLE = strawberry.enum_value("TITLE", description="The event's title.")
-
-
-@strawberry.enum(description="What statistic lists can be ordered by." + DATE_ORDER_NOTE)
-class StatisticOrderField(Enum):
-    AS_OF = strawberry.enum_value("AS_OF", description="The date the figure holds for.")
-    VALUE = strawberry.enum_value("VALUE", description="The figure's value.")
-    LABEL = strawberry.enum_value("LABEL", description="The figure's label.")
-
-
-@strawberry.enum(description="What document lists can be ordered by.")
-class DocumentOrderField(Enum):
-    TITLE = strawberry.enum_value("TITLE", description="The document's title.")
-    SLUG = strawberry.enum_value("SLUG", description="The document's slug.")
-
-
-@strawberry.input(description="How to order organizations (default: by name, ascending).")
-class OrganizationOrder:
-    field: OrganizationOrderField = strawberry.field(description="What to order by.")
-    direction: OrderDirection = strawberry.field(default=OrderDirection.ASC, description="Which way.")
-
-
-@strawberry.input(description="How to order countries (default: by name, ascending).")
-class CountryOrder:
-    field: CountryOrderField = strawberry.field(description="What to order by.")
-    direction: OrderDirection = strawberry.field(default=OrderDirection.ASC, description="Which way.")
-
-
-@strawberry.input(description="How to order memberships (default: by start date, ascending).")
-class MembershipOrder:
-    field: MembershipOrderField = strawberry.field(description="What to order by.")
-    direction: OrderDirection = strawberry.field(default=OrderDirection.ASC, description="Which way.")
-
-
-@strawberry.input(description="How to order chairmanships (default: by start date, ascending).")
-class ChairmanshipOrder:
-    field: ChairmanshipOrderField = strawberry.field(description="What to order by.")
-    direction: OrderDirection = strawberry.field(default=OrderDirection.ASC, description="Which way.")
-
-
-@strawberry.input(description="How to order events (default: by date, ascending).")
-class EventOrder:
-    field: EventOrderField = strawberry.field(description="What to order by.")
-    direction: OrderDirection = strawberry.field(default=OrderDirection.ASC, description="Which way.")
-
-
-@strawberry.input(description="How to order statistics (default: by as-of date, ascending).")
-class StatisticOrder:
-    field: StatisticOrderField = strawberry.field(description="What to order by.")
-    direction: OrderDirection = strawberry.field(default=OrderDirection.ASC, description="Which way.")
-
-
-@strawberry.input(description="How to order documents (default: by title, ascending).")
-class DocumentOrder:
-    field: DocumentOrderField = strawberry.field(description="What to order by.")
-    direction: OrderDirection = strawberry.field(default=OrderDirection.ASC, description="Which way.")
-
-
-DEFAULT_ORDER = {
-    "Organization": "NAME",
-    "Country": "NAME",
-    "Membership": "START_DATE",
-    "Chairmanship": "START_DATE",
-    "Event": "DATE",
-    "Statistic": "AS_OF",
-    "Document": "TITLE",
-    "Mention": "POSITION",
-}
+# The order inputs, declared with their sort keys in app/schema/orderings.py, beside the filters.
+OrganizationOrder = orderings.OrganizationOrder
+CountryOrder = orderings.CountryOrder
+MembershipOrder = orderings.MembershipOrder
+ChairmanshipOrder = orderings.ChairmanshipOrder
+EventOrder = orderings.EventOrder
+StatisticOrder = orderings.StatisticOrder
+DocumentOrder = orderings.DocumentOrder
