@@ -1,4 +1,4 @@
-"""What each list reads: its base statement, its orderings, and how children join their parents."""
+"""What each list reads: its base statement, the sort keys orderings are built of, and how children join their parents."""
 
 from __future__ import annotations
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Table
+
 from app.dates import DateParseError, PartialDate, parse_span, single_date
 from app.seeding.coverage import Coverage, DocumentCoverage, NoFactSpan
 from app.seeding.facts import CitationSpan, EventRecurrence, Fact
@@ -79,6 +81,23 @@ def date_columns(prefix: str, date: PartialDate | None) -> dict[str, Any]:
         f"{prefix}_earliest": date.earliest,
         f"{prefix}_latest": date.latest,
     }
+
+
+def record_columns(table: Table, values: dict[str, Any]) -> dict[str, Any]:
+    """The columns of `table` (its model's) that a record's values fill by name: a value of the
+    column's name, and a partial date's columns (`<prefix>_year` ... `<prefix>_latest`) from the
+    value named by their prefix. The caller adds the rest: its foreign keys (a record names its
+    references by natural key) and the computed columns, which replace any of the same name.
+    """
+    row: dict[str, Any] = {}
+    for column in table.c:
+        if column.primary_key or column.foreign_keys:
+            continue
+        if column.name in values:
+            row[column.name] = values[column.name]
+        elif column.name.endswith("_edtf") and (prefix := column.name.removesuffix("_edtf")) in values:
+            row.update(date_columns(prefix, values[prefix]))
+    return row
 
 
 class _Builder:

@@ -18,7 +18,7 @@ from app.data import models
 from app.data.releases import RecordChange
 from app.dates import PartialDate, single_date
 from app.seeding.coverage import Coverage
-from app.seeding.dataset import Dataset, date_columns, sha256
+from app.seeding.dataset import Dataset, date_columns, record_columns, sha256
 from app.seeding.facts import EventRecurrence, Fact
 from app.seeding.search_text import search_entries
 
@@ -191,15 +191,10 @@ def write_dataset(conn: Connection, dataset: Dataset, progress: Progress) -> See
         ("slug",),
         {
             slug: {
-                "title": doc.meta.title,
-                "language": doc.meta.language,
-                "origin": doc.meta.origin,
+                **record_columns(t["documents"], {**dict(doc.meta), "published": published[slug]}),
                 "sha256": sha256(doc.text),
                 "text": doc.text,
                 **coverage_columns(dataset.coverage[slug]),
-                **date_columns("published", published[slug]),
-                "basis": doc.meta.basis,
-                "basis_note": doc.meta.basis_note,
             }
             for slug, doc in dataset.documents.items()
         },
@@ -208,10 +203,7 @@ def write_dataset(conn: Connection, dataset: Dataset, progress: Progress) -> See
         "countries",
         t["countries"],
         ("code",),
-        {
-            code: {"name": f.values["name"], "aliases": f.values["aliases"], **basis_columns(f)}
-            for code, f in facts["countries"].items()
-        },
+        {code: record_columns(t["countries"], f.values) for code, f in facts["countries"].items()},
     )
     place_ids = sync.rows(
         "places",
@@ -219,9 +211,8 @@ def write_dataset(conn: Connection, dataset: Dataset, progress: Progress) -> See
         ("folded",),
         {
             folded: {
-                "name": f.values["name"],
+                **record_columns(t["places"], f.values),
                 "country_id": country_ids[f.values["country"]] if f.values["country"] else None,
-                **basis_columns(f),
                 **search_alias_columns(f.values["search_aliases"]),
             }
             for folded, f in facts["places"].items()
@@ -230,8 +221,7 @@ def write_dataset(conn: Connection, dataset: Dataset, progress: Progress) -> See
 
     org_values = {
         slug: {
-            **{name: f.values[name] for name in ("name", "acronym", "aliases", "kind", "description")},
-            **basis_columns(f),
+            **record_columns(t["organizations"], f.values),
             **search_alias_columns(f.values["search_aliases"]),
         }
         for slug, f in facts["organizations"].items()
@@ -255,13 +245,9 @@ def write_dataset(conn: Connection, dataset: Dataset, progress: Progress) -> See
         ("slug",),
         {
             slug: {
+                **record_columns(t["memberships"], f.values),
                 "country_id": country_ids[f.values["member"]],
                 "organization_id": org_ids[f.values["organization"]],
-                "role": f.values["role"],
-                "status": f.values["status"],
-                **date_columns("start", f.values["start"]),
-                **date_columns("end", f.values["end"]),
-                **basis_columns(f),
             }
             for slug, f in facts["memberships"].items()
         },
@@ -273,15 +259,10 @@ def write_dataset(conn: Connection, dataset: Dataset, progress: Progress) -> See
         ("slug",),
         {
             slug: {
+                **record_columns(t["chairmanships"], f.values),
                 "organization_id": org_ids[f.values["organization"]],
                 "chair_id": country_ids[f.values["chair"]],
                 "predecessor_id": country_ids[f.values["predecessor"]] if f.values["predecessor"] else None,
-                "title": f.values["title"],
-                "session": f.values["session"],
-                "office_holder": f.values["office_holder"],
-                **date_columns("start", f.values["start"]),
-                **date_columns("end", f.values["end"]),
-                **basis_columns(f),
             }
             for slug, f in facts["chairmanships"].items()
         },
@@ -301,20 +282,14 @@ def write_dataset(conn: Connection, dataset: Dataset, progress: Progress) -> See
         ("slug",),
         {
             slug: {
-                "title": f.values["title"],
-                "kind": f.values["kind"],
-                "description": f.values["description"],
-                "symbol": f.values["symbol"],
+                **record_columns(t["events"], f.values),
                 # `location` is the linked place's own name (Event.location equals place { name }).
                 "location": place_name(facts, f.values["location"]),
                 "place_id": place_ids.get(f.values["location"].casefold()) if f.values["location"] else None,
                 "organization_id": org_ids[f.values["organization"]] if f.values["organization"] else None,
                 "chairmanship_id": chair_ids[f.values["chairmanship"]] if f.values["chairmanship"] else None,
-                **date_columns("date", f.values["date"]),
-                **date_columns("end", f.values["end"]),
                 **recurrence_columns(f.values["recurrence"]),
                 **sources_until_columns(f, published),
-                **basis_columns(f),
             }
             for slug, f in facts["events"].items()
         },
@@ -350,14 +325,10 @@ def write_dataset(conn: Connection, dataset: Dataset, progress: Progress) -> See
         ("slug",),
         {
             slug: {
-                "label": f.values["label"],
+                **record_columns(t["statistics"], f.values),
                 "value": float(f.values["value"]),
-                "unit": f.values["unit"],
-                "qualifier": f.values["qualifier"],
                 "organization_id": org_ids[f.values["organization"]] if f.values["organization"] else None,
                 "country_id": country_ids[f.values["country"]] if f.values["country"] else None,
-                **date_columns("as_of", f.values["as_of"]),
-                **basis_columns(f),
             }
             for slug, f in facts["statistics"].items()
         },
@@ -463,11 +434,6 @@ def search_alias_columns(aliases: list[str]) -> dict[str, Any]:
     """The curator's search aliases, as listed and casefolded between bars for the filters."""
     folded = [alias.strip().casefold() for alias in aliases]
     return {"search_aliases": list(aliases), "search_names": "".join(f"|{name}|" for name in folded)}
-
-
-def basis_columns(fact: Fact) -> dict[str, Any]:
-    """A fact's `basis` and `basis_note` columns."""
-    return {"basis": fact.values["basis"], "basis_note": fact.values["basis_note"]}
 
 
 def recurrence_columns(recurrence: EventRecurrence | None) -> dict[str, Any]:

@@ -34,7 +34,7 @@ from app.data.engine import create_engine
 from app.data.migrations import head_revision
 from app.data.releases import documents_in_database, seeded_at_of, write_release
 from app.dates import DatePrecision, PartialDate
-from app.seeding.dataset import date_columns
+from app.seeding.dataset import record_columns
 from app.seeding.locate import passages
 from app.seeding.writer import reset_database
 
@@ -289,6 +289,11 @@ class _BulkWriter:
         self.buffers[table].append(row)
         self.buffered += 1
 
+    def add_record(self, table: str, keys: dict[str, Any], values: dict[str, Any]) -> None:
+        """A record's row: its keys (id, natural key, foreign keys), and the columns its values
+        (named as in the seed files: `start`, `date`, ...) fill by name, as the seed's writer fills them."""
+        self.add(table, {**keys, **record_columns(TABLES[table], values)})
+
     def maybe_flush(self) -> None:
         if self.buffered >= FLUSH_ROWS:
             self.flush()
@@ -414,11 +419,10 @@ class _Generator:
     def _document(self, slug: str, title: str, document: _Document, origin: str) -> int:
         document_id = self.writer.new_id("documents")
         body = document.text
-        self.writer.add(
+        self.writer.add_record(
             "documents",
+            {"id": document_id, "slug": slug},
             {
-                "id": document_id,
-                "slug": slug,
                 "title": title,
                 "language": "en",
                 "origin": origin,
@@ -442,7 +446,7 @@ class _Generator:
             country_id = self.writer.new_id("countries")
             name = "Mongolia" if code == "MNG" else _country_name(index)
             aliases = [f"the Republic of {name}"] if index % 7 == 3 else []
-            self.writer.add("countries", {"id": country_id, "code": code, "name": name, "aliases": aliases})
+            self.writer.add_record("countries", {"id": country_id, "code": code}, {"name": name, "aliases": aliases})
             sentence = f"{name} ({code}) takes part in the work of the organizations this report describes."
             stated.append((country_id, document.add(sentence), sentence))
             self._search("country", country_id, name, " ".join([code, *aliases]))
@@ -482,17 +486,15 @@ class _Generator:
         self.orgs.append(org)
         label = f"{org.name} ({org.acronym})" if org.acronym else org.name
         description = f"A synthetic body working on {topic.lower()}."
-        writer.add(
+        writer.add_record(
             "organizations",
+            {"id": org_id, "slug": slug, "parent_id": parent.id if parent else None},
             {
-                "id": org_id,
-                "slug": slug,
                 "name": org.name,
                 "acronym": org.acronym,
                 "aliases": [f"the {org.acronym}"] if org.acronym else [],
                 "kind": kind,
                 "description": description,
-                "parent_id": parent.id if parent else None,
             },
         )
         self._search("organization", org_id, label, description)
@@ -559,18 +561,15 @@ class _Generator:
         tenure = {"ONGOING": " and remains one", "ENDED": f" until {_bare(end)}", "UNKNOWN": ""}[status]
         article = "an" if role[0] in "aeiou" else "a"
         sentence = f"{country} became {article} {role} of the {org.name} {_words(start, 'on')}{tenure}."
-        self.writer.add(
+        self.writer.add_record(
             "memberships",
             {
                 "id": membership_id,
                 "slug": f"membership-{membership_id}",
                 "country_id": country_id,
                 "organization_id": org.id,
-                "role": role,
-                "status": status,
-                **date_columns("start", start),
-                **date_columns("end", end),
             },
+            {"role": role, "status": status, "start": start, "end": end},
         )
         self._search("membership", membership_id, f"{country}: {role} of {org.name}", sentence)
         state(sentence, "membership_id", membership_id, True)
@@ -585,7 +584,7 @@ class _Generator:
         name = org.acronym or org.name
         title = f"Chair of the {_ordinal(session)} Session of {name}" if session else f"Presidency of {name}"
         predecessor = self._country()[0] if rng.random() < 0.5 else None
-        writer.add(
+        writer.add_record(
             "chairmanships",
             {
                 "id": chairmanship_id,
@@ -593,11 +592,13 @@ class _Generator:
                 "organization_id": org.id,
                 "chair_id": chair_id,
                 "predecessor_id": predecessor,
+            },
+            {
                 "title": title,
                 "session": session,
                 "office_holder": f"Minister for Foreign Affairs of {chair}" if rng.random() < 0.5 else None,
-                **date_columns("start", start),
-                **date_columns("end", end),
+                "start": start,
+                "end": end,
             },
         )
         if rng.random() < 0.2:
@@ -623,20 +624,22 @@ class _Generator:
         location = rng.choice(LOCATIONS) if rng.random() < 0.6 else None
         symbol = f"A/RES/{rng.randint(1, 79)}/{event_id}" if kind == "RESOLUTION" else None
         description = f"The {title} adopted conclusions on {topic.lower()}." if rng.random() < 0.1 else None
-        writer.add(
+        writer.add_record(
             "events",
             {
                 "id": event_id,
                 "slug": f"event-{event_id}",
+                "organization_id": org.id,
+                "chairmanship_id": rng.choice(chairmanships) if chairmanships and rng.random() < 0.05 else None,
+            },
+            {
                 "title": title,
                 "kind": kind,
                 "description": description,
                 "symbol": symbol,
                 "location": location,
-                "organization_id": org.id,
-                "chairmanship_id": rng.choice(chairmanships) if chairmanships and rng.random() < 0.05 else None,
-                **date_columns("date", date),
-                **date_columns("end", end),
+                "date": date,
+                "end": end,
             },
         )
         taken: set[int] = set()
@@ -668,18 +671,20 @@ class _Generator:
         as_of = self._date(unknown=0.2)
         country_id, _code, country = self._country() if rng.random() < 0.3 else (None, None, None)
         about = f" in {country}" if country else ""
-        self.writer.add(
+        self.writer.add_record(
             "statistics",
             {
                 "id": statistic_id,
                 "slug": f"statistic-{statistic_id}",
+                "organization_id": org.id,
+                "country_id": country_id,
+            },
+            {
                 "label": f"{unit.capitalize()} of the {org.name}{about}",
                 "value": float(value),
                 "unit": unit,
                 "qualifier": qualifier,
-                "organization_id": org.id,
-                "country_id": country_id,
-                **date_columns("as_of", as_of),
+                "as_of": as_of,
             },
         )
         amount = f"{qualifier} {value:,}" if qualifier else f"{value:,}"
