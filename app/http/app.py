@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.config import Settings, get_settings
 from app.data.engine import create_engine, create_sqlite_reader, create_statement_pool
 from app.data.migrations import head_revision
+from app.data.replica import standby_state
 from app.data.versions import VersionWatch
 from app.execution.executable import schema
 from app.execution.executor import Executor
@@ -61,15 +62,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        engine = create_engine(
-            settings.database_url, statement_timeout_ms=settings.statement_timeout_ms, pool_size=settings.db_pool_size
-        )
+        url = settings.serving_database_url  # READ_DATABASE_URL (a standby) when set
+        engine = create_engine(url, statement_timeout_ms=settings.statement_timeout_ms, pool_size=settings.db_pool_size)
         executor.engine = engine
-        executor.sqlite_reader = create_sqlite_reader(
-            settings.database_url, statement_timeout_ms=settings.statement_timeout_ms
-        )
+        executor.sqlite_reader = create_sqlite_reader(url, statement_timeout_ms=settings.statement_timeout_ms)
         executor.statement_pool = await create_statement_pool(
-            settings.database_url, statement_timeout_ms=settings.statement_timeout_ms, size=settings.db_pool_size
+            url, statement_timeout_ms=settings.statement_timeout_ms, size=settings.db_pool_size
         )
         watch = VersionWatch(settings, executor.version)
         watch.start()
@@ -102,9 +100,24 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 {"status": "unavailable", "reason": f"database at migration {current}, expected {head}"},
                 status_code=503,
             )
-        return JSONResponse({"status": "ready", "migration": current})
+        try:
+            standby = await standby_state(executor.engine)
+        except Exception as error:  # noqa: BLE001 - as above
+            return JSONResponse({"status": "unavailable", "reason": type(error).__name__}, status_code=503)
+        if standby is None:
+            return JSONResponse({"status": "ready", "migration": current})
+        metrics.set_replica_lag(standby.lag_seconds)
+        answer = {"migration": current, "standby": True, "replayLagSeconds": round(standby.lag_seconds, 3)}
+        problem = standby.problem(settings.max_replica_lag_seconds)
+        if problem is not None:
+            return JSONResponse({"status": "unavailable", "reason": problem, **answer}, status_code=503)
+        return JSONResponse({"status": "ready", **answer})
 
     async def metrics_page(_request: Request) -> Response:
+        if executor.engine is not None:
+            with contextlib.suppress(Exception):  # the page is served whatever the database says
+                standby = await standby_state(executor.engine)
+                metrics.set_replica_lag(None if standby is None else standby.lag_seconds)
         body, content_type = metrics.exposition(executor.version.current_value)
         return Response(body, headers={"Content-Type": content_type})
 
