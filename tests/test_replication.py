@@ -1,0 +1,318 @@
+"""The API on PostgreSQL streaming replication: a private primary, hot standbys made with
+`pg_basebackup -R` (one replaying each commit 2 s late), the API reading a standby (READ_DATABASE_URL)
+or a round-robin TCP pooler over two, and a re-seed on the primary while clients keep asking.
+
+Each client behaves as an HTTP cache: it keeps its last answer and its ETag and revalidates with
+`If-None-Match`, going to the API instances in turn (a load balancer in front of several). What must
+hold: no answer whose body disagrees with its ETag's version, no client ever going back to older
+data, no stale answer once every standby has replayed the re-seed plus 2 s (with Redis announcing
+the re-seed and without), no LISTEN on a standby (no ERROR lines in its log), and /readyz failing on
+a standby whose replay is paused or whose WAL receiver is not streaming.
+
+Never the shared PostgreSQL on 5432: every server here is the test's own (tests/services.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+
+from app.data.migrations import upgrade
+from app.seeding import seed
+from tests.conftest import Api, make_api
+from tests.services import PrivatePostgres, PrivateRedis, RoundRobinPooler
+
+pytestmark = pytest.mark.postgres
+
+OLD = "A security organization."
+NEW = "A security organization, re-seeded."
+QUERIES = {
+    "compiled": '{ organization(slug: "osce") { description } }',
+    # `within` is Strawberry's: several statements, one REPEATABLE READ snapshot.
+    "strawberry": '{ memberships(filter: {within: "osce"}) { nodes { organization { description } } } }',
+}
+
+
+def _description(query: str, data: dict[str, Any]) -> str:
+    if query == "compiled":
+        return str(data["organization"]["description"])
+    return str(data["memberships"]["nodes"][0]["organization"]["description"])
+
+
+def _version(tag: str) -> int:
+    return int(tag.strip('"').removeprefix("W/").strip('"').split("-")[0][1:])
+
+
+@dataclass
+class Cluster:
+    primary: PrivatePostgres
+    standbys: list[PrivatePostgres]
+    seed_dir: Path
+    version: int = 0  # the data version seeded first
+
+    def close(self) -> None:
+        for server in (*self.standbys, self.primary):
+            server.close()
+
+
+async def _version_at(url: str) -> int:
+    conn = await asyncpg.connect(url, timeout=5)
+    try:
+        return int(await conn.fetchval("SELECT version FROM dataset_state WHERE id = 1") or 0)
+    finally:
+        await conn.close()
+
+
+def _make_cluster(seed_dir: Path, delays: list[str | None]) -> Cluster:
+    primary = PrivatePostgres()
+    cluster = Cluster(primary, [], seed_dir)
+    try:
+        primary.start()
+        upgrade(primary.url)
+        outcome = asyncio.run(seed(primary.url, seed_dir, redis_url=""))
+        assert outcome.report is not None
+        cluster.version = outcome.report.data_version
+        for delay in delays:
+            cluster.standbys.append(primary.standby(apply_delay=delay))
+        for standby in cluster.standbys:  # a base backup is taken after the seed: each has it
+            assert asyncio.run(_version_at(standby.url)) == cluster.version
+    except BaseException:
+        cluster.close()
+        raise
+    return cluster
+
+
+@pytest.fixture
+def one_standby(small_seed: Path) -> Iterator[Cluster]:
+    cluster = _make_cluster(small_seed, [None])
+    yield cluster
+    cluster.close()
+
+
+@pytest.fixture
+def two_standbys(small_seed: Path) -> Iterator[Cluster]:
+    """Two standbys, the second replaying each commit 2 s after it."""
+    cluster = _make_cluster(small_seed, [None, "2s"])
+    yield cluster
+    cluster.close()
+
+
+@pytest.fixture
+def private_redis() -> Iterator[str]:
+    redis = PrivateRedis()
+    redis.start()
+    yield redis.url
+    redis.close()
+
+
+@dataclass
+class Seen:
+    """One answer as a client (an HTTP cache) holds it."""
+
+    sent: float
+    query: str
+    status: int
+    version: int | None
+    description: str | None
+
+
+@dataclass
+class Outcome:
+    answers: list[Seen] = field(default_factory=list)
+    committed: float = 0.0  # when the re-seed's transaction had committed (the seed returned)
+    replayed: dict[int, float] = field(default_factory=dict)  # standby -> when it showed the new version
+    visible: dict[str, float] = field(default_factory=dict)  # query -> first answer with the new data
+    mismatches: list[Seen] = field(default_factory=list)  # a body that is not its ETag's version's
+    backwards: list[tuple[Seen, Seen]] = field(default_factory=list)  # a client got older data than it had
+    stale: list[Seen] = field(default_factory=list)  # old data asked for after every replay + 2 s
+
+    def summary(self) -> str:
+        replay = {index: round(at - self.committed, 2) for index, at in self.replayed.items()}
+        visible = {query: round(at - self.committed, 2) for query, at in self.visible.items()}
+        return (
+            f"answers {len(self.answers)} (503: {sum(a.status == 503 for a in self.answers)}); "
+            f"commit -> replayed {replay} s; commit -> new data {visible} s; mismatches {len(self.mismatches)}; "
+            f"backwards {len(self.backwards)}; stale after replay + 2 s {len(self.stale)}"
+        )
+
+
+async def _client(apis: list[Api], query: str, old: int, outcome: Outcome, stop: asyncio.Event, offset: int) -> None:
+    """An HTTP cache in front of the instances, asking each in turn, revalidating its copy."""
+    held: Seen | None = None
+    tag: str | None = None
+    turn = offset
+    while not stop.is_set():
+        api = apis[turn % len(apis)]
+        turn += 1
+        headers = {"if-none-match": tag} if tag else {}
+        sent = time.monotonic()
+        response = await api.client.get("/graphql", params={"query": QUERIES[query]}, headers=headers)
+        if response.status_code == 304:
+            assert held is not None
+            seen = Seen(sent, query, 304, held.version, held.description)
+        elif response.status_code == 200:
+            body = response.json()
+            assert "errors" not in body, body
+            version = _version(response.headers["etag"])
+            seen = Seen(sent, query, 200, version, _description(query, body["data"]))
+            expected = OLD if version == old else NEW
+            if seen.description != expected:
+                outcome.mismatches.append(seen)
+            if held is not None and held.version is not None and version < held.version:
+                outcome.backwards.append((held, seen))
+            held, tag = seen, response.headers["etag"]
+        else:
+            assert response.status_code == 503, response.text  # behind the client's copy: retry
+            assert response.headers["retry-after"]
+            seen = Seen(sent, query, 503, None, None)
+        outcome.answers.append(seen)
+        if seen.description == NEW and query not in outcome.visible:
+            outcome.visible[query] = time.monotonic()
+        await asyncio.sleep(0.01)
+
+
+async def _reseed_under_load(cluster: Cluster, apis: list[Api], redis_url: str = "") -> Outcome:
+    outcome = Outcome()
+    stop = asyncio.Event()
+    clients = [
+        asyncio.create_task(_client(apis, query, cluster.version, outcome, stop, offset))
+        for query in QUERIES
+        for offset in range(2)
+    ]
+    try:
+        await asyncio.sleep(1.0)
+        facts = cluster.seed_dir / "small.yaml"
+        facts.write_text(facts.read_text().replace(OLD, NEW))
+        await asyncio.to_thread(lambda: asyncio.run(seed(cluster.primary.url, cluster.seed_dir, redis_url=redis_url)))
+        outcome.committed = time.monotonic()
+        watching = [await asyncpg.connect(standby.url, timeout=5) for standby in cluster.standbys]
+        try:
+            while len(outcome.replayed) < len(watching) and time.monotonic() - outcome.committed < 30:
+                for index, conn in enumerate(watching):
+                    if index not in outcome.replayed:
+                        version = await conn.fetchval("SELECT version FROM dataset_state WHERE id = 1")
+                        if version > cluster.version:
+                            outcome.replayed[index] = time.monotonic()
+                await asyncio.sleep(0.02)
+        finally:
+            for conn in watching:
+                await conn.close()
+        assert len(outcome.replayed) == len(cluster.standbys), "a standby never replayed the re-seed"
+        everywhere = max(outcome.replayed.values())
+        await asyncio.sleep(max(0.0, everywhere + 4.0 - time.monotonic()))
+    finally:
+        stop.set()
+        await asyncio.gather(*clients)
+    outcome.stale = [seen for seen in outcome.answers if seen.sent > everywhere + 2.0 and seen.description != NEW]
+    return outcome
+
+
+async def _instances(cluster: Cluster, read_url: str, count: int, **settings: Any) -> Any:
+    """`count` API instances (each a worker of its own) reading `read_url`, writing nothing."""
+    opened = []
+    for _ in range(count):
+        # EXECUTION=compiled: verify mode's second read is a second snapshot, which may differ mid re-seed.
+        generator = make_api(cluster.primary.url, read_database_url=read_url, execution="compiled", **settings)
+        opened.append((generator, await generator.__anext__()))
+    return opened
+
+
+async def _close(opened: list[Any]) -> None:
+    for generator, _api in opened:
+        await generator.aclose()
+
+
+def _listen_errors(server: PrivatePostgres) -> list[str]:
+    return [line for line in server.log_text().splitlines() if "LISTEN" in line or "ERROR" in line]
+
+
+@pytest.mark.parametrize("announced", ["redis", "polling"])
+async def test_a_standby_follows_a_reseed_without_stale_or_mismatched_answers(
+    one_standby: Cluster, announced: str, request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
+) -> None:
+    redis_url = request.getfixturevalue("private_redis") if announced == "redis" else ""
+    caplog.set_level(logging.INFO, logger="app.announce")
+    standby = one_standby.standbys[0]
+    opened = await _instances(one_standby, standby.url, 2, redis_url=redis_url or None)
+    try:
+        for _generator, api in opened:
+            ready = await api.client.get("/readyz")
+            assert ready.status_code == 200 and ready.json()["standby"] is True, ready.text
+        outcome = await _reseed_under_load(one_standby, [api for _generator, api in opened], redis_url)
+    finally:
+        await _close(opened)
+    print(f"\none standby, {announced}: {outcome.summary()}")
+    assert outcome.answers and set(outcome.visible) == set(QUERIES)
+    assert outcome.mismatches == []
+    assert outcome.backwards == []
+    assert outcome.stale == []
+    assert _listen_errors(standby) == []  # no LISTEN tried on the standby: no ERROR lines
+    said = [record.getMessage() for record in caplog.records if record.name == "app.announce"]
+    assert any("standby" in line and "not listening" in line for line in said), said
+    assert not any("polling every" in line for line in said)
+
+
+async def test_a_pooler_over_two_standbys_never_tags_a_body_with_another_version(
+    two_standbys: Cluster, private_redis: str
+) -> None:
+    """Pooled connections of one worker read different standbys, one 2 s behind the other."""
+    pooler = RoundRobinPooler([("127.0.0.1", standby.port) for standby in two_standbys.standbys])
+    pooler.start()
+    try:
+        opened = await _instances(two_standbys, pooler.url(), 2, redis_url=private_redis)
+        try:
+            outcome = await _reseed_under_load(two_standbys, [api for _generator, api in opened], private_redis)
+        finally:
+            await _close(opened)
+    finally:
+        pooler.close()
+    print(f"\npooler over two standbys (one 2 s late), redis: {outcome.summary()}")
+    assert pooler.connections > 2
+    assert outcome.answers and set(outcome.visible) == set(QUERIES)
+    assert outcome.mismatches == []
+    assert outcome.backwards == []
+    assert outcome.stale == []
+    for standby in two_standbys.standbys:
+        assert _listen_errors(standby) == []
+
+
+async def test_readiness_fails_on_a_paused_or_cut_off_standby(one_standby: Cluster) -> None:
+    standby = one_standby.standbys[0]
+    opened = await _instances(one_standby, standby.url, 1, max_replica_lag_seconds=5)
+    try:
+        api = opened[0][1]
+        ready = await api.client.get("/readyz")
+        assert ready.status_code == 200, ready.text
+        assert "kb_replica_lag_seconds 0.0" in (await api.client.get("/metrics")).text
+
+        control = await asyncpg.connect(standby.url, timeout=5)
+        try:
+            await control.execute("SELECT pg_wal_replay_pause()")
+            paused = await api.client.get("/readyz")
+            assert paused.status_code == 503
+            assert "paused" in paused.json()["reason"] and paused.json()["status"] == "unavailable"
+            await control.execute("SELECT pg_wal_replay_resume()")
+            assert (await api.client.get("/readyz")).status_code == 200
+        finally:
+            await control.close()
+
+        one_standby.primary.stop()  # the WAL receiver loses its primary
+        cut_off = await api.client.get("/readyz")
+        for _ in range(100):
+            if cut_off.status_code == 503:
+                break
+            await asyncio.sleep(0.1)  # the receiver notices the primary is gone
+            cut_off = await api.client.get("/readyz")
+        assert cut_off.status_code == 503 and "not streaming" in cut_off.json()["reason"], cut_off.text
+        # The standby still answers queries (with the data it has): only readiness says it is cut off.
+        assert (await api.client.get("/graphql", params={"query": QUERIES["compiled"]})).status_code == 200
+    finally:
+        await _close(opened)
