@@ -92,15 +92,18 @@ class VersionWatch:
         self.version = version
         self._tasks: list[asyncio.Task[None]] = []
         self._listening: set[str] = set()
+        self._sources: list[str] = []  # what it listens on: postgresql (a primary), redis (REDIS_URL)
         self.standby = False  # the database was in recovery when last checked
 
     def start(self) -> None:
         url = make_url(self.settings.serving_database_url.replace("postgres://", "postgresql://", 1))
         if url.get_backend_name() == "postgresql":
             dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-            self._tasks.append(asyncio.create_task(self._keep(self._postgres, dsn)))
+            self._sources.append("postgresql")
+            self._tasks.append(asyncio.create_task(self._keep("postgresql", self._postgres, dsn)))
         if self.settings.redis_url:
-            self._tasks.append(asyncio.create_task(self._keep(self._redis, self.settings.redis_url)))
+            self._sources.append("redis")
+            self._tasks.append(asyncio.create_task(self._keep("redis", self._redis, self.settings.redis_url)))
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -122,16 +125,18 @@ class VersionWatch:
         self.version.listening = bool(self._listening)
         self.version.expire()  # what was announced while not listening is read now
 
-    def _meanwhile(self) -> str:
-        """What this worker does to see re-seeds while one source is not listening, truthfully."""
-        if self._listening:
+    def _meanwhile(self, source: str) -> str:
+        """What this worker does to see re-seeds while `source` is not listening (as configured: both
+        sources connect on their own, in either order)."""
+        others = [name for name in self._sources if name != source]
+        if others:
             return (
-                f"hearing announcements through {', '.join(sorted(self._listening))}, re-reading the data version "
-                f"every {self.version.fallback_ttl:g} s"
+                f"hearing re-seeds through {', '.join(others)} instead (re-reading the data version every "
+                f"{self.version.fallback_ttl:g} s while connected, every {self.version.ttl:g} s when not)"
             )
         return f"re-reading the data version every {self.version.ttl:g} s"
 
-    async def _keep(self, listen: Any, target: str) -> None:
+    async def _keep(self, source: str, listen: Any, target: str) -> None:
         """Listen, and listen again after any failure, waiting longer each time (polling meanwhile)."""
         delay = 1.0
         warned = False
@@ -147,17 +152,18 @@ class VersionWatch:
                     logger.info(
                         "the database is a standby (in recovery): not listening for re-seed announcements there "
                         "(a standby cannot LISTEN); %s; an announced version is adopted once replayed here",
-                        self._meanwhile(),
+                        self._meanwhile("postgresql"),
                     )
                 await asyncio.sleep(STANDBY_CHECK_SECONDS)
                 continue
             except Exception as error:  # noqa: BLE001 - any failure: poll, and try again later
                 if not warned:
                     logger.warning(
-                        "not listening for re-seed announcements (%s: %s); %s meanwhile",
+                        "not listening for re-seed announcements on %s (%s: %s); %s meanwhile",
+                        source,
                         type(error).__name__,
                         error,
-                        self._meanwhile(),
+                        self._meanwhile(source),
                     )
                     warned = True
             await asyncio.sleep(delay)
