@@ -215,12 +215,13 @@ async def _reseed_under_load(cluster: Cluster, apis: list[Api], redis_url: str =
     return outcome
 
 
-async def _instances(cluster: Cluster, read_url: str, count: int, **settings: Any) -> Any:
-    """`count` API instances (each a worker of its own) reading `read_url`, writing nothing."""
+async def _instances(cluster: Cluster, read_url: str | list[str], count: int, **settings: Any) -> Any:
+    """`count` API instances (each a worker of its own) reading `read_url` (or one URL each), writing nothing."""
     opened = []
-    for _ in range(count):
+    for index in range(count):
+        read = read_url if isinstance(read_url, str) else read_url[index]
         # EXECUTION=compiled: verify mode's second read is a second snapshot, which may differ mid re-seed.
-        generator = make_api(cluster.primary.url, read_database_url=read_url, execution="compiled", **settings)
+        generator = make_api(cluster.primary.url, read_database_url=read, execution="compiled", **settings)
         opened.append((generator, await generator.__anext__()))
     return opened
 
@@ -282,6 +283,27 @@ async def test_a_pooler_over_two_standbys_never_tags_a_body_with_another_version
     assert outcome.stale == []
     for standby in two_standbys.standbys:
         assert _listen_errors(standby) == []
+
+
+async def test_revalidation_never_goes_back_between_a_primary_and_a_late_standby(small_seed: Path) -> None:
+    """A load balancer over an instance on the primary and one on a standby replaying 2 s late: a client
+    that got the new answer from the first and revalidates on the second gets 503 (Retry-After),
+    never the older body."""
+    cluster = await asyncio.to_thread(_make_cluster, small_seed, ["2s"])
+    try:
+        opened = await _instances(cluster, [cluster.primary.url, cluster.standbys[0].url], 2)
+        try:
+            outcome = await _reseed_under_load(cluster, [api for _generator, api in opened])
+        finally:
+            await _close(opened)
+    finally:
+        cluster.close()
+    print(f"\nprimary and a standby 2 s late behind one balancer: {outcome.summary()}")
+    assert outcome.answers and set(outcome.visible) == set(QUERIES)
+    assert any(seen.status == 503 for seen in outcome.answers)  # the late standby, asked for newer data
+    assert outcome.mismatches == []
+    assert outcome.backwards == []
+    assert outcome.stale == []
 
 
 async def test_readiness_fails_on_a_paused_or_cut_off_standby(one_standby: Cluster) -> None:
