@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
@@ -31,6 +32,8 @@ from app.http.pipeline import GraphQLEndpoint
 from app.http.shared_store import SharedQueries
 from app.http.trusted_documents import TrustedDocuments
 from app.version import version
+
+METRICS_DATABASE_SECONDS = 1.0  # /metrics waits this long at most for a standby's replication state
 
 
 class Application(Starlette):
@@ -115,8 +118,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     async def metrics_page(_request: Request) -> Response:
         if executor.engine is not None:
-            with contextlib.suppress(Exception):  # the page is served whatever the database says
-                standby = await standby_state(executor.engine)
+            with contextlib.suppress(Exception):  # the page is served whatever the database says, at once
+                standby = await asyncio.wait_for(standby_state(executor.engine), METRICS_DATABASE_SECONDS)
                 metrics.set_replica_lag(None if standby is None else standby.lag_seconds)
         body, content_type = metrics.exposition(executor.version.current_value)
         return Response(body, headers={"Content-Type": content_type})
