@@ -15,7 +15,9 @@ Never the shared PostgreSQL on 5432: every server here is the test's own (tests/
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,12 +25,13 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 
 from app.data.migrations import upgrade
 from app.seeding import seed
 from tests.conftest import Api, make_api
-from tests.services import PrivatePostgres, PrivateRedis, RoundRobinPooler
+from tests.services import PrivatePostgres, PrivateRedis, RoundRobinPooler, free_port
 
 pytestmark = pytest.mark.postgres
 
@@ -338,3 +341,95 @@ async def test_readiness_fails_on_a_paused_or_cut_off_standby(one_standby: Clust
         assert (await api.client.get("/graphql", params={"query": QUERIES["compiled"]})).status_code == 200
     finally:
         await _close(opened)
+
+
+@pytest.mark.nginx
+async def test_nginx_over_a_primary_and_a_late_standby_never_goes_back(small_seed: Path, tmp_path: Path) -> None:
+    """deploy/nginx.conf in front of two servers (`serve`): one reading the primary, one a standby replaying
+    4 s late, `max-age` 1 s. Once any client has seen the new data, none sees the old again: a revalidation
+    the late server cannot answer is a 503, and nginx serves its newer copy instead (`proxy_cache_use_stale`)."""
+    from tests.live import LiveServer
+    from tests.test_deploy import _config, _nginx
+
+    nginx = _nginx()
+    cluster = await asyncio.to_thread(_make_cluster, small_seed, ["4s"])
+    env = {"HTTP_CACHE_MAX_AGE_SECONDS": "1", "DATABASE_URL": cluster.primary.url}
+    servers = [
+        LiveServer(cluster.primary.url, tmp_path / "primary.log", **env),
+        LiveServer(cluster.primary.url, tmp_path / "standby.log", READ_DATABASE_URL=cluster.standbys[0].url, **env),
+    ]
+    proxy = None
+    try:
+        for server in servers:
+            await asyncio.to_thread(server.__enter__)
+        port = free_port()
+        config = _config(tmp_path, servers[0].port, port)
+        site = tmp_path / "kb.conf"
+        first_upstream = f"server 127.0.0.1:{servers[0].port};"
+        site.write_text(
+            site.read_text().replace(first_upstream, f"{first_upstream}\n    server 127.0.0.1:{servers[1].port};")
+        )
+        main = config.read_text()
+        access = f"access_log {tmp_path / 'access.log'};"
+        config.write_text(
+            main.replace(
+                access,
+                "log_format kb '$msec $upstream_addr $upstream_status $upstream_cache_status "
+                "$http_if_none_match $sent_http_etag';\n"
+                f"    access_log {tmp_path / 'access.log'} kb;",
+            )
+        )
+        with (tmp_path / "nginx.stderr").open("wb") as stderr:
+            proxy = subprocess.Popen([nginx, "-c", str(config), "-g", "daemon off;"], stderr=stderr)
+        base = f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient(timeout=5) as client:
+            for _ in range(50):
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get(base + "/healthz")).status_code == 200:
+                        break
+                await asyncio.sleep(0.1)
+            seen: list[tuple[float, float, str]] = []  # (sent, received, description)
+            stop = asyncio.Event()
+
+            async def ask() -> None:
+                while not stop.is_set():
+                    sent = time.monotonic()
+                    response = await client.get(base + "/graphql", params={"query": QUERIES["compiled"]})
+                    assert response.status_code == 200, response.text
+                    seen.append((sent, time.monotonic(), _description("compiled", response.json()["data"])))
+                    await asyncio.sleep(0.02)
+
+            askers = [asyncio.create_task(ask()) for _ in range(4)]
+            try:
+                await asyncio.sleep(1.5)
+                facts = cluster.seed_dir / "small.yaml"
+                facts.write_text(facts.read_text().replace(OLD, NEW))
+                await asyncio.to_thread(lambda: asyncio.run(seed(cluster.primary.url, cluster.seed_dir, redis_url="")))
+                committed = time.monotonic()
+                while await _version_at(cluster.standbys[0].url) == cluster.version:
+                    await asyncio.sleep(0.02)
+                replayed = time.monotonic()
+                await asyncio.sleep(4.0)
+            finally:
+                stop.set()
+                await asyncio.gather(*askers)
+    finally:
+        if proxy is not None:
+            proxy.terminate()
+            proxy.wait(10)
+        for server in servers:
+            server.stop()
+        cluster.close()
+    # Asked once some client had received the new data, yet old: the cache went back in time.
+    first_new = min(received for _sent, received, description in seen if description == NEW)
+    backwards = [sent for sent, _received, description in seen if sent > first_new and description == OLD]
+    stale = [sent for sent, _received, description in seen if sent > replayed + 2 and description == OLD]
+    lines = (tmp_path / "access.log").read_text().splitlines()
+    upstream = [line.split()[2] for line in lines if line.count(" ") > 3 and line.split()[2] != "-"]
+    print(
+        f"\nnginx over a primary and a 4 s late standby: answers {len(seen)}; commit -> replayed "
+        f"{replayed - committed:.2f} s; first new {first_new - committed:.2f} s; old after the first new "
+        f"{len(backwards)}; stale after replay + 2 s {len(stale)}; upstream statuses {sorted(upstream)}"
+    )
+    assert backwards == []
+    assert stale == []
