@@ -433,3 +433,46 @@ async def test_nginx_over_a_primary_and_a_late_standby_never_goes_back(small_see
     )
     assert backwards == []
     assert stale == []
+
+
+async def test_readiness_fails_while_replay_lags_past_the_setting(small_seed: Path) -> None:
+    """A standby replaying each commit 4 s late, MAX_REPLICA_LAG_SECONDS 1: after a commit on the primary,
+    /readyz is 503 (and the gauge says the lag) until the standby has replayed it, then 200 again."""
+    cluster = await asyncio.to_thread(_make_cluster, small_seed, ["4s"])
+    try:
+        opened = await _instances(cluster, cluster.standbys[0].url, 1, max_replica_lag_seconds=1)
+        try:
+            api = opened[0][1]
+            assert (await api.client.get("/readyz")).status_code == 200
+            await asyncio.sleep(1.5)  # the standby started (and replayed its last commit) longer ago than that
+            primary = await asyncpg.connect(cluster.primary.url, timeout=5)
+            try:
+                await primary.execute("UPDATE dataset_state SET seeded_at = now()")
+            finally:
+                await primary.close()
+            lagging = await api.client.get("/readyz")
+            while lagging.status_code == 200:
+                await asyncio.sleep(0.05)  # the commit reaches the standby (received, not replayed)
+                lagging = await api.client.get("/readyz")
+            assert lagging.status_code == 503, lagging.text
+            assert "replay lag" in lagging.json()["reason"] and lagging.json()["replayLagSeconds"] > 1
+            gauge = [
+                line
+                for line in (await api.client.get("/metrics")).text.splitlines()
+                if line.startswith("kb_replica_lag")
+            ]
+            assert gauge and float(gauge[0].split()[-1]) > 1, gauge
+            caught_up = await api.client.get("/readyz")
+            while caught_up.status_code == 503:
+                await asyncio.sleep(0.1)  # replayed once its 4 s have passed
+                caught_up = await api.client.get("/readyz")
+            assert caught_up.json() == {
+                "status": "ready",
+                "migration": caught_up.json()["migration"],
+                "standby": True,
+                "replayLagSeconds": 0,
+            }
+        finally:
+            await _close(opened)
+    finally:
+        cluster.close()

@@ -4,7 +4,8 @@ On a standby (`pg_is_in_recovery()`), one statement reads: whether replay is pau
 (`pg_wal_replay_pause()`), whether the WAL receiver is streaming (`pg_stat_wal_receiver`), and the
 replay lag: `now() - pg_last_xact_replay_timestamp()` while WAL has been received that is not
 replayed yet (`pg_last_wal_receive_lsn() != pg_last_wal_replay_lsn()`), else 0 (a quiet primary
-sends nothing to replay: the standby is current however old its last transaction is).
+sends nothing to replay: the standby is current however old its last transaction is). Before the
+standby has replayed any commit since it started, the lag counts from its start.
 
 The WAL receiver's `status` is shown only to superusers and roles with `pg_read_all_stats`; for
 other roles the row is there (its `pid`) while a receiver runs, and that is what is checked.
@@ -24,7 +25,8 @@ STANDBY_STATE = text(
            (SELECT count(*) FROM pg_stat_wal_receiver) AS receivers,
            (SELECT status FROM pg_stat_wal_receiver LIMIT 1) AS receiver_status,
            CASE WHEN pg_is_in_recovery() AND pg_last_wal_receive_lsn() IS DISTINCT FROM pg_last_wal_replay_lsn()
-                THEN greatest(0, extract(epoch FROM now() - pg_last_xact_replay_timestamp()))
+                THEN greatest(0, extract(epoch FROM now() - coalesce(pg_last_xact_replay_timestamp(),
+                                                                     pg_postmaster_start_time())))
                 ELSE 0 END AS lag_seconds
     """
 )
