@@ -460,10 +460,11 @@ async def test_the_merged_records_through_the_api(overlap_api: Api) -> None:
 
 
 async def test_conflicts_cost_a_statement_per_level_not_per_record(overlap_api: Api) -> None:
-    # The newest events up to 2011 come first: the conflicting one (2011) is on every page.
+    # The newest events up to 2011 come first, after the two undated recurrences (the UN conferences
+    # and the CD Ministerial Conferences since 2000): the conflicting one (2011) is on every page.
     query = """{ events(first: %d, filter: {to: "2011"}, orderBy: {field: DATE, direction: DESC}) { nodes {
                  conflicts { field values { value citation { document { slug } } } subject { id } } } } }"""
-    for size in (2, 8):
+    for size in (3, 8):
         data = await overlap_api.data(query % size)
         assert [node for node in data["events"]["nodes"] if node["conflicts"]]
         # events; their conflicts; the conflicts' values; the values' documents; the subjects (events).

@@ -71,6 +71,7 @@ async def test_what_happened_in_2016(api: Api) -> None:
         "ulaanbaatar-dialogue-conferences",  # annually held since 2014
         "ga-resolution-mongolia-nwfz-status",  # every two years since 1998: 2016 is one of them
         "un-major-conferences-since-2000",  # "took place since 2000"
+        "cd-ministerial-conferences-since-2000",  # Mongolia "has participated" since 2000
     }
     assert found["ulaanbaatar-dialogue-conferences"]["recurrence"] == {
         "frequency": "ANNUAL",
@@ -264,3 +265,240 @@ async def test_a_bad_role_kind_is_a_clear_error(api: Api) -> None:
     [error] = await api.errors("{ events(filter: {participantRole: HOSTESS}) { totalCount } }")
     assert "HOSTESS" in error["message"] and "ParticipantRole" in error["message"]
     assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED" or error["extensions"]["code"]
+
+
+# -- issue 20: facts exactly as the text states them, time bounded by the source -------------------
+
+
+async def test_which_hosted_events_were_held_in_mongolia_and_how_we_know(api: Api) -> None:
+    """Row 1: "hosted" names no venue: the place "Mongolia" is the curator's reading."""
+    data = await api.data(
+        """{ events(filter: {participant: "MNG", participantRole: HOST, place: "Mongolia"}, first: 100) {
+               nodes { slug basis basisNote place { name } } } }"""
+    )
+    found = {node["slug"]: node for node in data["events"]["nodes"]}
+    for slug in (
+        "asem-immigration-directors-general-conference-10-2011",
+        "asem-environment-ministers-meeting-4-2012",
+        "asem-summit-11-2016",
+        "cd-7th-ministerial-conference-2013",
+    ):
+        assert found[slug]["basis"] == "INFERRED" and "hosted" in found[slug]["basisNote"], slug
+        assert found[slug]["place"] == {"name": "Mongolia"}
+
+
+async def test_when_the_think_tank_was_established_and_escaps_75th_chair_began(api: Api) -> None:
+    """Rows 2 and 3: a year read from another clause is inferred, the same way for the same reason."""
+    data = await api.data(
+        """{ established: events(filter: {organization: "think-tank-lldcs", from: "2009", to: "2009"}) {
+               nodes { slug basis basisNote } }
+             chairmanships(filter: {organization: "ESCAP", from: "2019"}) { nodes { slug basis basisNote } }
+             election: events(filter: {kind: ELECTION, organization: "ESCAP"}) { nodes { basis basisNote } } }"""
+    )
+    events = {node["slug"]: node for node in data["established"]["nodes"]}
+    assert events["think-tank-lldcs-establishment-2009"]["basis"] == "INFERRED"
+    assert "think-tank-lldcs-launch-2009" in events  # its own record: the text does not make them one
+    [chair] = data["chairmanships"]["nodes"]
+    [election] = data["election"]["nodes"]
+    assert chair["slug"] == "mongolia-chair-escap-75"
+    assert (chair["basis"], chair["basisNote"]) == (election["basis"], election["basisNote"])
+    assert chair["basis"] == "INFERRED"
+
+
+async def test_figures_the_text_does_not_state_as_such(api: Api) -> None:
+    """Rows 4, 10, 11, 16: a figure of speech, a figure not about Mongolia, "ongoing" operations, "In 28 years"."""
+    data = await api.data(
+        """{ statistics(first: 100) { nodes { slug qualifier basis basisNote asOf { edtf } country { code }
+               organization { slug } } }
+             mongolias: statistics(filter: {country: "MNG"}, first: 100) { nodes { slug } } }"""
+    )
+    figures = {node["slug"]: node for node in data["statistics"]["nodes"]}
+    gap = figures["escap-chair-gap-decades"]
+    assert (gap["qualifier"], gap["basis"]) == ("about", "INFERRED")
+    assert figures["ulaanbaatar-dialogue-conference-delegates"]["country"] is None
+    assert "ulaanbaatar-dialogue-conference-delegates" not in slugs(data["mongolias"])
+    serving = figures["mongolian-peacekeepers-serving-september-2020"]
+    assert serving["organization"] == {"slug": "un-peacekeeping"} and serving["basis"] == "INFERRED"
+    years = figures["mongolia-nwfz-years-pursued"]
+    assert years["asOf"] == {"edtf": "2020"} and years["basis"] == "INFERRED" and years["basisNote"]
+
+
+async def test_which_resolutions_mongolia_initiated(api: Api) -> None:
+    """Row 5: the initiator role is queryable; "biennial" is no recurrence (no year to start from)."""
+    data = await api.data(
+        """{ events(filter: {participant: "MNG", participantRole: CO_SPONSOR, kind: RESOLUTION}, first: 100) {
+               nodes { slug basis basisNote recurrence { frequency }
+                 participants { edges { role roleKind node { code } } } } } }"""
+    )
+    initiated = {
+        node["slug"]: node
+        for node in data["events"]["nodes"]
+        if any("initiator" in edge["role"] for edge in node["participants"]["edges"])
+    }
+    assert set(initiated) == {
+        "ga-resolution-literacy-for-life",
+        "ga-resolution-women-girls-rural-areas",
+        "ga-resolution-education-for-democracy",
+    }
+    for node in initiated.values():
+        assert node["basis"] == "INFERRED" and "biennial" in node["basisNote"]
+        assert node["recurrence"] is None
+        assert [edge["roleKind"] for edge in node["participants"]["edges"]] == ["CO_SPONSOR"]
+
+
+async def test_who_took_part_in_what(api: Api) -> None:
+    """Rows 6, 7, 9, 12, 21: partners, hosts and participants only as the text gives them."""
+    data = await api.data(
+        """{ events(first: 100) { nodes { slug description
+               partnerOrganizations { nodes { slug } }
+               participants { edges { role roleKind basis node { code } } } } } }"""
+    )
+    events = {node["slug"]: node for node in data["events"]["nodes"]}
+
+    def partners(slug: str) -> list[str]:
+        return slugs(events[slug]["partnerOrganizations"])
+
+    assert partners("un-major-conferences-since-2000") == []
+    assert partners("ulaanbaatar-dialogue-conferences") == ["united-nations"]
+    assert events["ulaanbaatar-dialogue-track-1-5-2017"]["participants"]["edges"] == []
+    [at_summit] = events["asem-summit-helsinki-2006"]["participants"]["edges"]
+    assert (at_summit["role"], at_summit["roleKind"], at_summit["basis"]) == ("participant", "PARTICIPANT", "INFERRED")
+    [joined] = events["mongolia-joins-asem-2006"]["participants"]["edges"]
+    assert joined["roleKind"] == "MEMBER"
+    assert not events["peacekeeping-participation-law-2002"]["description"].startswith("A Mongolian law")
+
+
+async def test_the_ulaanbaatar_dialogue_series_keeps_both_ids(api: Api) -> None:
+    """Row 8: the body and its occurrences stay two records; both IDs still resolve."""
+    data = await api.data(
+        """{ organization(slug: "ulaanbaatar-dialogue-conference") { id slug parent { slug }
+               events { nodes { slug } } }
+             events(filter: {organization: "ulaanbaatar-dialogue-conference"}) { nodes { id slug } } }"""
+    )
+    body = data["organization"]
+    assert body["parent"] == {"slug": "ulaanbaatar-dialogue"}
+    ids = [body["id"], *(node["id"] for node in data["events"]["nodes"])]
+    resolved = await api.data("query($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": ids})
+    assert [node["id"] for node in resolved["nodes"]] == ids
+    assert "ulaanbaatar-dialogue-conferences" in slugs(data["events"])
+
+
+async def test_quotes_stand_where_the_fact_is(api: Api) -> None:
+    """Rows 13 and 17: the P5's declaration cites the negotiation; the OSCE membership its focus."""
+    data = await api.data(
+        """{ events(filter: {organization: "P5"}) { nodes { slug citations { quote } } }
+             memberships(filter: {organization: "OSCE"}) { nodes { citations { quote } } } }"""
+    )
+    declaration = {node["slug"]: node for node in data["events"]["nodes"]}["p5-joint-declaration-2012"]
+    assert any("negotiations of Mongolia with the P5" in c["quote"] for c in declaration["citations"])
+    [membership] = data["memberships"]["nodes"]
+    assert any(c["quote"].startswith("As a member, Mongolia focuses") for c in membership["citations"])
+
+
+async def test_which_names_are_the_texts_and_which_the_curators(api: Api) -> None:
+    """Row 14: organizations carry a basis; names users type are search aliases, apart from the text's."""
+    data = await api.data(
+        """{ organizations(first: 100) { nodes { slug name aliases searchAliases basis basisNote parent { slug } } }
+             standby: organizations(filter: {name: "United Nations Standby"}) { nodes { slug } } }"""
+    )
+    orgs = {node["slug"]: node for node in data["organizations"]["nodes"]}
+    assert orgs["p5"]["basis"] == "INFERRED" and "P5" in orgs["p5"]["basisNote"]
+    assert orgs["human-rights-council"]["basis"] == "INFERRED"
+    assert orgs["community-of-democracies"]["basis"] == "INFERRED"
+    assert orgs["united-nations"]["basis"] == "STATED" and orgs["united-nations"]["basisNote"] is None
+    standby = orgs["un-standby-arrangements"]
+    assert standby["aliases"] == [] and "United Nations Standby Arrangements" in standby["searchAliases"]
+    assert slugs(data["standby"]) == ["un-standby-arrangements"]
+
+
+async def test_when_the_document_was_written(api: Api) -> None:
+    """Row 15: the document's own date, and how the curator knows it."""
+    data = await api.data("{ documents { nodes { published { edtf precision } basis basisNote } } }")
+    [document] = data["documents"]["nodes"]
+    assert document["published"] == {"edtf": "2020", "precision": "YEAR"}
+    assert document["basis"] == "INFERRED" and "September 2020" in document["basisNote"]
+
+
+async def test_what_is_in_force_in_2021(api: Api) -> None:
+    """Row 18 and the source's time: the CPF's stated period reaches 2021; no recurrence does."""
+    data = await api.data(
+        """{ events(filter: {from: "2021", to: "2026"}, first: 100) { nodes { slug date { edtf } endDate { edtf } } } }"""
+    )
+    assert [(n["slug"], n["date"], n["endDate"]) for n in data["events"]["nodes"]] == [
+        ("fao-mongolia-cpf-2020-2021", {"edtf": "2020-06-10"}, {"edtf": "2021"})
+    ]
+
+
+async def test_nothing_recurs_after_the_source(api: Api) -> None:
+    """Time bounded by the source: a 2020 text supports no occurrence in 2021-2026, in any view."""
+    data = await api.data(
+        """{ events(filter: {from: "2021"}, first: 100) { nodes { slug } }
+             recurring: events(filter: {from: "2020", to: "2020"}, first: 100) { nodes { slug recurrence { until { edtf } } } }
+             timeline(groupBy: YEAR, of: [EVENT], filter: {from: "2021", to: "2026"}) { buckets { key
+               items(first: 20) { ... on Event { slug } } } }
+             chart: timeline(groupBy: YEAR, filter: {country: "MNG"}) { buckets { key } }
+             aggregate(of: [EVENT], groupBy: [YEAR], filter: {from: "2021"}) { keys count } }"""
+    )
+    assert slugs(data["events"]) == ["fao-mongolia-cpf-2020-2021"]
+    still = {n["slug"] for n in data["recurring"]["nodes"] if n["recurrence"]}
+    assert "ulaanbaatar-dialogue-conferences" in still  # 2020: the source's own year
+    assert all(n["recurrence"]["until"] is None for n in data["recurring"]["nodes"] if n["recurrence"])
+    # Only the CPF (signed in 2020 for 2020-2021) reaches 2021; it is counted in its first year.
+    assert [(b["key"], [i["slug"] for i in b["items"]]) for b in data["timeline"]["buckets"]] == [
+        ("2020", ["fao-mongolia-cpf-2020-2021"])
+    ]
+    years = [b["key"] for b in data["chart"]["buckets"] if b["key"] and b["key"].isdigit()]
+    assert max(years) == "2020"  # the landing chart's query: nothing drawn after the source
+    assert data["aggregate"] == [{"keys": ["2020"], "count": 1}]
+
+
+async def test_the_cd_ministerial_conferences_recur_since_2000(api: Api) -> None:
+    """Row 19: "Since 2000, Mongolia has participated in the Ministerial Conference"."""
+    data = await api.data(
+        """{ events(filter: {organization: "cd-ministerial-conference", from: "2005", to: "2005"}) {
+               nodes { slug recurrence { frequency since { edtf } until { edtf } } } } }"""
+    )
+    [series] = data["events"]["nodes"]
+    assert series == {
+        "slug": "cd-ministerial-conferences-since-2000",
+        "recurrence": {"frequency": "IRREGULAR", "since": {"edtf": "2000"}, "until": None},
+    }
+
+
+@pytest.mark.parametrize("spelling", ["Ulan Bator", "ulaan baatar", "Ulaanbaatar", "ULAANBAATAR"])
+async def test_places_by_the_names_users_type(api: Api, spelling: str) -> None:
+    """Also from use: "Ulan Bator" finds what "Ulaanbaatar" finds; the curator's aliases stay apart."""
+    data = await api.data(
+        """query($place: String!) { events(filter: {place: $place}, first: 100) { totalCount
+               nodes { location place { name searchAliases } } } }""",
+        {"place": spelling},
+    )
+    assert data["events"]["totalCount"] == 8
+    for node in data["events"]["nodes"]:
+        assert node["location"] == node["place"]["name"] == "Ulaanbaatar"
+        assert "Ulan Bator" in node["place"]["searchAliases"]
+
+
+async def test_organizations_and_search_by_the_names_users_type(api: Api) -> None:
+    data = await api.data(
+        """{ events(filter: {organization: "UNESCAP"}, first: 100) { totalCount }
+             escap: events(filter: {organization: "ESCAP"}, first: 100) { totalCount }
+             within: memberships(filter: {within: "unesCAP"}) { nodes { slug } }
+             found: search(query: "UNESCAP") { nodes { ... on Organization { slug } } }
+             bator: search(query: "Ulan Bator") { nodes { ... on Event { slug } } } }"""
+    )
+    assert data["events"]["totalCount"] == data["escap"]["totalCount"] > 0
+    assert slugs(data["within"]) == ["mongolia-in-escap"]
+    assert {"slug": "escap"} in data["found"]["nodes"]
+    assert {"slug": "ulaanbaatar-dialogue-conferences"} in data["bator"]["nodes"]
+
+
+async def test_location_is_always_the_places_name(api: Api) -> None:
+    data = await api.data(
+        """{ events(first: 100) { nodes { location place { name } } }
+             __type(name: "Event") { fields(includeDeprecated: true) { name isDeprecated deprecationReason } } }"""
+    )
+    for node in data["events"]["nodes"]:
+        assert node["location"] == (node["place"]["name"] if node["place"] else None)
+    [location] = [field for field in data["__type"]["fields"] if field["name"] == "location"]
+    assert location["isDeprecated"] and "place { name }" in location["deprecationReason"]

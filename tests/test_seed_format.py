@@ -206,6 +206,7 @@ def test_seed_stores_places_roles_recurrence_basis_and_coverage(migrated_db: str
 
     found = asyncio.run(read())
     assert found["recurring"] == [
+        ("cd-ministerial-conferences-since-2000", "IRREGULAR", "2000", None),
         ("ga-resolution-mongolia-nwfz-status", "BIENNIAL", "1998", None),
         ("ulaanbaatar-dialogue-conferences", "ANNUAL", "2014", None),
         ("un-major-conferences-since-2000", "IRREGULAR", "2000", None),

@@ -57,6 +57,16 @@ def fixture_items(seed_dir: Path) -> list[Item]:
                 if name:
                     names.setdefault(name.casefold(), slug)
     items: dict[tuple[str, str], Item] = {}
+    # How far each event's sources reach: the newest `published` year of the documents citing it
+    # (an undated one: no bound, this year), as far as a recurrence with no `until` is projected.
+    published: dict[str, int | None] = {}
+    for data in files:
+        meta_path = seed_dir / "documents" / f"{data['document']}.yaml"
+        meta = yaml.safe_load(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
+        year = parse_date(str(meta["published"])).latest.year if meta.get("published") is not None else None
+        for raw in data.get("events", []):
+            seen = published.get(raw["slug"], 0)
+            published[raw["slug"]] = None if seen is None or year is None else max(seen, year)
 
     def add(item: Item) -> None:
         found = items.setdefault((item.type, item.slug, item.occurrence), item)
@@ -75,7 +85,7 @@ def fixture_items(seed_dir: Path) -> list[Item]:
                 continue
             first = parse_date(str(recurrence["since"])).year
             until = recurrence.get("until")
-            last = parse_date(str(until)).year if until else dt.date.today().year
+            last = parse_date(str(until)).year if until else published[raw["slug"]] or dt.date.today().year
             for year in range(first, last + 1, 2 if recurrence["frequency"] == "BIENNIAL" else 1):
                 when = PartialDate.of_year(year)
                 add(Item("EVENT", raw["slug"], raw["kind"], org, when, None, countries, occurrence=year))

@@ -161,6 +161,7 @@ class Document(Base):
     """A source document, kept byte for byte; citation offsets refer to its text."""
 
     __tablename__ = "documents"
+    __table_args__ = (_basis_check(), *_date_checks("published"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(120), unique=True)
@@ -174,6 +175,17 @@ class Document(Base):
     sentence_count: Mapped[int] = mapped_column(default=0, server_default="0")
     cited_count: Mapped[int] = mapped_column(default=0, server_default="0")
     no_fact_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    # When the document was written, as its metadata gives it; `basis` says whether the document
+    # states it or the curator read it from the text ("As of September 2020").
+    published_year: Mapped[int | None]
+    published_month: Mapped[int | None]
+    published_day: Mapped[int | None]
+    published_precision: Mapped[str | None] = mapped_column(String(8))
+    published_edtf: Mapped[str | None] = mapped_column(String(16))
+    published_earliest: Mapped[dt.date | None] = mapped_column(Date)
+    published_latest: Mapped[dt.date | None] = mapped_column(Date)
+    basis: Mapped[str] = mapped_column(String(8), default="STATED", server_default="STATED")
+    basis_note: Mapped[str | None] = mapped_column(Text)
 
 
 class UncitedSentence(Base):
@@ -222,6 +234,10 @@ class Place(Base):
     country_id: Mapped[int | None] = mapped_column(ForeignKey("countries.id"), index=True)
     basis: Mapped[str] = mapped_column(String(8), default="STATED", server_default="STATED")
     basis_note: Mapped[str | None] = mapped_column(Text)
+    # Other names users type that the text does not use ("Ulan Bator"), the curator's: listed, and
+    # casefolded between bars ("|ulan bator|") for the filters to match.
+    search_aliases: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    search_names: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class Organization(Base):
@@ -230,6 +246,7 @@ class Organization(Base):
     __tablename__ = "organizations"
     __table_args__ = (
         CheckConstraint(f"kind IN ({_names(OrganizationKind)})", name="kind"),
+        _basis_check(),
         # `organization(slug:)` and the `organization` filters match the acronym in any case.
         Index("ix_organizations_lower_acronym", func.lower(column("acronym"))),
     )
@@ -242,6 +259,12 @@ class Organization(Base):
     kind: Mapped[str] = mapped_column(String(40), index=True)
     description: Mapped[str | None] = mapped_column(Text)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    # Whether the text gives the name, aliases and parent, or the curator supplied them.
+    basis: Mapped[str] = mapped_column(String(8), default="STATED", server_default="STATED")
+    basis_note: Mapped[str | None] = mapped_column(Text)
+    # Other names users type that the text does not use, the curator's (as for places).
+    search_aliases: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    search_names: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class Membership(Base):
@@ -397,6 +420,11 @@ class Event(Base):
     until_edtf: Mapped[str | None] = mapped_column(String(16))
     until_earliest: Mapped[dt.date | None] = mapped_column(Date)
     until_latest: Mapped[dt.date | None] = mapped_column(Date)
+    # How far the sources reach: the last day (and its year) of the newest `published` date among
+    # the documents citing the event; null when one of them is undated. A recurrence with no
+    # `until` is projected no further than this (date filters, timeline, aggregates).
+    sources_until_year: Mapped[int | None]
+    sources_until: Mapped[dt.date | None] = mapped_column(Date)
     basis: Mapped[str] = mapped_column(String(8), default="STATED", server_default="STATED")
     basis_note: Mapped[str | None] = mapped_column(Text)
 
@@ -602,3 +630,41 @@ class DatasetState(Base):
     version: Mapped[int] = mapped_column(Integer, default=0)
     seeded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     database_id: Mapped[str | None] = mapped_column(String(32), default=new_database_id)
+
+
+class Release(Base):
+    """A data release: one row per seed that changed something, keyed by the data version it made.
+
+    `documents` is the JSON list of the documents the release was built from (slug, sha256, and
+    published where the document's metadata gives it); `counts` the JSON object of records per type.
+    """
+
+    __tablename__ = "releases"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seeded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    documents: Mapped[str] = mapped_column(Text)
+    counts: Mapped[str] = mapped_column(Text)
+
+
+CHANGE_ACTIONS = ("ADDED", "UPDATED", "REMOVED")
+
+
+class Change(Base):
+    """One record a release added, updated or removed: its type and slug (kept once it is gone) and, as
+    JSON text, its changed fields with their values before and after (`[[field, before, after], ...]`,
+    each value itself JSON text or null)."""
+
+    __tablename__ = "changes"
+    __table_args__ = (
+        CheckConstraint(f"action IN ({', '.join(repr(name) for name in CHANGE_ACTIONS)})", name="action"),
+        Index(None, "entity_type", "slug", "id"),
+        Index(None, "release", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release: Mapped[int] = mapped_column(ForeignKey("releases.version", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(8))
+    entity_type: Mapped[str] = mapped_column(String(20))
+    slug: Mapped[str] = mapped_column(String(160))
+    fields: Mapped[str] = mapped_column(Text)

@@ -175,8 +175,10 @@ def _lazy(type_name: str) -> Any:
     return Annotated[type_name, strawberry.lazy(TYPES_MODULE)]
 
 
-def column(name: str | None = None, *, description: str) -> Any:
-    return strawberry.field(description=description, metadata={SPEC: Column(column=name)})
+def column(name: str | None = None, *, description: str, deprecation_reason: str | None = None) -> Any:
+    return strawberry.field(
+        description=description, deprecation_reason=deprecation_reason, metadata={SPEC: Column(column=name)}
+    )
 
 
 def global_id(*, description: str) -> Any:

@@ -59,9 +59,18 @@ def _like(value: str) -> str:
     return f"%{escaped}%"
 
 
+def _listed(column: Any, value: str) -> Any:
+    """Whether a bar-separated list of casefolded names ("|ulan bator|ulaan baatar|") has `value`."""
+    escaped = value.strip().casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.like(f"%|{escaped}|%", escape="\\")
+
+
 def organization_ids(reference: str) -> Any:
-    """The ids of organizations a slug or acronym names, case-insensitive (a subquery)."""
-    return select(organizations.c.id).where(organization_named(reference.strip().lower()))
+    """The ids of organizations a slug or acronym names, case-insensitive, or one of the curator's
+    search aliases ("UNESCAP") (a subquery)."""
+    return select(organizations.c.id).where(
+        or_(organization_named(reference.strip().lower()), _listed(organizations.c.search_names, reference))
+    )
 
 
 def country_ids(code: str) -> Any:
@@ -79,16 +88,23 @@ def organizations_within(reference: str) -> Any:
 
 
 def place_ids(value: str) -> Any:
-    """The ids of the places a name (any case) names, or of every place in a country (code or name)."""
+    """The ids of the places a name (any case) or one of the curator's search aliases ("Ulan Bator")
+    names, or of every place in a country (code or name)."""
     text = value.strip()
     in_country = select(countries.c.id).where(
         or_(countries.c.code == text.upper(), func.lower(countries.c.name) == text.lower())
     )
-    return select(places.c.id).where(or_(places.c.folded == text.casefold(), places.c.country_id.in_(in_country)))
+    return select(places.c.id).where(
+        or_(
+            places.c.folded == text.casefold(),
+            _listed(places.c.search_names, text),
+            places.c.country_id.in_(in_country),
+        )
+    )
 
 
 WITHIN = (
-    " (slug or acronym, any case) or to any body under it, at any depth: within the UN are the General Assembly,"
+    " (slug, acronym or search alias, any case) or to any body under it, at any depth: within the UN are the General Assembly,"
     " ESCAP and the Human Rights Council (under the General Assembly). An unknown name is an error."
 )
 
@@ -100,11 +116,19 @@ async def check_within(ctx: Context, value: str | None, argument: str) -> None:
     key = value.strip().lower()
 
     async def load(keys: Sequence[str]) -> list[bool]:
-        statement = select(organizations.c.slug, func.lower(organizations.c.acronym).label("acronym")).where(
-            or_(organizations.c.slug.in_(list(keys)), func.lower(organizations.c.acronym).in_(list(keys)))
+        statement = select(
+            organizations.c.slug, func.lower(organizations.c.acronym).label("acronym"), organizations.c.search_names
+        ).where(
+            or_(
+                organizations.c.slug.in_(list(keys)),
+                func.lower(organizations.c.acronym).in_(list(keys)),
+                *(_listed(organizations.c.search_names, key) for key in keys),
+            )
         )
-        found = {name for row in await ctx.db.all(statement) for name in (row.slug, row.acronym) if name}
-        return [name in found for name in keys]
+        rows = await ctx.db.all(statement)
+        found = {name for row in rows for name in (row.slug, row.acronym) if name}
+        listed = "".join(row.search_names for row in rows)
+        return [name in found or f"|{name.casefold()}|" in listed for name in keys]
 
     if not await ctx.loader("filter.within", load).load(key):
         raise BadUserInput(
@@ -119,13 +143,16 @@ FAR_FUTURE = dt.date(9999, 12, 31)
 
 def recurrence_overlaps(since: PartialDate | None, until: PartialDate | None) -> Conditions:
     """Recurring events with an occurrence in [since, until]: every period from their `since` to
-    their `until` (open-ended: still recurring), a biennial one only every other year from `since`."""
+    their `until` (open-ended: ongoing as of their newest source, so projected to the end of that
+    source's `published` date and no further; to any date when a source is undated), a biennial one
+    only every other year from `since`."""
     conditions: Conditions = [events.c.recurrence.is_not(None)]
     if until is not None:
         conditions.append(events.c.since_earliest <= until.latest)
     if since is not None:
-        conditions.append(func.coalesce(events.c.until_latest, literal(FAR_FUTURE, Date)) >= since.earliest)
-    first, last = events.c.since_year, func.coalesce(events.c.until_year, 9999)
+        ends = func.coalesce(events.c.until_latest, events.c.sources_until, literal(FAR_FUTURE, Date))
+        conditions.append(ends >= since.earliest)
+    first, last = events.c.since_year, func.coalesce(events.c.until_year, events.c.sources_until_year, 9999)
     low = first if since is None else case((first > since.earliest.year, first), else_=since.earliest.year)
     high = last if until is None else case((last < until.latest.year, last), else_=until.latest.year)
     conditions.append(or_(events.c.recurrence != "BIENNIAL", high - low >= 1, (low - first) % 2 == 0))
@@ -164,13 +191,15 @@ DATE_ARGUMENT = (
 class OrganizationFilter:
     kind: OrganizationKind | None = strawberry.field(default=None, description="Only organizations of this kind.")
     parent: str | None = strawberry.field(
-        default=None, description="Only direct children of this organization (slug or acronym, any case)."
+        default=None, description="Only direct children of this organization (slug, acronym or search alias, any case)."
     )
     top_level: bool | None = strawberry.field(
         default=None, description="true: only organizations without a parent; false: only those with one."
     )
     name: str | None = strawberry.field(
-        default=None, description="Only organizations whose name or acronym contains this text (any case)."
+        default=None,
+        description="Only organizations whose name, acronym or one of the curator's search aliases contains this "
+        "text (any case).",
     )
     acronym: str | None = strawberry.field(
         default=None, description="Only the organization with this acronym (any case)."
@@ -191,6 +220,7 @@ class OrganizationFilter:
                 or_(
                     func.lower(organizations.c.name).like(pattern, escape="\\"),
                     func.lower(organizations.c.acronym).like(pattern, escape="\\"),
+                    organizations.c.search_names.like(pattern, escape="\\"),
                 )
             )
         if self.acronym is not None:
@@ -201,7 +231,7 @@ class OrganizationFilter:
 @strawberry.input(description="Which memberships to list.")
 class MembershipFilter:
     organization: str | None = strawberry.field(
-        default=None, description="Only memberships of this organization (slug or acronym, any case)."
+        default=None, description="Only memberships of this organization (slug, acronym or search alias, any case)."
     )
     member: str | None = strawberry.field(default=None, description="Only memberships of this country (ISO alpha-3).")
     status: TenureStatus | None = strawberry.field(default=None, description="Only memberships with this status.")
@@ -248,7 +278,7 @@ class MembershipFilter:
 @strawberry.input(description="Which chairmanships to list.")
 class ChairmanshipFilter:
     organization: str | None = strawberry.field(
-        default=None, description="Only chairmanships of this body (slug or acronym, any case)."
+        default=None, description="Only chairmanships of this body (slug, acronym or search alias, any case)."
     )
     chair: str | None = strawberry.field(
         default=None, description="Only chairmanships this country held, as chair or co-chair (ISO alpha-3)."
@@ -299,7 +329,7 @@ class EventFilter:
     kind: EventKind | None = strawberry.field(default=None, description="Only events of this kind.")
     kinds: list[EventKind] | None = strawberry.field(default=None, description="Only events of one of these kinds.")
     organization: str | None = strawberry.field(
-        default=None, description="Only events of this organization (slug or acronym, any case)."
+        default=None, description="Only events of this organization (slug, acronym or search alias, any case)."
     )
     participant: str | None = strawberry.field(
         default=None, description="Only events this country took part in (ISO alpha-3)."
@@ -312,6 +342,7 @@ class EventFilter:
     place: str | None = strawberry.field(
         default=None,
         description='Only events at this place: a place name as the documents give it, any case ("Ulaanbaatar"), '
+        'or one of the curator\'s search aliases ("Ulan Bator"), '
         'or a country, by ISO alpha-3 code or name ("MNG", "Mongolia"): every place in it.',
     )
     within: str | None = strawberry.field(default=None, description="Only events of this organization" + WITHIN)
@@ -384,7 +415,7 @@ class EventFilter:
 @strawberry.input(description="Which figures to list.")
 class StatisticFilter:
     organization: str | None = strawberry.field(
-        default=None, description="Only figures about this organization (slug or acronym, any case)."
+        default=None, description="Only figures about this organization (slug, acronym or search alias, any case)."
     )
     country: str | None = strawberry.field(default=None, description="Only figures about this country (ISO alpha-3).")
     within: str | None = strawberry.field(default=None, description="Only figures about this organization" + WITHIN)

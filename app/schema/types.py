@@ -72,6 +72,15 @@ class Organization(Node):
     aliases: list[str] = column(description='Other names the documents use: "the UN".')
     kind: OrganizationKind = column(description="What sort of body it is.")
     description: str | None = column(description="A short description.")
+    basis: Basis = column(
+        description="Whether the text gives its name, aliases and parent (STATED) or the curator supplied some of "
+        'them (INFERRED: the P5\'s full name, where the text says only "the P5"; `basisNote` says which).'
+    )
+    basis_note: str | None = column(description=BASIS_NOTE)
+    search_aliases: list[str] = column(
+        description='Other names users type that the documents do not use ("Ulan Bator"): the curator\'s, kept apart '
+        "from `aliases`; the filters and search find the organization by them too."
+    )
     parent = reference(
         "parent_id", "Organization | None", description="The body it belongs to: ESCAP -> United Nations."
     )
@@ -221,6 +230,10 @@ class Place:
         "it (Helsinki is in Finland)."
     )
     basis_note: str | None = column(description=BASIS_NOTE)
+    search_aliases: list[str] = column(
+        description='Other names users type that the documents do not use ("Ulan Bator" for Ulaanbaatar): the '
+        "curator's, not the text's; the `place` filters find the place by them too."
+    )
 
 
 STATISTIC_PLACES = RowsOf(
@@ -240,7 +253,8 @@ class Recurrence:
     frequency: RecurrenceFrequency = column("recurrence", description="How often: ANNUAL, BIENNIAL or IRREGULAR.")
     since: PartialDate = partial_date(description="When it began to recur (its first occurrence, where known).")
     until: PartialDate | None = partial_date(
-        description="When it stopped; null: still recurring, as far as the sources say."
+        description="When it stopped; null: ongoing as of its newest source (`Document.published`), which is as far "
+        "as date filters, the timeline and aggregates project it."
     )
     description: str | None = column("recurrence_description", description="The text's words for it.")
 
@@ -286,7 +300,11 @@ class Event(Node):
     end_date: PartialDate | None = partial_date(
         "end", description='Its last day, for multi-day events: "27-28 May 2019".'
     )
-    location: str | None = column(description='Where it took place, as the text names it: "Ulaanbaatar" (`place` too).')
+    location: str | None = column(
+        description='Where it took place: the name of its `place` ("Ulaanbaatar"), always equal to `place { name }`.',
+        deprecation_reason="Use `place { name }` (and `place { country }`, `place { basis }`); `location` is the "
+        "same name, kept for older clients.",
+    )
     place = reference(
         "place_id",
         "Place | None",
@@ -411,6 +429,17 @@ class Document(Node):
     language: str = column(description='Its language (BCP 47): "en".')
     origin: str | None = column(description="Where it comes from.")
     sha256: str = column(description="SHA-256 of its UTF-8 text, to check a copy.")
+    published: PartialDate | None = partial_date(
+        "published",
+        description='When it was written, as far as known ("2020"); nothing in the knowledge base is dated after '
+        "the newest document's date (a recurrence with no end is projected no further). `basis` says whether the "
+        "document gives it or the curator read it from the text.",
+    )
+    basis: Basis = column(
+        description="Whether the document states its `published` date (STATED) or the curator read it from the text "
+        '(INFERRED: "As of September 2020"; `basisNote` says how).'
+    )
+    basis_note: str | None = column(description=BASIS_NOTE)
 
     coverage = embedded(
         "DocumentCoverage",

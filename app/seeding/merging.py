@@ -24,6 +24,8 @@ The rules, field by field:
   "21 November 2012" give 2012-11-21 (a day inside 2012); the places "Mongolia" and
   "Ulaanbaatar, Mongolia" give Ulaanbaatar (a place in that country). Every document stays cited.
 - Lists (co-chairs, partner organizations, participants) are united.
+- The curators' `search_aliases` are united. `basis` never conflicts: a fact any document states is STATED (its note dropped); one every
+  document's curator inferred keeps the senior document's note.
 - Any other difference is a conflict. The record keeps the value of the highest-precedence document
   (refined by agreeing, more precise ones), and the conflict lists every document stating the field,
   the kept value first, then those agreeing with it, then the others, each in precedence order,
@@ -47,6 +49,8 @@ DEFAULT_ROLE = "participant"
 
 # Fact values are keyed by the stored column prefix; these are the names the seed files use.
 SEED_FIELDS = {("events", "end"): "end_date"}
+# Whether a fact is stated never conflicts: one document stating it makes it stated.
+BASIS_FIELDS = ("basis", "basis_note")
 
 
 def seed_field(section: str, name: str) -> str:
@@ -188,7 +192,8 @@ class Merger:
             return own[id(statement)][0]
 
         names = NAME_FIELDS.get(record.type, ())
-        fields = [name for s in by_seniority for name in values_of(s) if name not in names and name != "aliases"]
+        unmerged = {*names, "aliases", "search_aliases", *BASIS_FIELDS}
+        fields = [name for s in by_seniority for name in values_of(s) if name not in unmerged]
         for name in dict.fromkeys(fields):
             stated = [(s, values_of(s).get(name)) for s in by_precedence]
             stated = [(s, value) for s, value in stated if not _missing(name, value)]
@@ -202,6 +207,16 @@ class Merger:
             record.values[name] = self._kept(record, seed_field(record.type, name), stated, self._refines(name))
         if names:
             self._merge_names(record, [values_of(s) for s in by_seniority], names)
+        if "search_aliases" in record.values:  # the curators' names users type: united, never conflicting
+            united = (alias for s in by_seniority for alias in values_of(s).get("search_aliases") or [])
+            record.values["search_aliases"] = list(dict.fromkeys(united))
+        if "basis" in record.values:
+            # A fact one document states is stated, however another document's curator read it.
+            inferred = [values_of(s) for s in by_seniority if values_of(s).get("basis") == "INFERRED"]
+            if len(inferred) < len(statements):
+                record.values["basis"], record.values["basis_note"] = "STATED", None
+            else:
+                record.values["basis"], record.values["basis_note"] = "INFERRED", inferred[0].get("basis_note")
 
         link_names = dict.fromkeys(name for s in by_seniority for name in own[id(s)][1])
         for name in link_names:

@@ -61,7 +61,9 @@ def search_entries(dataset: Dataset, ids: dict[str, dict[str, int]]) -> dict[tup
     for slug, fact in facts["organizations"].items():
         v = fact.values
         title = f"{v['name']} ({v['acronym']})" if v["acronym"] else v["name"]
-        add("organization", slug, title, _names_and_words(v["aliases"], v["description"], title))
+        # The curator's search aliases ("UNESCAP") find it too, beside the text's names.
+        names = [*v["aliases"], *v.get("search_aliases", [])]
+        add("organization", slug, title, _names_and_words(names, v["description"], title))
     for slug, fact in facts["memberships"].items():
         v = fact.values
         title = f"{countries[v['member']]}: {v['role'] or 'member'} of {organizations[v['organization']]}"
@@ -81,7 +83,10 @@ def search_entries(dataset: Dataset, ids: dict[str, dict[str, int]]) -> dict[tup
         )
     for slug, fact in facts["events"].items():
         v = fact.values
-        add("event", slug, v["title"], _join(v["symbol"], v["description"], v["location"], title=v["title"]))
+        place = facts["places"].get(v["location"].casefold()) if v["location"] else None
+        other_names = place.values.get("search_aliases", []) if place is not None else []  # "Ulan Bator"
+        body = _join(v["symbol"], v["description"], v["location"], *other_names, title=v["title"])
+        add("event", slug, v["title"], body)
     for slug, fact in facts["statistics"].items():
         v = fact.values
         add(

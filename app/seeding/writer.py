@@ -15,6 +15,8 @@ from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from app.data import models
+from app.data.releases import RecordChange
+from app.dates import PartialDate, single_date
 from app.seeding.coverage import Coverage
 from app.seeding.dataset import Dataset, date_columns, sha256
 from app.seeding.facts import EventRecurrence, Fact
@@ -45,6 +47,7 @@ class SeedReport:
 
     counts: dict[str, Counter[str]] = field(default_factory=lambda: {name: Counter() for name in REPORT_TYPES})
     data_version: int = 0
+    changes: list[RecordChange] = field(default_factory=list)  # the release's changes (app/data/releases.py)
 
     @property
     def changed(self) -> bool:
@@ -168,9 +171,9 @@ def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
 
 
 def reset_database(conn: Connection) -> None:
-    """Delete every row, dependents first (for `seed --reset`)."""
+    """Delete every row, dependents first (for `seed --reset`); the version and the releases' history stay."""
     for table in reversed(models.Base.metadata.sorted_tables):
-        if table.name != "dataset_state":
+        if table.name not in ("dataset_state", "releases", "changes"):
             conn.execute(delete(table))
 
 
@@ -181,6 +184,7 @@ def write_dataset(conn: Connection, dataset: Dataset, progress: Progress) -> See
     facts = dataset.facts
     t = {table.name: table for table in models.Base.metadata.sorted_tables}
 
+    published = {slug: published_date(doc.meta.published) for slug, doc in dataset.documents.items()}
     document_ids = sync.rows(
         "documents",
         t["documents"],
@@ -193,6 +197,9 @@ def write_dataset(conn: Connection, dataset: Dataset, progress: Progress) -> See
                 "sha256": sha256(doc.text),
                 "text": doc.text,
                 **coverage_columns(dataset.coverage[slug]),
+                **date_columns("published", published[slug]),
+                "basis": doc.meta.basis,
+                "basis_note": doc.meta.basis_note,
             }
             for slug, doc in dataset.documents.items()
         },
@@ -215,13 +222,18 @@ def write_dataset(conn: Connection, dataset: Dataset, progress: Progress) -> See
                 "name": f.values["name"],
                 "country_id": country_ids[f.values["country"]] if f.values["country"] else None,
                 **basis_columns(f),
+                **search_alias_columns(f.values["search_aliases"]),
             }
             for folded, f in facts["places"].items()
         },
     )
 
     org_values = {
-        slug: {name: f.values[name] for name in ("name", "acronym", "aliases", "kind", "description")}
+        slug: {
+            **{name: f.values[name] for name in ("name", "acronym", "aliases", "kind", "description")},
+            **basis_columns(f),
+            **search_alias_columns(f.values["search_aliases"]),
+        }
         for slug, f in facts["organizations"].items()
     }
     existing_parents = dict(conn.execute(select(t["organizations"].c.slug, t["organizations"].c.parent_id)).all())
@@ -293,13 +305,15 @@ def write_dataset(conn: Connection, dataset: Dataset, progress: Progress) -> See
                 "kind": f.values["kind"],
                 "description": f.values["description"],
                 "symbol": f.values["symbol"],
-                "location": f.values["location"],
+                # `location` is the linked place's own name (Event.location equals place { name }).
+                "location": place_name(facts, f.values["location"]),
                 "place_id": place_ids.get(f.values["location"].casefold()) if f.values["location"] else None,
                 "organization_id": org_ids[f.values["organization"]] if f.values["organization"] else None,
                 "chairmanship_id": chair_ids[f.values["chairmanship"]] if f.values["chairmanship"] else None,
                 **date_columns("date", f.values["date"]),
                 **date_columns("end", f.values["end"]),
                 **recurrence_columns(f.values["recurrence"]),
+                **sources_until_columns(f, published),
                 **basis_columns(f),
             }
             for slug, f in facts["events"].items()
@@ -420,6 +434,35 @@ def write_dataset(conn: Connection, dataset: Dataset, progress: Progress) -> See
     sync.tally()
     report.data_version = _bump_version(conn, report.changed)
     return report
+
+
+def place_name(facts: dict[str, dict[str, Fact]], written: str | None) -> str | None:
+    """The name of the place an event's `place` names (any case), as the place record has it."""
+    if written is None:
+        return None
+    place = facts["places"].get(written.casefold())
+    return str(place.values["name"]) if place is not None else written
+
+
+def published_date(raw: str | int | None) -> PartialDate | None:
+    """A document's `published` date (validated by the dataset already)."""
+    return None if raw is None else single_date(str(raw))
+
+
+def sources_until_columns(fact: Fact, published: dict[str, PartialDate | None]) -> dict[str, Any]:
+    """How far an event's sources reach: the last day of the newest `published` date among the
+    documents citing it, or nothing when one of them is undated (its recurrence is then open)."""
+    dates = [published.get(span.document) for span in fact.citations]
+    if not dates or any(date is None for date in dates):
+        return {"sources_until_year": None, "sources_until": None}
+    last = max(date.latest for date in dates if date is not None)
+    return {"sources_until_year": last.year, "sources_until": last}
+
+
+def search_alias_columns(aliases: list[str]) -> dict[str, Any]:
+    """The curator's search aliases, as listed and casefolded between bars for the filters."""
+    folded = [alias.strip().casefold() for alias in aliases]
+    return {"search_aliases": list(aliases), "search_names": "".join(f"|{name}|" for name in folded)}
 
 
 def basis_columns(fact: Fact) -> dict[str, Any]:

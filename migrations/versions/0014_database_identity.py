@@ -2,7 +2,7 @@
 result caches of two databases (every one starts at data version 1) never coincide
 
 Revision ID: 0014_database_identity
-Revises: 0011_lookup_indexes
+Revises: 0013_releases
 Create Date: 2026-12-07 03:50:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014_database_identity"
-down_revision: str | None = "0011_lookup_indexes"
+down_revision: str | None = "0013_releases"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
