@@ -51,7 +51,7 @@ def _description(query: str, data: dict[str, Any]) -> str:
 
 
 def _version(tag: str) -> int:
-    return int(tag.strip('"').removeprefix("W/").strip('"').split("-")[0][1:])
+    return int(tag.removeprefix("W/").strip('"').split("-")[0][1:])
 
 
 @dataclass
