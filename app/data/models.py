@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import secrets
 
 from sqlalchemy import (
     JSON,
@@ -610,8 +611,17 @@ class ConflictValue(Base):
     quote: Mapped[str] = mapped_column(Text)
 
 
+def new_database_id() -> str:
+    """A random identity for a database (12 hex digits), written once: two databases never share ETags."""
+    return secrets.token_hex(6)
+
+
 class DatasetState(Base):
-    """One row: the data version, bumped by every seed that writes; result caches key on it."""
+    """One row: the data version, bumped by every seed that writes; result caches key on it.
+
+    `database_id` is this database's identity, random, written once (migration 0014 or the first
+    seed): ETags and result caches carry it with the version, since every database starts at 1.
+    """
 
     __tablename__ = "dataset_state"
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
@@ -619,6 +629,7 @@ class DatasetState(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(Integer, default=0)
     seeded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    database_id: Mapped[str | None] = mapped_column(String(32), default=new_database_id)
 
 
 class Release(Base):

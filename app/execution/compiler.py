@@ -845,7 +845,12 @@ def prepare(
         constant = "{" + ",".join(f'{orjson_string(key)}:"Query"' for key in selected) + "}"
         return Prepared(None, {}, operation, constant=constant)
     # The data version beside the data, read in the statement's own snapshot (app.data.session).
-    sql = "SELECT " + walk.root(operation) + " AS data, (SELECT version FROM dataset_state WHERE id = 1) AS version"
+    sql = (
+        "SELECT "
+        + walk.root(operation)
+        + " AS data, (SELECT version FROM dataset_state WHERE id = 1) AS version,"
+        + " (SELECT database_id FROM dataset_state WHERE id = 1) AS database_id"
+    )
     statement = statements.get(sql, lambda: (text(sql), {}))[0]
     return Prepared(statement=statement, params=walk.params, operation=operation)
 
@@ -870,6 +875,7 @@ async def execute(prepared: Prepared, ctx: Context) -> str:
     row: Any = rows[0]  # SQLAlchemy's Row, or asyncpg's Record (app.data.session): both index by position
     data, version = row[0], row[1]
     ctx.db.statement_version = None if version is None else int(version)
+    ctx.db.database = row[2] or ""
     return str(data)
 
 

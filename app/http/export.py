@@ -60,7 +60,7 @@ class Export:
     def __init__(self, settings: Settings, executor: Any) -> None:
         self.settings = settings
         self.executor = executor
-        self.identity = database_identity(str(settings.database_url))
+        self.identity = database_identity(settings.serving_database_url)
         self._built: Built | None = None
         self._previous: Built | None = None  # kept one release longer: a response may still be sending it
         self._lock = asyncio.Lock()
@@ -78,7 +78,7 @@ class Export:
                 if self._folder is None:
                     self._folder = Path(tempfile.mkdtemp(prefix="kb-export-"))
                 path = self._folder / f"build-{self.builds + 1}.jsonl.gz"
-                read_at = await asyncio.to_thread(gzipped_jsonl, str(self.settings.database_url), path)
+                read_at = await asyncio.to_thread(gzipped_jsonl, self.settings.serving_database_url, path)
                 if self._previous is not None and self._previous.path is not None:
                     self._previous.path.unlink(missing_ok=True)
                 self._previous, found = found, Built(read_at, path)
