@@ -72,8 +72,10 @@ def _add_migrate(commands: Any) -> None:
 def _migrate(args: argparse.Namespace) -> int:
     """Upgrade (or downgrade) the database's tables with Alembic; an empty database is created."""
     from app.data.migrations import downgrade, upgrade
+    from app.data.reachability import check_sqlite_path
 
     url = _database_url(args)
+    check_sqlite_path(url)
     started = time.perf_counter()
     if args.revision.startswith("-") or args.revision == "base":
         downgrade(url, args.revision)
@@ -144,6 +146,9 @@ def _seed(args: argparse.Namespace) -> int:
                 )
                 return 4
             return 0
+        from app.data.reachability import check_sqlite_path
+
+        check_sqlite_path(url)
         outcome = asyncio.run(seed(url, seed_dir, reset=args.reset, progress=step))
     except SeedFailed as failure:
         print(f"seed failed, nothing was written ({len(failure.errors)} error(s)):", file=sys.stderr)
@@ -153,11 +158,27 @@ def _seed(args: argparse.Namespace) -> int:
     report = outcome.report
     assert report is not None
     print(report.table())
+    _print_changes(report.changes, args.verbose)
     verdict = "changes written" if report.changed else "nothing changed"
     print(f"{verdict}; data version {report.data_version}; {outcome.seconds:.2f} s")
     if outcome.conflicts:
         _print_conflicts(outcome.conflicts, "warning: conflict")
     return 0
+
+
+CHANGES_SHOWN = 40
+
+
+def _print_changes(changes: Sequence[Any], verbose: bool) -> None:
+    """The release's changes, one line each, as the API's `changes` lists them (the first 40 unless verbose)."""
+    if not changes:
+        return
+    print(f"{len(changes)} record(s) changed in this release (Query.changes lists them):")
+    shown = changes if verbose else changes[:CHANGES_SHOWN]
+    for change in shown:
+        print(f"  {change.line()}")
+    if len(shown) < len(changes):
+        print(f"  ... and {len(changes) - len(shown)} more (`seed -v` prints them all)")
 
 
 def _print_coverage(dataset: Any) -> None:
@@ -220,7 +241,7 @@ def _add_draft(commands: Any) -> None:
 
 def _draft(args: argparse.Namespace) -> int:
     """Read a document's text and the knowledge base, and write the facts it seems to state, each pending review."""
-    from app.curation.draft import draft_document
+    from app.curation.draft import DraftRefused, draft_document
 
     text_path = Path(args.document)
     if not text_path.exists():
@@ -232,13 +253,17 @@ def _draft(args: argparse.Namespace) -> int:
         print(f"draft: {text_path} is not a document's text (seed/documents/<slug>.txt)", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    with progress("draft", None, "sentences") as bar:
-        result = draft_document(
-            text_path,
-            seed_dir=Path(args.seed_dir) if args.seed_dir else None,
-            started=bar.start,
-            advance=bar.advance,
-        )
+    try:
+        with progress("draft", None, "sentences") as bar:
+            result = draft_document(
+                text_path,
+                seed_dir=Path(args.seed_dir) if args.seed_dir else None,
+                started=bar.start,
+                advance=bar.advance,
+            )
+    except DraftRefused as refusal:
+        print(f"draft failed, nothing was written: {refusal}", file=sys.stderr)
+        return 1
     seconds = time.perf_counter() - started
     if result.metadata_written:
         print(f"wrote {result.metadata_written} (title, language, added: check them)")
@@ -300,6 +325,13 @@ def _serve(args: argparse.Namespace) -> int:
     except TrustedDocumentsError as problem:
         print(f"serve: {problem}", file=sys.stderr)
         return 1
+    from app.data.reachability import DatabaseUnreachable, probe
+
+    try:
+        asyncio.run(probe(settings.database_url))  # here: one clear line, not workers answering 503 to everyone
+    except DatabaseUnreachable as problem:
+        print(f"serve: {problem}", file=sys.stderr)
+        return 1
     if args.reload:
         import uvicorn
 
@@ -312,6 +344,7 @@ def _serve(args: argparse.Namespace) -> int:
             loop="uvloop",
             http="app.http.head_limits:LimitedHttpToolsProtocol",
             access_log=False,
+            proxy_headers=False,  # X-Forwarded-For only through TRUSTED_PROXIES (app.http.budgets)
         )
         return 0
     from app.http.serving import serve
@@ -337,6 +370,68 @@ def _export_schema(_args: argparse.Namespace) -> int:
     from app.execution.executable import schema
 
     sys.stdout.write(schema.as_str() + "\n")
+    return 0
+
+
+# -- export ----------------------------------------------------------------------------------------------
+
+
+def _add_export(commands: Any) -> None:
+    export = commands.add_parser(
+        "export",
+        help="write the whole knowledge base to one JSON Lines file or a folder of CSV files",
+        description=_export.__doc__,
+    )
+    export.add_argument(
+        "--format",
+        choices=("jsonl", "csv"),
+        default="jsonl",
+        help="jsonl: one JSON object a line (default); csv: one file per type and citations.csv",
+    )
+    export.add_argument(
+        "--out",
+        required=True,
+        help="jsonl: the file to write ('-' for stdout; a name ending in .gz is gzipped); csv: the folder "
+        "(made if missing); no default: required",
+    )
+    export.add_argument("--database-url", metavar="URL", help=DATABASE_HELP)
+    export.add_argument("-v", "--verbose", action="store_true", help="print each step as a line")
+    export.set_defaults(handler=_export)
+
+
+def _export(args: argparse.Namespace) -> int:
+    """Write every record of the current release, read in one snapshot: JSON Lines (one object a line: type, id,
+    slug, the type's fields as the API serves them, references as slugs, citations [{document, quote, start,
+    end}]) or CSV (one file per type plus citations.csv). Progress on stderr."""
+    import gzip
+    import time
+
+    from app.data.export import export, write_csv, write_jsonl
+
+    url = _database_url(args)
+    started = time.perf_counter()
+    with progress("export", None, "records", verbose=args.verbose) as bar:
+        if args.format == "csv":
+            folder = Path(args.out)
+            report = asyncio.run(export(url, lambda conn: write_csv(conn, folder, bar.advance), bar.start))
+        elif args.out == "-":
+            report = asyncio.run(export(url, lambda conn: write_jsonl(conn, sys.stdout.buffer, bar.advance), bar.start))
+        else:
+            target = Path(args.out)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            opener: Any = gzip.open if target.suffix == ".gz" else open
+            with opener(target, "wb") as out:
+                report = asyncio.run(export(url, lambda conn: write_jsonl(conn, out, bar.advance), bar.start))
+    seconds = time.perf_counter() - started
+    size = sum(p.stat().st_size for p in Path(args.out).glob("*.csv")) if args.format == "csv" else None
+    if args.out != "-" and args.format == "jsonl":
+        size = Path(args.out).stat().st_size
+    counts = ", ".join(f"{count} {name}" for name, count in report.counts.items())
+    print(
+        f"exported data version {report.version}: {counts}; {report.citations} citations; "
+        f"{size if size is not None else report.bytes:,} bytes in {seconds:.2f} s",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -473,7 +568,7 @@ def build_parser() -> argparse.ArgumentParser:
         " `python -m app COMMAND --help` describes each command.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_migrate, _add_seed, _add_draft, _add_serve, _add_export_schema, _add_bench):
+    for add in (_add_migrate, _add_seed, _add_draft, _add_serve, _add_export_schema, _add_export, _add_bench):
         add(commands)
     return parser
 
@@ -492,6 +587,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+    except Exception as error:
+        unreachable = _database_problem(args, error)
+        if unreachable is None:
+            raise
+        print(f"{args.command}: {unreachable}", file=sys.stderr)
+        return 1
+
+
+def _database_problem(args: argparse.Namespace, error: Exception) -> Exception | None:
+    """A failure to reach the command's database, said in one or two lines (no traceback); None for anything else."""
+    if not hasattr(args, "database_url"):
+        return None
+    from app.data.reachability import problem
+
+    return problem(_database_url(args), error)
 
 
 if __name__ == "__main__":

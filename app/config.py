@@ -75,6 +75,15 @@ class Settings(BaseSettings):
         30.0, ge=0, description="while re-seeds are announced (app/data/versions.py), how often a worker still re-reads"
     )
     apq_cache_size: int = Field(5_000, ge=1, description="persisted queries (APQ) kept per worker (LRU)")
+    apq_cache_bytes: int = Field(
+        4_000_000, ge=0, description="most bytes of query text the persisted queries (APQ) of one worker hold"
+    )
+    apq_shared_bytes: int = Field(
+        16_000_000,
+        ge=0,
+        description="with REDIS_URL: most bytes of persisted queries (APQ) registered in Redis per day, all clients "
+        "together (each client at most 1/16 of it); past it a query is kept by its worker only",
+    )
     trusted_documents: Path | None = Field(
         None,
         description="manifest of trusted documents (JSON: SHA-256 hex -> document, as graphql-codegen's client "
@@ -98,7 +107,10 @@ class Settings(BaseSettings):
         "(both, answering INTERNAL_SERVER_ERROR and logging the difference when they disagree; the tests' mode)",
     )
     rate_limit_points: int = Field(
-        100_000, ge=0, description="cost points each client may spend per window (0: no rate limits)"
+        250_000,
+        ge=0,
+        description="cost points each client may spend per window (0: no rate limits); the default lets an office "
+        "of ten behind one address use the landing page, GraphiQL and every example in the same minute",
     )
     rate_limit_window_seconds: int = Field(60, ge=1, description="the rate-limit window, in seconds")
     trusted_proxies: list[str] = Field(

@@ -64,6 +64,18 @@ class QueryTooLarge(ApiError):
     code = "QUERY_TOO_LARGE"
 
 
+class VariablesTooDeep(ApiError):
+    """`variables` nested deeper than any input of the schema (app.execution.input_checks)."""
+
+    code = "VARIABLES_TOO_DEEP"
+
+
+class VariablesTooLarge(ApiError):
+    """`variables` holding more values (keys, list items) than any operation needs."""
+
+    code = "VARIABLES_TOO_LARGE"
+
+
 class Timeout(ApiError):
     code = "TIMEOUT"
 

@@ -37,6 +37,7 @@ class RequestRecord:
     started: float = field(default_factory=time.perf_counter)
     client: str | None = None  # who spends the budget (app.http.budgets.ClientIdentity)
     rate: Any = None  # the client's budget as last seen (app.http.budgets.Budget), when limits apply
+    reserved: int = 0  # points of the budget reserved before the operations ran, settled once answered
     operations: list[Operation] = field(default_factory=list)  # what the request asks for, parsed once
     operation: str | None = None  # the operation's name, once known
     cost: int = 0  # requested cost (objects the answer may hold), all operations together

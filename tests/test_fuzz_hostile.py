@@ -2,7 +2,8 @@
 it (NUL and control characters, huge and negative integers, non-ASCII digits, leading zeros,
 nulls and wrong types inside cursor keys, other types' IDs). Every answer must be JSON with a
 normal answer or coded, non-internal errors, on both engines. The examples are generated once,
-derandomized, so a run is repeatable; each failure names its input."""
+derandomized, so a run is repeatable; each failure names its input. Since issue 19 also variables (deep, huge,
+floats and huge integers for an Int) and GET query strings in every encoding (below)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import functools
 import json
 from typing import Any
 
+import httpx
 import hypothesis.strategies as st
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
 from tests.conftest import Api
@@ -134,3 +137,171 @@ async def test_hostile_ids_cursors_and_strings_get_coded_errors_or_answers(api: 
                 problems.append(f"{name} {value!r} (literal: {as_literal}): {code}: {error['message']}")
     assert not problems, "\n".join(problems)
     assert len({repr(example) for example in generated}) > EXAMPLES // 2
+
+
+# -- variables and query strings (issue 19) ------------------------------------------------------------------
+#
+# Variables nested hundreds of levels deep, huge (many keys, long lists), floats and huge integers where an Int
+# goes; and GET query strings written every way a client (or an attacker) may: names percent-encoded (`%71uery`),
+# `+` for spaces, parameters given twice, invalid UTF-8 once decoded, NUL, empty names. Every answer is JSON, with
+# a code on each error, never a 5xx. Kept quick: a hundred requests or so per engine.
+
+VARIABLE_EXAMPLES = 60
+QUERY_STRING_EXAMPLES = 80
+INT_QUERY = "query($v: Int) { organizations(first: $v) { nodes { id } } }"
+IDS_QUERY = "query($v: [ID!]) { nodes(ids: $v) { id } }"
+FILTER_QUERY = "query($v: EventFilter) { events(first: 2, filter: $v) { totalCount } }"
+
+
+def _nested_text(depth: int, kind: str) -> str:
+    """JSON text nested `depth` levels (Python's encoders stop at a few hundred)."""
+    if kind == "lists":
+        return "[" * depth + "1" + "]" * depth
+    return '{"a":' * depth + "1" + "}" * depth
+
+
+scalar_values = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from([100.0, 2.5, -0.0, 1e308, -1e308, 5e-324, 2.0**31, 2.0**53 + 1]),
+    st.integers(-(2**70), 2**70),
+    st.sampled_from([2**31, -(2**31) - 1, 2**63, 2**64 - 1, 10**40, "100", "1e3", True, None]),
+)
+variable_texts = st.one_of(
+    st.builds(_nested_text, st.integers(1, 1000), st.sampled_from(["lists", "objects"])),
+    st.builds(lambda n: "[" + ",".join(["1"] * n) + "]", st.integers(0, 12_000)),
+    st.builds(lambda n: "{" + ",".join(f'"k{i}":{i}' for i in range(n)) + "}", st.integers(0, 8_000)),
+    scalar_values.map(json.dumps),
+    st.builds(lambda value: json.dumps({"text": value}), hostile_text),
+)
+variable_examples = st.tuples(st.sampled_from([INT_QUERY, IDS_QUERY, FILTER_QUERY]), variable_texts)
+
+NAMES = ["query", "variables", "operationName", "extensions", "documentId"]
+
+
+def _percent_encoded(name: str, mask: int) -> str:
+    """The name with the letters `mask` picks percent-encoded (`%71uery`), upper or lower hex alike."""
+    return "".join(
+        (f"%{ord(char):02X}" if mask & 4 else f"%{ord(char):02x}") if mask & (1 << (i % 3)) else char
+        for i, char in enumerate(name)
+    )
+
+
+query_string_parts = st.one_of(
+    st.builds(
+        lambda name, mask, value: f"{_percent_encoded(name, mask)}={value}",
+        st.sampled_from(NAMES),
+        st.integers(0, 7),
+        st.sampled_from(
+            [
+                "%7B__typename%7D",
+                "{+__typename+}",
+                "query+Q+{+apiVersion+}",
+                "%7B%20organizations(first:%20100.0)%20%7B%20totalCount%20%7D%20%7D",
+                "%ff%fe",
+                "%c3%28",
+                "%e2%82",
+                "%00",
+                "%",
+                "%zz",
+                "{%22v%22:" + "%5B" * 300 + "1" + "%5D" * 300 + "}",
+                '{"persistedQuery":{"version":1,"sha256Hash":"' + "0" * 64 + '"}}',
+                "null",
+                "",
+                "Q",
+            ]
+        ),
+    ),
+    st.sampled_from(["", "&", "=", "=x", "&&", ";", "query", "%71uery", "a=1", "%ff=1", "+=+", "query=&query="]),
+)
+query_strings = st.lists(query_string_parts, min_size=1, max_size=5).map("&".join)
+
+
+def _collect(strategy: Any, count: int) -> list[Any]:
+    found: list[Any] = []
+
+    @settings(
+        max_examples=count,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(strategy)
+    def collect(example: Any) -> None:
+        found.append(example)
+
+    collect()
+    return found
+
+
+@functools.cache
+def variable_cases() -> list[tuple[str, str]]:
+    return _collect(variable_examples, VARIABLE_EXAMPLES)
+
+
+@functools.cache
+def query_string_cases() -> list[str]:
+    return _collect(query_strings, QUERY_STRING_EXAMPLES)
+
+
+def _answer_problems(label: str, response: Any) -> list[str]:
+    try:
+        body = response.json()
+    except ValueError:
+        return [f"{label}: HTTP {response.status_code}, not JSON: {response.text[:100]!r}"]
+    problems = []
+    if response.status_code >= 500:
+        problems.append(f"{label}: HTTP {response.status_code}: {response.text[:200]}")
+    for error in (body.get("errors") or []) if isinstance(body, dict) else []:
+        code = (error.get("extensions") or {}).get("code")
+        if code is None or code == "INTERNAL_SERVER_ERROR":
+            problems.append(f"{label}: {code}: {error.get('message', '')[:200]}")
+    return problems
+
+
+async def test_hostile_variables_get_coded_errors_or_answers(api: Api) -> None:
+    problems: list[str] = []
+    for query, variables in variable_cases():
+        label = f"{query[:20]} variables {variables[:60]!r}"
+        text = f'{{"v": {variables}}}'
+        body = f'{{"query": {json.dumps(query)}, "variables": {text}}}'
+        response = await api.client.post("/graphql", content=body, headers={"content-type": "application/json"})
+        problems += _answer_problems("POST " + label, response)
+        if len(text) < 8_000:  # a longer URL is refused (414) by the request-line limit before it is read
+            response = await api.client.get(
+                "/graphql", params={"query": query, "variables": text}, headers={"accept": "application/json"}
+            )
+            problems += _answer_problems("GET " + label, response)
+    assert not problems, "\n".join(problems)
+    assert len(set(variable_cases())) > VARIABLE_EXAMPLES // 2
+
+
+async def test_hostile_query_strings_get_coded_errors_or_answers(api: Api) -> None:
+    problems: list[str] = []
+    for raw in query_string_cases():
+        url = httpx.URL("http://testserver/graphql", query=raw.encode("ascii"))
+        for method in ("GET", "HEAD"):
+            response = await api.client.request(method, url, headers={"accept": "application/json"})
+            if method == "HEAD":
+                if response.status_code >= 500:
+                    problems.append(f"HEAD ?{raw[:120]}: HTTP {response.status_code}")
+                continue
+            problems += _answer_problems(f"GET ?{raw[:120]}", response)
+    assert not problems, "\n".join(problems)
+    assert len(set(query_string_cases())) > QUERY_STRING_EXAMPLES // 2
+
+
+@pytest.mark.parametrize(
+    "raw", ["query=", "%71uery=", "query=%00", "query=%7B", "query=mutation+%7B+x+%7D", "query=%7B+nope+%7D"]
+)
+async def test_head_is_answered_as_get_is_without_a_body(api: Api, raw: str) -> None:
+    """A HEAD whose query Strawberry answers (a parse or validation error) was a 500: Strawberry knows no HEAD."""
+    url = httpx.URL("http://testserver/graphql", query=raw.encode("ascii"))
+    got = await api.client.get(url, headers={"accept": "application/json"})
+    head = await api.client.head(url, headers={"accept": "application/json"})
+    assert got.status_code < 500 and (got.json().get("errors") or [{}])[0].get("extensions", {}).get("code") not in (
+        None,
+        "INTERNAL_SERVER_ERROR",
+    ), got.text
+    assert head.status_code == got.status_code and head.content == b""

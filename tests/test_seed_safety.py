@@ -47,10 +47,11 @@ def test_a_document_that_links_out_of_the_folder_is_refused_and_never_served(
         asyncio.run(seed(migrated_db, small_seed))
 
     async def served() -> list[str]:
-        async for api in make_api(migrated_db):
+        texts: list[str] = []
+        async for api in make_api(migrated_db):  # run to its end, so the app's lifespan closes what it opened
             data = await api.data("{ documents { nodes { text } } }")
-            return [node["text"] for node in data["documents"]["nodes"]]
-        return []
+            texts = [node["text"] for node in data["documents"]["nodes"]]
+        return texts
 
     assert not any("root:" in text for text in asyncio.run(served()))
 

@@ -21,8 +21,10 @@ The curator accepts a proposal by checking it and deleting that line (or deletes
 
 from __future__ import annotations
 
+import bisect
 import calendar
 import datetime as dt
+import functools
 import re
 import unicodedata
 from collections import Counter
@@ -34,7 +36,7 @@ from typing import Any
 import yaml
 
 from app.dates import DateParseError, PartialDate, parse_span
-from app.seeding.files import SECTIONS, read_seed_dir
+from app.seeding.files import SECTIONS, SeedError, read_document_text, read_seed_dir
 from app.seeding.hints import nearby_year, yearless
 from app.seeding.locate import find_mentions, sentence_spans
 
@@ -406,7 +408,7 @@ class Drafter:
 
     def new_organizations(self) -> None:
         """Capitalised names with an organisational head word, and "Name (ACRONYM)": new organizations."""
-        known_spans = [(m.start, m.end) for m in self.mentions() if m.kind == "org"]
+        known_spans = _Spans([(m.start, m.end) for m in self.mentions() if m.kind == "org"])
         for sentence in self.sentences:
             for match in _RUN.finditer(self.text, sentence.start, sentence.end):
                 self._candidate(match, known_spans)
@@ -445,7 +447,7 @@ class Drafter:
                 slug, acronym, acronym, [word] if word != acronym else [], "OTHER", True
             )
 
-    def _candidate(self, match: re.Match[str], known_spans: list[tuple[int, int]]) -> None:
+    def _candidate(self, match: re.Match[str], known_spans: _Spans) -> None:
         words = match.group().split()
         while words and (words[0] in _LEADING or _ORDINAL.fullmatch(words[0])):
             words = words[1:]
@@ -467,11 +469,11 @@ class Drafter:
         heads = []
         for word in re.finditer(r"[A-Z][\w\u2019'\-]*", name):
             at = start + word.start()
-            if word.group() in HEAD_WORDS and not any(a <= at < b for a, b in known_spans):
+            if word.group() in HEAD_WORDS and not known_spans.holds(at, at + 1):
                 heads.append(word.group())
         if not heads and not (acronym and _initials_fit(name, acronym)):
             return
-        if any(a <= start and end <= b for a, b in known_spans):
+        if known_spans.holds(start, end):
             return  # a known organization's name, or a part of it
         if name.casefold() in self.new_names or self._known(name) or (acronym and self._known(acronym)):
             return
@@ -506,9 +508,12 @@ class Drafter:
         countries_cited: dict[str, tuple[int, int, Sentence]] = {}
         main_country = _most_common([m.key for m in mentions if m.kind == "country"])
         organizations_cited: dict[str, tuple[int, int]] = {}
+        mention_starts = [m.start for m in mentions]  # in order: find_mentions gives them by start
         for sentence in self.sentences:
             advance(1)
-            inside = [m for m in mentions if sentence.start <= m.start < sentence.end]
+            inside = mentions[
+                bisect.bisect_left(mention_starts, sentence.start) : bisect.bisect_left(mention_starts, sentence.end)
+            ]
             orgs = [m for m in inside if m.kind == "org"]
             countries = [m for m in inside if m.kind == "country"]
             for m in countries:
@@ -764,7 +769,7 @@ class Drafter:
             same = kind is not None and raw.kind == kind and self._resolve(raw.organization) == organization
             if same and (date is None or raw.date is None or _dates_agree(str(raw.date), date.text)):
                 return str(slug)
-            title = [word for word in normal_words(raw.title) if word not in {"mongolia", "mongolian"}]
+            title = _title_words(raw.title)
             if len(title) < 2:
                 continue
             shared = sum(1 for word in title if word in said)
@@ -843,6 +848,12 @@ def PartialDate_year(date: FoundDate | None) -> str:
         return ""
 
 
+@functools.lru_cache(maxsize=1024)
+def _title_words(title: str) -> tuple[str, ...]:
+    """A known event's title's significant words (worked out once per title, not once per sentence)."""
+    return tuple(word for word in normal_words(title) if word not in {"mongolia", "mongolian"})
+
+
 def _dates_agree(a: str, b: str) -> bool:
     try:
         first, second = parse_span(a)[0], parse_span(b)[0]
@@ -868,10 +879,47 @@ def _context_year(text: str, start: int, end: int, at: int) -> tuple[int, str] |
     inside = nearby_year(text, [(start, end)], reach=0)
     if inside is not None:
         return inside
-    before = list(re.finditer(r"(?<!\d)(?:1[89]\d\d|20\d\d)(?!\d)", text[:start]))
-    if before:
-        return int(before[-1].group()), ""
+    before = _last_year_before(text, start)
+    if before is not None:
+        return before, ""
     return nearby_year(text, [(at, at)])
+
+
+_YEAR_ALONE = re.compile(r"(?<!\d)(?:1[89]\d\d|20\d\d)(?!\d)")
+
+
+def _last_year_before(text: str, start: int) -> int | None:
+    """The last year written in text[:start], found without reading the whole prefix again for every date.
+
+    A year ending at `start` itself (followed there by a digit, so not a year of the whole text) is found in the
+    last few characters; any other year of the prefix is one of the whole text's years, listed once per text.
+    """
+    tail = list(_YEAR_ALONE.finditer(text, max(0, start - 8), start))
+    if tail:
+        return int(tail[-1].group())
+    starts, years = _years_of(text)
+    index = bisect.bisect_right(starts, start - 4) - 1
+    return years[index] if index >= 0 else None
+
+
+@functools.lru_cache(maxsize=2)
+def _years_of(text: str) -> tuple[list[int], list[int]]:
+    """Where each year of the text starts, and the year, in order."""
+    matches = list(_YEAR_ALONE.finditer(text))
+    return [match.start() for match in matches], [int(match.group()) for match in matches]
+
+
+class _Spans:
+    """Spans that do not overlap (mentions), sorted by start: which one holds a stretch, found by bisection."""
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        self.spans = sorted(spans)
+        self.starts = [start for start, _end in self.spans]
+
+    def holds(self, start: int, end: int) -> bool:
+        """Whether one span holds all of [start, end)."""
+        index = bisect.bisect_right(self.starts, start) - 1
+        return index >= 0 and self.spans[index][0] <= start and end <= self.spans[index][1]
 
 
 def _initials_fit(name: str, acronym: str, *, exact: bool = False) -> bool:
@@ -924,6 +972,10 @@ def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
 _Dumper.add_representer(str, _str)
 
 
+class DraftRefused(Exception):
+    """A document `draft` cannot read, said as `seed` says it (one line: file, problem, code)."""
+
+
 def draft_document(
     text_path: Path,
     *,
@@ -940,7 +992,10 @@ def draft_document(
     text_path = Path(text_path)
     slug = text_path.stem
     seed_dir = seed_dir or text_path.parent.parent
-    text = text_path.read_text(encoding="utf-8")
+    problems: list[SeedError] = []
+    text = read_document_text(text_path, text_path.parent.parent, problems)
+    if text is None:
+        raise DraftRefused(str(problems[0]))
     drafter = Drafter(slug, text, knowledge_base(seed_dir, slug, countries_only=countries_only))
     started(len(drafter.sentences))
     drafter.propose(advance)

@@ -13,6 +13,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from app.config import PROJECT_ROOT
 from app.data.ids import encode_id
 from app.data.paging import encode_cursor
 
@@ -37,10 +38,30 @@ def is_sqlite(url: str | URL) -> bool:
     return async_url(url).get_backend_name() == "sqlite"
 
 
+class SQLitePathRefused(Exception):
+    """A SQLite path whose folder is missing (a mistyped path: no folder is made for it), or, for the command
+    line (app.data.reachability), one naming a folder. `hint` says what to do."""
+
+    def __init__(self, reason: str, hint: str) -> None:
+        super().__init__(reason)
+        self.hint = hint
+
+
 def ensure_sqlite_folder(url: URL) -> None:
-    """Create the folder of a SQLite file so a fresh checkout can migrate at once."""
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    """The folder of a SQLite file must exist; the project's own `data/` is made, so a fresh checkout can migrate
+    at once. Any other missing folder is refused (SQLitePathRefused): a mistyped path made folders silently."""
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return
+    folder = Path(url.database).expanduser().absolute().parent
+    if folder.is_dir():
+        return
+    if folder.resolve() == (PROJECT_ROOT / "data").resolve():
+        folder.mkdir(parents=True, exist_ok=True)
+        return
+    raise SQLitePathRefused(
+        f"the folder {folder} does not exist, and no folder is made for a path that may be mistyped",
+        f"create it (mkdir -p {folder}) or correct the path",
+    )
 
 
 def create_engine(

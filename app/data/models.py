@@ -623,3 +623,41 @@ class DatasetState(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(Integer, default=0)
     seeded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Release(Base):
+    """A data release: one row per seed that changed something, keyed by the data version it made.
+
+    `documents` is the JSON list of the documents the release was built from (slug, sha256, and
+    published where the document's metadata gives it); `counts` the JSON object of records per type.
+    """
+
+    __tablename__ = "releases"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seeded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    documents: Mapped[str] = mapped_column(Text)
+    counts: Mapped[str] = mapped_column(Text)
+
+
+CHANGE_ACTIONS = ("ADDED", "UPDATED", "REMOVED")
+
+
+class Change(Base):
+    """One record a release added, updated or removed: its type and slug (kept once it is gone) and, as
+    JSON text, its changed fields with their values before and after (`[[field, before, after], ...]`,
+    each value itself JSON text or null)."""
+
+    __tablename__ = "changes"
+    __table_args__ = (
+        CheckConstraint(f"action IN ({', '.join(repr(name) for name in CHANGE_ACTIONS)})", name="action"),
+        Index(None, "entity_type", "slug", "id"),
+        Index(None, "release", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release: Mapped[int] = mapped_column(ForeignKey("releases.version", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(8))
+    entity_type: Mapped[str] = mapped_column(String(20))
+    slug: Mapped[str] = mapped_column(String(160))
+    fields: Mapped[str] = mapped_column(Text)

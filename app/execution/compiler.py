@@ -66,7 +66,9 @@ from app.data.listings import (
 )
 from app.errors import PageSizeExceeded
 from app.schema.aggregate import AggregatePlan
-from app.schema.fields import NODE_TABLES, NODE_TYPES, ordering, relation_conditions, spec_of, window
+from app.schema.fields import NODE_TABLES, ordering, relation_conditions, spec_of, window
+from app.schema.query import NODE_IDS
+from app.schema.releases import RELEASE_TYPE
 from app.schema.runtime import Context
 from app.schema.specs import (
     Column,
@@ -655,7 +657,9 @@ class _Walk:
             elif isinstance(spec, Special) and spec.kind in ("organization", "country"):
                 pairs.append((key, self.lookup(spec.kind, nodes)))
             elif isinstance(spec, Special) and spec.kind == "node":
-                type_name, pk = decode_id(self.arguments("Query", nodes)["id"], set(NODE_TYPES))
+                type_name, pk = decode_id(self.arguments("Query", nodes)["id"], NODE_IDS)
+                if type_name == RELEASE_TYPE:
+                    raise Unsupported("node(id:) of a data release")
                 pairs.append((key, self.node(type_name, pk, nodes)))
             elif isinstance(spec, Special) and spec.kind == "aggregate":
                 pairs.append((key, self.aggregate(nodes)))
@@ -666,7 +670,9 @@ class _Walk:
                     raise PageSizeExceeded(
                         f"`ids` has {len(ids)} IDs; at most {limit} at once", argument="ids", limit=limit
                     )
-                decoded = [decode_id(value, set(NODE_TYPES)) for value in ids]
+                decoded = [decode_id(value, NODE_IDS) for value in ids]
+                if any(type_name == RELEASE_TYPE for type_name, _pk in decoded):
+                    raise Unsupported("nodes(ids:) with a data release")
                 pairs.append((key, self.json.array([self.node(t, pk, nodes) for t, pk in decoded])))
             else:
                 raise Unsupported(f"Query.{name}")

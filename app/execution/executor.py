@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,6 +49,9 @@ from app.execution.query_limits import check_document, heavy_slots
 from app.lru import LRU
 from app.request import Operation, RequestRecord
 from app.schema.runtime import Context
+from app.schema.timeline import TimelineFacts, timeline_facts
+
+logger = logging.getLogger("app.execution")
 
 # What Strawberry validates a document with (app.execution.executable adds the two rules of ours).
 RULES = (*specified_rules, TextInputRule, FieldRepeatRule, MaybeNullValidationRule, OneOfInputValidationRule)
@@ -61,6 +65,7 @@ class Plan:
     operation: OperationDefinitionNode | None = None  # the operation that runs
     compiled: bool = False  # every field it selects is the compiler's
     cacheable: bool = True  # its answer is the same for every client (`rateLimit` is the client's own)
+    costed_on_data: bool = False  # its cost reads what the data holds (`timeline`: app.schema.timeline.TimelineFacts)
 
     @property
     def name(self) -> str | None:
@@ -128,6 +133,12 @@ def _weight(request_key: Any) -> int:
     return len(query) + len(variables)
 
 
+def _request_key(operation: Operation) -> tuple[str, str | None, bytes]:
+    """(query, operation name, variables as sorted JSON): what identifies a request's answer."""
+    variables = orjson.dumps(operation.variables or {}, option=orjson.OPT_SORT_KEYS)
+    return (operation.query or "", operation.operation_name, variables)
+
+
 def _retrieve(future: asyncio.Future[Any]) -> None:
     """Mark a future's exception as seen: its followers re-raise it, and with none it is no loss."""
     if not future.cancelled():
@@ -154,6 +165,9 @@ class Executor:
         self.prepared = LRU(4096, 16_000_000)  # -> compiler.Prepared
         self.results = LRU(settings.result_cache_size, settings.result_cache_bytes)
         self.inflight: dict[Hashable, asyncio.Future[Answer]] = {}
+        self.facts: TimelineFacts | None = None  # what the data holds, for costs that read it
+        self.facts_version: int | None = None  # the data version they were read at
+        self._facts_lock = asyncio.Lock()
 
     # -- plans ---------------------------------------------------------------------------------
 
@@ -208,9 +222,60 @@ class Executor:
         compiled = (
             self.settings.execution != "strawberry" and compiler.unsupported(schema, document, operation_name) is None
         )
-        return Plan(document, chosen[0], compiled=compiled, cacheable="rateLimit" not in query)
+        return Plan(
+            document,
+            chosen[0],
+            compiled=compiled,
+            cacheable="rateLimit" not in query,
+            costed_on_data="timeline" in query,
+        )
 
     # -- answers -------------------------------------------------------------------------------
+
+    async def _read_facts(self, plan: Plan) -> None:
+        """Read what the data holds, once per data version, before a plan whose cost needs it is checked.
+
+        One request reads them while the others wait. If they cannot be read (an outage, a timeout), the
+        last ones read stay, or none: such a plan is then costed at the most it could ever hold.
+        """
+        if not plan.costed_on_data or self.engine is None:
+            return
+        try:
+            version = await self.version.current(self.engine, self.sqlite_reader)
+            if self.facts is not None and self.facts_version == version:
+                return
+            async with self._facts_lock:
+                if self.facts is not None and self.facts_version == version:
+                    return
+                db = RequestDatabase(self.engine, self.sqlite_reader, self.statement_pool)
+                try:
+                    facts = await timeline_facts(db)
+                finally:
+                    await db.close()
+        except Exception as error:  # noqa: BLE001 - costed without them; the request itself reports any outage
+            logger.warning("the timeline's numbers could not be read (%s: %s)", type(error).__name__, error)
+            return
+        if self.facts_version != version:
+            self.checked = LRU(4096, 16_000_000)  # costs checked on other data are checked again
+        self.facts, self.facts_version = facts, version
+
+    async def cost_of(self, operation: Operation) -> int:
+        """What an operation will cost, known before it runs (what its client's budget reserves).
+
+        Its computed cost (app.execution.query_limits, on its coerced variables); 1 for one that will be
+        refused before it runs (no query, a document that does not parse or validate, a limit passed).
+        The checks are kept per request, so executing it next checks nothing again.
+        """
+        if operation.query is None or check_variables(operation.variables) is not None:
+            return 1
+        plan = self.plan(operation.query, operation.operation_name)
+        if plan.document is None:
+            return 1
+        await self._read_facts(plan)
+        cost, refused = self._checked(plan, operation, _request_key(operation))
+        if refused is not None or cost > self.settings.max_query_cost:
+            return 1
+        return max(1, cost)
 
     async def execute(self, operation: Operation, record: RequestRecord, method: str) -> Answer:
         """The answer to one operation whose query text is known (persisted queries resolved)."""
@@ -221,8 +286,8 @@ class Executor:
         if operation.query is None:
             raise BadRequest("No GraphQL query found in the request", status=400)
         plan = self.plan(operation.query, operation.operation_name)
-        variables = operation.variables or {}
-        request_key = (operation.query, operation.operation_name, orjson.dumps(variables, option=orjson.OPT_SORT_KEYS))
+        await self._read_facts(plan)
+        request_key = _request_key(operation)
         if plan.document is None or not plan.cacheable or self.results.size <= 0:
             return await self._answer(plan, operation, request_key, record, method)
         assert self.engine is not None
@@ -292,7 +357,7 @@ class Executor:
             text = orjson.dumps(data)
             version = answer.version if answer.version is not None else result_key[1]  # type: ignore[index]
             entry = _Cached(text, record.operation, answer.cost, answer.actual, version)
-            self.results.put((request_key, version), entry, len(text))
+            self.results.put((request_key, version), entry, len(text) + _weight(request_key))  # the key too
         owned.set_result(answer)
         return answer
 
@@ -325,7 +390,12 @@ class Executor:
         if checked is None:
             assert plan.document is not None
             checked = check_document(
-                schema._schema, plan.document, operation.variables, operation.operation_name, self.settings
+                schema._schema,
+                plan.document,
+                operation.variables,
+                operation.operation_name,
+                self.settings,
+                self.facts if plan.costed_on_data else None,
             )
             self.checked.put(request_key, checked, _weight(request_key))
         return checked
@@ -379,9 +449,10 @@ class Executor:
         record = context.record
         before = record.cost
         if plan.document is not None:
+            context.cost_facts = self.facts if plan.costed_on_data else None  # a refusal's cost as checked here
             cost, refused = self._checked(plan, operation, request_key)
             if refused is None and record.cost + cost <= self.settings.max_query_cost:
-                context.checked_cost = cost  # QueryLimits need not check again
+                context.checked_cost = cost  # QueryLimits need not check again (nor without the data's facts)
                 record.cost += cost
                 record.operation = plan.name
         try:
@@ -390,7 +461,10 @@ class Executor:
                 variable_values=operation.variables,
                 context_value=context,
                 operation_name=operation.operation_name,
-                allowed_operation_types=StrawberryOperationType.from_http(method),  # type: ignore[arg-type]
+                # HEAD is a GET without the body (Strawberry knows no HEAD: a ValueError, a 500)
+                allowed_operation_types=StrawberryOperationType.from_http(
+                    "GET" if method == "HEAD" else method  # type: ignore[arg-type]
+                ),
             )
         except CannotGetOperationTypeError as error:
             raise BadRequest(error.as_http_error_reason(), status=400) from None
@@ -413,6 +487,7 @@ class Executor:
             db=RequestDatabase(context.db.engine, context.db.sync_engine),
             settings=self.settings,
             record=RequestRecord(),
+            checked_cost=cost,  # as checked for the compiled answer (on the data's facts)
         )
         try:
             expected = await schema.execute(

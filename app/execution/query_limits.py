@@ -11,15 +11,19 @@ multiplied along its path) extended to single objects, because an object costs i
 whether it sits in a list or not, and a chain of single objects (`organization { parent {
 parent ... } }`) would otherwise come free under every item. So each object field counts
 once per parent instance, and a list field counts its items. A connection's page is its
-`first` or `last` (variables resolved; the default page size when neither is given); a
+`first` or `last` (variables resolved and coerced to their types, as execution sees them: a
+page size of `100.0` is 100; the default page size when neither is given); a
 page selected through both `nodes` and `edges` counts twice, since both appear in the
 response, and `edges { node }` counts the edge and the node; a connection selected for
 `totalCount` or `pageInfo` alone counts one page, because the page is read anyway.
 `nodes(ids:)` counts its IDs; a list that declares its bound (`app.schema.fields.bounded`:
-`aggregate` counts its groups) counts that; any other list of objects (`citations`, `coChairs`)
-counts `OTHER_LIST_ITEMS`. Introspection is counted exactly, from the schema. Page sizes above
-the maximum count as the maximum, since the resolver refuses them. Fragments on an
-abstract type count every branch. Scalars count nothing, except the few in
+`aggregate` counts its groups; `timeline`'s buckets and their `items(first:)` count what the whole
+timeline holds, read once per data version, so a timeline that can answer thousands of objects
+costs thousands and takes a heavy slot) counts that; any other list of objects (`citations`,
+`coChairs`) counts `OTHER_LIST_ITEMS`. Introspection is counted exactly, from the schema. Page
+sizes above the maximum count as the maximum, since the resolver refuses them. On an abstract
+type, fragments on its object types count for the costliest of them (an object is of one type);
+others count every branch. Scalars count nothing, except the few in
 `SCALAR_WEIGHTS` whose values are whole documents.
 """
 
@@ -30,6 +34,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from graphql import (
@@ -54,6 +59,7 @@ from graphql import (
     is_list_type,
     visit,
 )
+from graphql.execution.values import get_variable_values
 from graphql.language import Visitor
 from graphql.type import (
     GraphQLEnumType,
@@ -82,6 +88,7 @@ from app.errors import (
 from app.execution.input_checks import collapse_repeats
 from app.request import RequestRecord
 from app.schema.fields import bound_of
+from app.schema.specs import BOUND_FACTS, BOUND_GROUP_BY, BOUND_PAGE
 
 STRAWBERRY_DEFINITION = GraphQLCoreConverter.DEFINITION_BACKREF
 
@@ -121,47 +128,77 @@ class QueryMeasure:
         *,
         default_page_size: int,
         max_page_size: int,
+        facts: Any = None,
     ) -> None:
         self.schema = schema
+        self.facts = facts  # what the data holds, for the bounds that read it (app.schema.specs.BOUND_FACTS)
+        self.group_by: str | None = None  # the nearest enclosing `groupBy` of one value (specs.BOUND_GROUP_BY)
         self.default_page_size = default_page_size
         self.max_page_size = max_page_size
-        self.variables: dict[str, Any] = dict(variables or {})
+        self.sent: dict[str, Any] = dict(variables or {})
+        self.variables: dict[str, Any] = dict(self.sent)
         self.fragments = {
             definition.name.value: definition
             for definition in document.definitions
             if isinstance(definition, FragmentDefinitionNode)
         }
-        self._fragment_measures: dict[tuple[str, int | None], Measure] = {}
-        self._in_progress: set[tuple[str, int | None]] = set()
+        self._fragment_measures: dict[tuple[str, int | None, str | None], Measure] = {}
+        self._in_progress: set[tuple[str, int | None, str | None]] = set()
         self._introspection = IntrospectionCount(schema, self.fragments)
 
     def operation(self, operation: OperationDefinitionNode) -> Measure:
-        """The numbers of one operation, with its variables' defaults filled in."""
-        for definition in operation.variable_definitions or ():
-            name = definition.variable.name.value
-            if name not in self.variables and definition.default_value is not None:
-                self.variables[name] = _literal(definition.default_value, {})
+        """The numbers of one operation, on its variables as execution will see them: coerced to their
+        types (a page size of `100.0` for an Int is 100, as graphql-core runs it), defaults filled in.
+        Variables that cannot be coerced refuse the operation before it runs: it is measured on them as
+        they were sent."""
+        coerced = get_variable_values(self.schema, operation.variable_definitions or (), self.sent, max_errors=1)
+        if isinstance(coerced, list):
+            self.variables = dict(self.sent)
+            for definition in operation.variable_definitions or ():
+                name = definition.variable.name.value
+                if name not in self.variables and definition.default_value is not None:
+                    self.variables[name] = _literal(definition.default_value, {})
+        else:
+            self.variables = {name: _by_name(value) for name, value in coerced.coerced.items()}
         root = self.schema.get_root_type(operation.operation)
         if root is None:
             return Measure()
         return self._selection_set(root, operation.selection_set, page=None)
 
     def _selection_set(self, parent: GraphQLNamedType, selection_set: SelectionSetNode, page: int | None) -> Measure:
+        """The selection's numbers. On an abstract type, an object is of one type only: fragments on one
+        object type each are counted for the costliest of those types, not for all of them together."""
         total = Measure()
+        by_type: dict[str, Measure] = {}
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
                 total += self._field(parent, selection, page)
-            elif isinstance(selection, InlineFragmentNode):
+                continue
+            if isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
                 target = self.schema.get_type(condition.name.value) if condition else parent
-                if target is not None:
-                    total += self._selection_set(target, selection.selection_set, page)
+                if target is None:
+                    continue
+                measure = self._selection_set(target, selection.selection_set, page)
             elif isinstance(selection, FragmentSpreadNode):
-                total += self._fragment(selection.name.value, page)
+                fragment = self.fragments.get(selection.name.value)
+                target = self.schema.get_type(fragment.type_condition.name.value) if fragment else None
+                measure = self._fragment(selection.name.value, page)
+            else:
+                continue
+            if is_abstract_type(parent) and isinstance(target, GraphQLObjectType) and target is not parent:
+                by_type[target.name] = by_type.get(target.name, Measure()) + measure
+            else:
+                total += measure
+        if by_type:
+            branches = list(by_type.values())
+            costliest = max(branches, key=lambda measure: measure.cost)
+            deepest = max(measure.depth for measure in branches)
+            total += Measure(costliest.cost, deepest, sum(measure.aliases for measure in branches))
         return total
 
     def _fragment(self, name: str, page: int | None) -> Measure:
-        key = (name, page)
+        key = (name, page, self.group_by)
         known = self._fragment_measures.get(key)
         if known is not None:
             return known
@@ -187,7 +224,14 @@ class QueryMeasure:
         if not is_composite_type(target):
             return Measure(aliases=aliases, depth=1)
         child_page = self._page_size(node) if _is_connection(target, definition) else None
-        inner = self._selection_set(target, node.selection_set, child_page)
+        outer_group_by = self.group_by
+        group_by = self._argument(node, "groupBy")
+        if isinstance(group_by, str):
+            self.group_by = group_by
+        try:
+            inner = self._selection_set(target, node.selection_set, child_page)
+        finally:
+            self.group_by = outer_group_by
         if child_page is not None:
             inner = Measure(max(inner.cost, child_page), inner.depth, inner.aliases)
         if name in INTROSPECTION_ROOTS:
@@ -207,7 +251,12 @@ class QueryMeasure:
             return 0
         bound = _declared_bound(definition)
         if bound is not None:
-            return max(1, bound({a.name.value: _literal(a.value, self.variables) for a in node.arguments or ()}))
+            arguments = {a.name.value: _literal(a.value, self.variables) for a in node.arguments or ()}
+            arguments[BOUND_PAGE] = self._page_size(node)
+            arguments[BOUND_GROUP_BY] = self.group_by
+            if self.facts is not None:
+                arguments[BOUND_FACTS] = self.facts
+            return max(1, bound(arguments))
         if page is not None and name in ("nodes", "edges"):
             return page
         if name == "nodes" and "ids" in definition.args:
@@ -308,6 +357,17 @@ class IntrospectionCount:
         return []
 
 
+def _by_name(value: Any) -> Any:
+    """A coerced variable as the cost walk reads arguments: enum values by their names, as literals are."""
+    if isinstance(value, Enum):
+        return value.name
+    if isinstance(value, list):
+        return [_by_name(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _by_name(item) for key, item in value.items()}
+    return value
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -389,8 +449,10 @@ def check_document(
     variables: Mapping[str, Any] | None,
     operation_name: str | None,
     settings: Settings,
+    facts: Any = None,
 ) -> tuple[int, ApiError | None]:
-    """(cost of the operation, the first limit it breaks or None)."""
+    """(cost of the operation, the first limit it breaks or None); `facts`: what the data holds, for the
+    bounds that read it (the executor's; without them such a list counts the most it could ever hold)."""
     if not settings.introspection and uses_introspection(document):
         return 0, IntrospectionDisabled(
             "Introspection is turned off on this server; the schema is documented elsewhere by its owners."
@@ -409,6 +471,7 @@ def check_document(
         variables,
         default_page_size=settings.default_page_size,
         max_page_size=settings.max_page_size,
+        facts=facts,
     )
     operations = selected_operations(document, operation_name)
     measures = [measure.operation(operation) for operation in operations]
@@ -518,7 +581,10 @@ class QueryLimits(SchemaExtension):
         elif settings is not None and document is not None:
             operation_name = context.operation_name
             operations = selected_operations(document, operation_name)
-            cost, error = check_document(context.schema._schema, document, context.variables, operation_name, settings)
+            facts = getattr(context.context, "cost_facts", None)
+            cost, error = check_document(
+                context.schema._schema, document, context.variables, operation_name, settings, facts
+            )
             self.cost = cost
             if record is not None:
                 if len(operations) == 1 and operations[0].name is not None:

@@ -34,7 +34,7 @@ def log(scope: Scope, record: RequestRecord, status: int, duration_ms: float) ->
         "path": scope.get("path"),
         "status": status,
         "durationMs": round(duration_ms, 2),
-        "operation": record.operation,
+        "operation": _bounded(record.operation),
         "cost": record.cost,
         "sqlStatements": record.statements,
         "dbMs": round(record.db_ms, 2),
@@ -52,3 +52,13 @@ def log(scope: Scope, record: RequestRecord, status: int, duration_ms: float) ->
         " ".join(record.error_codes),
         extra={"event": event},
     )
+
+
+MAX_LOGGED_NAME = 64
+
+
+def _bounded(name: str | None) -> str | None:
+    """A client's operation name as logged: its first 64 characters (a name may be 20 KB long)."""
+    if name is None or len(name) <= MAX_LOGGED_NAME:
+        return name
+    return name[:MAX_LOGGED_NAME] + "…"

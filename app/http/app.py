@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.config import Settings, get_settings
 from app.data.engine import create_engine, create_sqlite_reader, create_statement_pool
 from app.data.migrations import head_revision
+from app.data.reachability import problem
 from app.data.versions import VersionWatch
 from app.execution.executable import schema
 from app.execution.executor import Executor
@@ -24,6 +25,7 @@ from app.http import graphiql, landing, metrics
 from app.http.budgets import RateLimiter
 from app.http.compression import Compression
 from app.http.cors import Cors
+from app.http.export import EXPORT_PATH, Export
 from app.http.observability import Observe
 from app.http.persisted_queries import PersistedQueries
 from app.http.pipeline import GraphQLEndpoint
@@ -53,38 +55,43 @@ def create_app(settings: Settings | None = None) -> Starlette:
     executor = Executor(settings)
     trusted = TrustedDocuments(settings.trusted_documents, settings.trusted_documents_only)
     trusted.plan(executor)  # a trusted document the schema refuses stops the start here, named
-    shared = SharedQueries(settings.redis_url) if settings.redis_url else None
-    persisted = PersistedQueries(settings.apq_cache_size, shared)
+    metrics.know_operations(trusted.operation_names())
+    shared = SharedQueries(settings.redis_url, max_bytes=settings.apq_shared_bytes) if settings.redis_url else None
+    persisted = PersistedQueries(settings.apq_cache_size, shared, settings.apq_cache_bytes)
     limiter = RateLimiter(settings)
     cors = Cors(_nothing, origins=settings.cors_origins, extra_headers=settings.cors_allow_headers)
     endpoint = GraphQLEndpoint(settings, executor, persisted, trusted, limiter, cors)
+    export = Export(settings, executor)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        engine = create_engine(
-            settings.database_url, statement_timeout_ms=settings.statement_timeout_ms, pool_size=settings.db_pool_size
-        )
-        executor.engine = engine
-        executor.sqlite_reader = create_sqlite_reader(
-            settings.database_url, statement_timeout_ms=settings.statement_timeout_ms
-        )
-        executor.statement_pool = await create_statement_pool(
-            settings.database_url, statement_timeout_ms=settings.statement_timeout_ms, size=settings.db_pool_size
-        )
-        watch = VersionWatch(settings, executor.version)
-        watch.start()
-        try:
-            yield
-        finally:
-            metrics.pending.flush()  # this worker's last samples, before it goes
-            await watch.stop()
-            await limiter.close()
-            await persisted.close()
-            await engine.dispose()
-            if executor.statement_pool is not None:
-                await executor.statement_pool.close()
+        # Each resource is closed however the others' closing went (an AsyncExitStack runs every callback).
+        async with contextlib.AsyncExitStack() as closing:
+            engine = create_engine(
+                settings.database_url,
+                statement_timeout_ms=settings.statement_timeout_ms,
+                pool_size=settings.db_pool_size,
+            )
+            executor.engine = engine
+            closing.push_async_callback(engine.dispose)
+            closing.callback(export.close)
+            executor.sqlite_reader = create_sqlite_reader(
+                settings.database_url, statement_timeout_ms=settings.statement_timeout_ms
+            )
             if executor.sqlite_reader is not None:
-                executor.sqlite_reader.dispose()
+                closing.callback(executor.sqlite_reader.dispose)
+            executor.statement_pool = await create_statement_pool(
+                settings.database_url, statement_timeout_ms=settings.statement_timeout_ms, size=settings.db_pool_size
+            )
+            if executor.statement_pool is not None:
+                closing.push_async_callback(executor.statement_pool.close)
+            closing.push_async_callback(persisted.close)
+            closing.push_async_callback(limiter.close)
+            watch = VersionWatch(settings, executor.version)
+            watch.start()
+            closing.push_async_callback(watch.stop)
+            closing.callback(metrics.pending.flush)  # this worker's last samples, before it goes
+            yield
 
     async def healthz(_request: Request) -> Response:
         return JSONResponse({"status": "ok", "version": version()})
@@ -95,7 +102,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             async with executor.engine.connect() as conn:
                 current = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
         except Exception as error:  # noqa: BLE001 - any failure means not ready; the reason says which
-            return JSONResponse({"status": "unavailable", "reason": type(error).__name__}, status_code=503)
+            # What failed, naming the database's address with its password hidden (app.data.reachability).
+            unreachable = problem(settings.database_url, error)
+            reason = str(unreachable).splitlines()[0] if unreachable is not None else type(error).__name__
+            return JSONResponse({"status": "unavailable", "reason": reason}, status_code=503)
         head = head_revision()
         if current != head:
             return JSONResponse(
@@ -123,6 +133,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/readyz", readyz),
             Route("/metrics", metrics_page),
             Route("/schema.graphql", sdl),
+            Route(EXPORT_PATH, export.__call__, methods=["GET", "HEAD"]),
         ],
         lifespan=lifespan,
         middleware=[

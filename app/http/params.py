@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl
 import orjson
 
 from app.errors import BadRequest
+from app.execution.input_checks import check_variables_shape
 from app.request import Operation
 
 # The parameters of GET /graphql (GraphQL over HTTP, APQ's extensions, a trusted document's ID).
@@ -108,6 +109,9 @@ def _operation(data: dict[str, Any]) -> Operation:
     variables = data.get("variables")
     if not isinstance(variables, dict | None):
         raise BadRequest("The GraphQL operation's `variables` must be an object or null, if provided.", status=400)
+    too_big = check_variables_shape(variables)
+    if too_big is not None:
+        raise too_big
     extensions = data.get("extensions")
     if not isinstance(extensions, dict | None):
         raise BadRequest("The GraphQL operation's `extensions` must be an object or null, if provided.", status=400)

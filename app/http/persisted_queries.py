@@ -11,10 +11,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-from collections import OrderedDict
 
 from app.errors import InvalidPersistedQuery, PersistedQueryHashMismatch, PersistedQueryNotFound
 from app.http.shared_store import SharedQueries
+from app.lru import LRU
 from app.request import Operation
 
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
@@ -24,27 +24,28 @@ MISS_CACHE_CONTROL = "private, no-cache, must-revalidate"
 
 
 class PersistedQueries:
-    """The queries this process keeps by SHA-256 (hex), the least recently used dropped first."""
+    """The queries this process keeps by SHA-256 (hex), bounded by count and by bytes of text, the least
+    recently used dropped first."""
 
-    def __init__(self, max_entries: int, shared: SharedQueries | None = None) -> None:
+    def __init__(self, max_entries: int, shared: SharedQueries | None = None, max_bytes: int | None = None) -> None:
         self.max_entries = max_entries
         self.shared = shared  # with REDIS_URL: every worker's queries (app/http/shared_store.py)
-        self._queries: OrderedDict[str, str] = OrderedDict()
+        self._queries = LRU(max_entries, max_bytes)
 
     def __len__(self) -> int:
         return len(self._queries)
 
+    @property
+    def bytes(self) -> int:
+        """Bytes of query text kept."""
+        return self._queries.weight
+
     def get(self, sha256_hash: str) -> str | None:
-        query = self._queries.get(sha256_hash)
-        if query is not None:
-            self._queries.move_to_end(sha256_hash)
-        return query
+        found: str | None = self._queries.get(sha256_hash)
+        return found
 
     def put(self, sha256_hash: str, query: str) -> None:
-        self._queries[sha256_hash] = query
-        self._queries.move_to_end(sha256_hash)
-        while len(self._queries) > self.max_entries:
-            self._queries.popitem(last=False)
+        self._queries.put(sha256_hash, query, len(query.encode()))
 
     async def resolve(self, operation: Operation) -> tuple[Operation, str | None]:
         """The operation with its query taken from the store, and the hash to keep its query under once
@@ -52,11 +53,12 @@ class PersistedQueries:
         await self._from_shared(operation)
         return self._resolve(operation)
 
-    async def keep(self, sha256_hash: str, query: str) -> None:
-        """Keep a query that parsed and validated, as Apollo Server does, here and in the shared store."""
+    async def keep(self, sha256_hash: str, query: str, client: str | None = None) -> None:
+        """Keep a query that parsed and validated, as Apollo Server does, here and in the shared store (within
+        its bytes for the day, and `client`'s share of them)."""
         self.put(sha256_hash, query)
         if self.shared is not None:
-            await self.shared.put(sha256_hash, query)
+            await self.shared.put(sha256_hash, query, client)
 
     async def _from_shared(self, operation: Operation) -> None:
         """A hash this worker does not keep, looked up in the shared store (and kept here if found)."""

@@ -3,6 +3,8 @@
     head      method, Accept, Accept-Encoding, If-None-Match, Origin: read once from the raw headers
     CORS      a preflight is answered here; every other answer carries the CORS headers
     budget    the client (app.http.budgets) and its budget: a spent one is 429 before anything is read
+    reserve   each operation's cost, known from its plan, is reserved in one atomic step before it runs (429
+              when it does not fit); once answered, what it did not spend is given back
     read      the query string or the body, once (app.http.params, app.http.body_limits)
     explorer  a GET that names no operation, from a browser, is GraphiQL's page
     persisted a trusted document's ID or an APQ hash becomes the query text (app.http.trusted_documents,
@@ -148,8 +150,8 @@ class GraphQLEndpoint:
         body = Body(receive)
         budget: Budget | None = None
         try:
+            record.client = self.identity.of(scope)  # who spends the budget, and registers persisted queries
             if self.limiter.enabled:
-                record.client = self.identity.of(scope)
                 budget = record.rate = await self.limiter.peek(record.client)
                 if budget.remaining <= 0:
                     raise _rate_limited(budget)
@@ -162,9 +164,7 @@ class GraphQLEndpoint:
         except Exception as error:  # noqa: BLE001 - a fault nobody foresaw: coded JSON with its id, never plain text
             reply = self._fault(error, head, record)
         if budget is not None:
-            if reply.status != 429:
-                budget = await self.limiter.charge(record.client or "", self._points(record))
-            reply.headers.extend(budget.headers())
+            reply.headers.extend((await self._settle(record, reply.status)).headers())
         reply.headers.extend(self.cors.answer_headers(head.origin))
         if head.method == "POST" and reply.status not in (200, 408):
             # The rest of a refused body is read and dropped first: closing while the client still sends makes
@@ -238,6 +238,12 @@ class GraphQLEndpoint:
             if isinstance(error, PersistedQueryNotFound):
                 record.apq = "miss"
             return self._request_error(error, record, operation)
+        if self.limiter.enabled and record.client is not None:
+            refused = await self._reserve(record, await self.executor.cost_of(operation))
+            if refused is not None:
+                if len(record.operations) == 1:
+                    raise refused
+                return self._request_error(refused, record, operation)  # one of a batch: the others may run
         try:
             answer = await self.executor.execute(operation, record, method)
         except ApiError:
@@ -249,7 +255,7 @@ class GraphQLEndpoint:
         record.executed = True
         if (operation.extensions or {}).get("persistedQuery") is not None:
             if register is not None and not answer.is_request_error and operation.query is not None:
-                await self.persisted.keep(register, operation.query)
+                await self.persisted.keep(register, operation.query, record.client)
                 record.apq = "registered"
             elif register is None:
                 record.apq = "hit"
@@ -427,6 +433,26 @@ class GraphQLEndpoint:
         fault.extensions = {**(fault.extensions or {}), "code": INTERNAL_ERROR_CODE}
         return self._refusal(fault, head, record)
 
+    async def _reserve(self, record: RequestRecord, points: int) -> RateLimited | None:
+        """Reserve an operation's cost before it runs, in one atomic step; the refusal when it does not fit."""
+        assert record.client is not None
+        budget, fits = await self.limiter.reserve(record.client, points)
+        if not fits:
+            record.rate = Budget(budget.limit, budget.used - record.reserved, budget.reset_at)
+            return _rate_limited(budget, points)
+        record.reserved += points
+        # As `rateLimit` reads it: the budget before this request, which it adds its own cost to.
+        record.rate = Budget(budget.limit, budget.used - record.reserved, budget.reset_at)
+        return None
+
+    async def _settle(self, record: RequestRecord, status: int) -> Budget:
+        """After the answer: what the request spends, less what it reserved, given back (or charged)."""
+        spent = 0 if status == 429 else self._points(record)
+        rate: Budget = record.rate
+        if spent == record.reserved:
+            return Budget(rate.limit, rate.used + record.reserved, rate.reset_at)
+        return await self.limiter.settle(record.client or "", spent - record.reserved)
+
     def _points(self, record: RequestRecord) -> int:
         """What a request spends: its cost when it ran; one refused before it ran a token point."""
         if not record.executed or record.refused:
@@ -457,12 +483,18 @@ def _has_hash(parameters: dict[str, str]) -> bool:
     return isinstance(persisted, dict) and isinstance(persisted.get("sha256Hash"), str)
 
 
-def _rate_limited(budget: Budget) -> RateLimited:
+def _rate_limited(budget: Budget, cost: int | None = None) -> RateLimited:
     retry_after = max(1, math.ceil(budget.reset_at - time.time()))
+    if cost is None:
+        spent = f"This client has spent its {budget.limit:,} points for this window"
+    else:
+        spent = (
+            f"This query costs {cost:,} points and this client has {budget.remaining:,} of its {budget.limit:,} "
+            "left in this window"
+        )
     return RateLimited(
-        f"This client has spent its {budget.limit:,} points for this window; it is refilled in {retry_after} s "
-        "(see Retry-After and x-ratelimit-reset). Ask for less per query (its cost is the objects it may return) "
-        "or cache answers.",
+        f"{spent}; it is refilled in {retry_after} s (see Retry-After and x-ratelimit-reset). Ask for less per "
+        "query (its cost is the objects it may return) or cache answers.",
         limit=budget.limit,
         used=budget.used,
         resetAt=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(math.ceil(budget.reset_at))),

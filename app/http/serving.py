@@ -29,7 +29,9 @@ class Worker(UvicornWorker):
     """A uvicorn worker on uvloop and httptools (asyncio's loop adds ~44 ms per keep-alive request)."""
 
     # httptools with head limits and a head deadline (app/http/head_limits.py)
-    CONFIG_KWARGS = {"loop": "uvloop", "http": HTTP_PROTOCOL, "access_log": False}  # noqa: RUF012
+    # proxy_headers off: X-Forwarded-For names a client only through TRUSTED_PROXIES (app.http.budgets), never
+    # through uvicorn's own rule (which trusts 127.0.0.1, so any local proxy's header would choose the client).
+    CONFIG_KWARGS = {"loop": "uvloop", "http": HTTP_PROTOCOL, "access_log": False, "proxy_headers": False}  # noqa: RUF012
 
 
 class Server(BaseApplication):

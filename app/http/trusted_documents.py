@@ -21,6 +21,7 @@ import re
 from pathlib import Path
 
 import orjson
+from graphql import OperationDefinitionNode, parse
 
 from app.config import Settings
 from app.errors import BadRequest, PersistedQueryNotFound, TrustedDocumentRequired
@@ -86,6 +87,15 @@ class TrustedDocuments:
                 executor.pin(text, None)
             except Exception as error:  # noqa: BLE001 - any refusal of a trusted document stops the start
                 raise TrustedDocumentsError(f"trusted document {self.sources[key]} cannot run: {error}") from None
+
+    def operation_names(self) -> set[str]:
+        """The names of the trusted documents' operations (the metrics' labels)."""
+        names = set()
+        for text in self.documents.values():
+            for definition in parse(text).definitions:
+                if isinstance(definition, OperationDefinitionNode) and definition.name is not None:
+                    names.add(definition.name.value)
+        return names
 
     def hash_of(self, document_id: str) -> str | None:
         """The hex SHA-256 a `documentId` names ("sha256:<hex>" or "<hex>"), or None if it names none."""

@@ -20,6 +20,7 @@ from app.schema.conflicts import ConflictQueries
 from app.schema.fields import After, First, compiled_as, from_row, load_node, root_connection, strawberry_only_as
 from app.schema.rate_limit import RateLimitQueries
 from app.schema.relay import Node, PageInfo
+from app.schema.releases import RELEASE_TYPE, ReleaseQueries, release_by_version
 from app.schema.runtime import Context, Info
 from app.schema.timeline import TimelineQueries
 from app.schema.types import NODE_TYPES, Chairmanship, Country, Document, Event, Membership, Organization, Statistic
@@ -85,14 +86,14 @@ SEARCH_KEYS = [paging.SortKey(search.SearchEntry.__table__.c.id, python_type=t) 
     description="The root of every query: lists, lookups by natural key, node lookup, search, the timeline "
     "and grouped aggregates and the conflicts between documents."
 )
-class Query(TimelineQueries, AggregateQueries, ConflictQueries, RateLimitQueries, AboutQueries):
+class Query(TimelineQueries, AggregateQueries, ConflictQueries, RateLimitQueries, AboutQueries, ReleaseQueries):
     @compiled_as("node", "id")
     @strawberry.field(description="Any object by its global ID; null if there is none.")
     async def node(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="A global ID.")]
     ) -> Node | None:
-        type_name, pk = decode_id(id, set(NODE_TYPES))
-        return await load_node(info, type_name, pk)
+        type_name, pk = decode_id(id, NODE_IDS)
+        return await _load(info, type_name, pk)
 
     @compiled_as("nodes", "ids")
     @strawberry.field(description="Objects by their global IDs, in the same order; null for each one not found.")
@@ -107,7 +108,7 @@ class Query(TimelineQueries, AggregateQueries, ConflictQueries, RateLimitQueries
                 argument="ids",
                 limit=info.context.settings.max_page_size,
             )
-        decoded = [decode_id(value, set(NODE_TYPES)) for value in ids]
+        decoded = [decode_id(value, NODE_IDS) for value in ids]
         return await _gather(info, decoded)
 
     organizations = root_connection(
@@ -236,4 +237,14 @@ class Query(TimelineQueries, AggregateQueries, ConflictQueries, RateLimitQueries
 
 async def _gather(info: Info, ids: Sequence[tuple[str, int]]) -> list[Any]:
     """Load many nodes of mixed types concurrently, so each type is one batched statement."""
-    return list(await asyncio.gather(*(load_node(info, type_name, pk) for type_name, pk in ids)))
+    return list(await asyncio.gather(*(_load(info, type_name, pk) for type_name, pk in ids)))
+
+
+NODE_IDS = {*NODE_TYPES, RELEASE_TYPE}
+"""The types a global ID may name: the row types, and data releases (app/schema/releases.py)."""
+
+
+async def _load(info: Info, type_name: str, pk: int) -> Any:
+    if type_name == RELEASE_TYPE:
+        return await release_by_version(info.context, pk)
+    return await load_node(info, type_name, pk)

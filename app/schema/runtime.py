@@ -79,6 +79,7 @@ class Context:
     loaders: dict[Hashable, Loader] = field(default_factory=dict)
     record: RequestRecord = field(default_factory=RequestRecord)  # for the request's log line
     checked_cost: int | None = None  # the operation's cost, when its limits were checked before Strawberry ran it
+    cost_facts: Any = None  # what the data holds, for costs that read it (app.schema.timeline.TimelineFacts)
 
     def loader(self, key: Hashable, load: Callable[[Sequence[Any]], Awaitable[Sequence[Any]]]) -> Loader:
         """The request's loader for `key`, made on first use: each batch is one statement."""

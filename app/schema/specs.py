@@ -14,7 +14,19 @@ SPEC = "kb.spec"
 BOUND = "kb.bound"
 """The key of a list field's `metadata` that holds its bound: a function of the field's arguments, as
 the query gives them (variables resolved, enum values by name, absent ones missing), returning the
-most items the list can hold. The cost walk (app/execution/query_limits.py) counts the list by it."""
+most items the list can hold. The cost walk (app/execution/query_limits.py) counts the list by it.
+Besides the field's own arguments, the walk passes the keys below."""
+
+BOUND_PAGE = "kb.page"
+"""In a bound's arguments: the page the field's `first`/`last` ask for (the default page when neither is given,
+at most the largest page), as the resolver will read it."""
+
+BOUND_GROUP_BY = "kb.groupBy"
+"""In a bound's arguments: the `groupBy` argument (one value) of the nearest enclosing field that has one."""
+
+BOUND_FACTS = "kb.facts"
+"""In a bound's arguments: what the data holds, as the executor last read it (app.schema.timeline.TimelineFacts),
+or missing when it has not: a bound that needs it then counts the most the list could ever hold."""
 
 
 @dataclass(frozen=True)

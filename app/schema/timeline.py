@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -37,9 +38,10 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.data.listings import chairmanships, events, memberships, organizations
 from app.data.paging import page_window
 from app.schema.enums import DatePrecision, EventKind
-from app.schema.fields import strawberry_only_as
+from app.schema.fields import bounded, strawberry_only_as
 from app.schema.filters import DATE_ARGUMENT, ChairmanshipFilter, EventFilter, MembershipFilter, _date
 from app.schema.runtime import Context, Info
+from app.schema.specs import BOUND_FACTS, BOUND_GROUP_BY, BOUND_PAGE
 from app.schema.types import Chairmanship, Event, Membership, Organization, load_node
 
 TimelineItem = Annotated[
@@ -298,6 +300,7 @@ class TimelineBucket:
             return None
         return await load_node(info, "Organization", self.organization_id)
 
+    @bounded(lambda arguments: items_bound(arguments))
     @strawberry.field(
         description="The bucket's first items, oldest first (undated last); `count` says how many it has. Every "
         "bucket's items are read in one statement."
@@ -338,13 +341,73 @@ class TimelineBucket:
 @strawberry.type(description="Items counted by bucket, for charts: the counts come from SQL, never from a page.")
 class Timeline:
     group_by: TimelineGrouping = strawberry.field(description="How the items are grouped.")
-    buckets: list[TimelineBucket] = strawberry.field(
-        description="The buckets that have items: by time for YEAR and DECADE (undated last), else largest first."
+    buckets: list[TimelineBucket] = bounded(lambda arguments: buckets_bound(arguments))(
+        strawberry.field(
+            description="The buckets that have items: by time for YEAR and DECADE (undated last), else largest first."
+        )
     )
 
     @strawberry.field(description="How many items the timeline counts in all buckets together.")
     def total_count(self) -> int:
         return sum(bucket.count for bucket in self.buckets)
+
+
+# -- what a timeline can hold, for its cost ---------------------------------------------------------
+
+MOST_BUCKETS = 1_000
+"""What `buckets` counts when the data's own numbers are not known (a bound, not a limit: never cut)."""
+
+
+@dataclass(frozen=True)
+class TimelineFacts:
+    """Every bucket's count in the whole timeline (all types, no filter), per grouping, read once per data version.
+
+    A filter or `of` only takes items away, so these bound any timeline's buckets and items: the cost
+    walk counts `buckets` and `items(first:)` by them, and a timeline that can answer thousands of
+    objects costs thousands of points (and takes a heavy slot) however it is written.
+    """
+
+    counts: dict[str, tuple[int, ...]]  # grouping's name -> its buckets' counts, largest first
+
+    def buckets(self, grouping: str) -> int:
+        return len(self.counts.get(grouping, ())) or 1
+
+    def items(self, grouping: str, page: int) -> int:
+        """Items per bucket, on average over the buckets: (their total, each at most `page`) / buckets."""
+        counts = self.counts.get(grouping, ())
+        if not counts:
+            return 1
+        return max(1, math.ceil(sum(min(page, count) for count in counts) / len(counts)))
+
+
+async def timeline_facts(db: Any) -> TimelineFacts:
+    """The facts of the whole timeline: one grouped statement per grouping."""
+    counts: dict[str, tuple[int, ...]] = {}
+    for grouping in TimelineGrouping:
+        rows = await db.all(TimelinePlan.build(grouping, ALL_TYPES, None).grouped())
+        counts[grouping.name] = tuple(sorted((int(row.total) for row in rows), reverse=True))
+    return TimelineFacts(counts)
+
+
+def buckets_bound(arguments: dict[str, Any]) -> int:
+    """`Timeline.buckets`: as many as the whole timeline has for its grouping."""
+    facts, grouping = arguments.get(BOUND_FACTS), arguments.get(BOUND_GROUP_BY)
+    if isinstance(grouping, str) and grouping in ("TYPE", "KIND"):
+        fixed = len(TimelineItemType) if grouping == "TYPE" else len(EventKind) + 2
+        return min(fixed, facts.buckets(grouping)) if isinstance(facts, TimelineFacts) else fixed
+    if isinstance(facts, TimelineFacts) and isinstance(grouping, str):
+        return facts.buckets(grouping)
+    return MOST_BUCKETS
+
+
+def items_bound(arguments: dict[str, Any]) -> int:
+    """`TimelineBucket.items(first:)`: its page, and no more than the buckets hold (on average per bucket)."""
+    page = arguments.get(BOUND_PAGE)
+    page = page if isinstance(page, int) and page > 0 else 1
+    facts, grouping = arguments.get(BOUND_FACTS), arguments.get(BOUND_GROUP_BY)
+    if isinstance(facts, TimelineFacts) and isinstance(grouping, str):
+        return min(page, facts.items(grouping, page))
+    return page
 
 
 def _bucket(plan: TimelinePlan, row: Any) -> TimelineBucket:

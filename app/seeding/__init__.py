@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
@@ -13,8 +14,9 @@ from sqlalchemy.engine import Connection
 from app.config import get_settings
 from app.data.engine import create_engine
 from app.data.migrations import head_revision
+from app.data.releases import diff, seeded_at_of, snapshot, write_release
 from app.data.versions import announce_after_commit, announce_in_transaction
-from app.seeding.dataset import Conflict, Dataset, load_dataset
+from app.seeding.dataset import Conflict, Dataset, load_dataset, sha256
 from app.seeding.files import SeedError
 from app.seeding.writer import SeedReport, reset_database, write_dataset
 
@@ -84,9 +86,28 @@ def _write(conn: Connection, dataset: Dataset, reset: bool, progress: Callable[[
                 f"the database is at migration {current or 'none'}, not {head_revision()}: run `python -m app migrate` first"
             ]
         )
+    progress("reading every record, to compare")
+    before = snapshot(conn)
     if reset:
         reset_database(conn)
-    return write_dataset(conn, dataset, progress)
+    report = write_dataset(conn, dataset, progress)
+    if report.changed:
+        progress("comparing every record: the release's changes")
+        report.changes = diff(before, snapshot(conn))
+        write_release(conn, report.data_version, seeded_at_of(conn), release_documents(dataset), report.changes)
+    return report
+
+
+def release_documents(dataset: Dataset) -> list[dict[str, Any]]:
+    """The documents a release is built from: slug, sha256, and publication date where the metadata gives it."""
+    return [
+        {
+            "slug": slug,
+            "sha256": sha256(doc.text),
+            "published": str(doc.meta.published) if doc.meta.published is not None else None,
+        }
+        for slug, doc in dataset.documents.items()
+    ]
 
 
 def _has_version_table(conn: Connection) -> bool:

@@ -259,7 +259,8 @@ class _Builder:
             file = display_path(source.path, self.root)
             document = source.facts.document
             if document not in self.documents:
-                self.error(file, "", "document", f"unknown document {document!r}: no documents/{document}.txt")
+                if not (self.root / "documents" / f"{document}.txt").is_file():  # else its text's error is reported
+                    self.error(file, "", "document", f"unknown document {document!r}: no documents/{document}.txt")
                 continue
             overrides[file] = source.facts.override
             for section in SECTIONS:

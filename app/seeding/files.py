@@ -22,7 +22,7 @@ from pydantic import (
 
 from app.data.models import EventKind, OrganizationKind, ParticipantRole, RecurrenceFrequency, TenureStatus
 from app.seeding.country_codes import iso_name, unknown_code_message
-from app.seeding.safety import nesting_problem, unsafe_file
+from app.seeding.safety import CONTROL_CHARACTER, NOT_UTF8, control_character, nesting_problem, unsafe_file
 
 
 def _assigned(code: str) -> str:
@@ -49,12 +49,13 @@ class SeedError:
     record: str
     field: str
     message: str
+    code: str = ""  # a stable name for the kind of problem, where it has one (CONTROL_CHARACTER, NOT_UTF8)
 
     def __str__(self) -> str:
         where = f"{self.file}: {self.record}" if self.record else self.file
         if self.field:
             where += f": {self.field}"
-        return f"{where}: {self.message}"
+        return f"{where}: {self.message}" + (f" [{self.code}]" if self.code else "")
 
 
 class Strict(BaseModel):
@@ -352,12 +353,43 @@ INVALID = object()
 def _read_text(path: Path, root: Path, errors: list[SeedError]) -> str | None:
     """The file's text, or None (with the error recorded): inside the seed folder, within the size limit."""
     problem = unsafe_file(path, root)
+    code = ""
     if problem is None:
         try:
             return path.read_text(encoding="utf-8")
         except UnicodeDecodeError as error:
-            problem = f"not UTF-8 text: {error}"
-    errors.append(SeedError(_display(path, root), "", "", problem))
+            problem, code = f"not UTF-8 text: {error}; save it as UTF-8", NOT_UTF8
+    errors.append(SeedError(_display(path, root), "", "", problem, code))
+    return None
+
+
+def read_document_text(path: Path, root: Path, errors: list[SeedError]) -> str | None:
+    """A document's text, or None (with the error recorded): as any seed file, and free of control characters."""
+    text = _read_text(path, root, errors)
+    if text is None:
+        return None
+    problem = control_character(text)
+    if problem is not None:
+        errors.append(SeedError(_display(path, root), "", "", problem, CONTROL_CHARACTER))
+        return None
+    return text
+
+
+def _control_in_data(data: Any) -> tuple[str, str] | None:
+    """The first string of loaded YAML (a key or a value) holding a control character: (where, problem)."""
+    pending: list[tuple[Any, str]] = [(data, "")]
+    while pending:
+        value, where = pending.pop()
+        if isinstance(value, str):
+            problem = control_character(value, unit="character")
+            if problem is not None:
+                return where, problem
+        elif isinstance(value, dict):
+            for key, item in reversed(list(value.items())):
+                pending.append((item, f"{where}.{key}" if where else str(key)))
+                pending.append((key, f"{where} (a key)" if where else "(a key)"))
+        elif isinstance(value, list):
+            pending.extend((item, f"{where}[{index}]") for index, item in reversed(list(enumerate(value))))
     return None
 
 
@@ -384,6 +416,11 @@ def _load_yaml(path: Path, root: Path, errors: list[SeedError]) -> Any:
         return INVALID
     if not isinstance(data, dict):
         errors.append(SeedError(_display(path, root), "", "", "expected a mapping of fields at the top level"))
+        return INVALID
+    control = _control_in_data(data)
+    if control is not None:
+        where, problem = control
+        errors.append(SeedError(_display(path, root), "", where, problem, CONTROL_CHARACTER))
         return INVALID
     return data
 
@@ -449,7 +486,7 @@ def read_seed_dir(root: Path) -> tuple[list[SourceDocument], list[SourceFacts], 
         except ValidationError as error:
             errors.extend(_structure_errors(meta_path, root, raw, error))
             continue
-        text = _read_text(text_path, root, errors)
+        text = read_document_text(text_path, root, errors)
         if text is None:
             continue
         documents.append(SourceDocument(slug, text_path, meta, text))

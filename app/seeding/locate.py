@@ -10,6 +10,9 @@ from dataclasses import dataclass
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\u201c\"(])|\n+")
 # A full stop after a lone capital ("H.E.") or a title abbreviation does not end a sentence.
 _ABBREVIATION = re.compile(r"(?:(?<![\w])[A-Z]\.|\b(?:Mr|Mrs|Ms|Dr|St|No|Nos|e\.g|i\.e|etc|vs)\.)$")
+# The longest text _ABBREVIATION matches ("Nos.") and more: it is looked for in this much text before a sentence end
+# (its lookbehinds still see what comes before), never in the whole prefix, so splitting is linear in the length.
+_ABBREVIATION_WINDOW = 16
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     spans = []
     start = 0
     for match in _SENTENCE_END.finditer(text):
-        if _ABBREVIATION.search(text, 0, match.start()):
+        if _ABBREVIATION.search(text, max(0, match.start() - _ABBREVIATION_WINDOW), match.start()):
             continue
         spans.append((start, match.start()))
         start = match.end()
@@ -55,12 +58,30 @@ def passages(text: str) -> list[Passage]:
     return [Passage(start, end, text[start:end]) for start, end in sentence_spans(text)]
 
 
+_WORD_CHARACTER = re.compile(r"\w")
+
+
 def _pattern(name: str) -> re.Pattern[str]:
-    # Whole words only: "UN" must not match inside "UNESCO" or "LLDCs". Acronyms match their
-    # case exactly; longer names match in any case ("The United Nations" opens a sentence).
+    # Whole words only: "UN" must not match inside "UNESCO" or "LLDCs" (the word before is checked by
+    # `_whole_words`). Acronyms match their case exactly; longer names match in any case ("The United Nations"
+    # opens a sentence).
     flags = 0 if name.isupper() or len(name) <= 4 else re.IGNORECASE
     escaped = re.escape(name).replace("\\'", "['\u2019]").replace("\u2019", "['\u2019]")
-    return re.compile(rf"(?<!\w){escaped}(?!\w)", flags)
+    return re.compile(rf"{escaped}(?!\w)", flags)
+
+
+def _whole_words(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    r"""The pattern's matches not preceded by a word character: what `(?<!\w)` in front of it would find, found
+    ten times faster (a pattern opening with a lookbehind cannot skip ahead to its first letters; 10 MB of text
+    took 0.13 s per name)."""
+    position = 0
+    while (match := pattern.search(text, position)) is not None:
+        start = match.start()
+        if start > 0 and _WORD_CHARACTER.match(text, start - 1):
+            position = start + 1  # as the lookbehind would: try again from the next character
+            continue
+        yield match
+        position = max(match.end(), start + 1)
 
 
 def find_mentions(text: str, names: dict[str, list[str]]) -> Iterator[tuple[str, int, int, str, str]]:
@@ -72,15 +93,22 @@ def find_mentions(text: str, names: dict[str, list[str]]) -> Iterator[tuple[str,
     candidates = []
     for slug, organization_names in names.items():
         for name in set(organization_names):
-            for match in _pattern(name).finditer(text):
+            for match in _whole_words(_pattern(name), text):
                 candidates.append((match.start(), match.end(), slug))
     candidates.sort(key=lambda item: (-(item[1] - item[0]), item[0], item[2]))
-    taken: list[tuple[int, int]] = []
+    # The matches taken so far never overlap, so sorted by start they are sorted by end too: a candidate can only
+    # overlap its neighbours in that order (found by bisection, not by looking at every match taken).
+    taken_starts: list[int] = []
+    taken_ends: list[int] = []
     chosen = []
     for start, end, slug in candidates:
-        if any(start < other_end and other_start < end for other_start, other_end in taken):
+        index = bisect.bisect_left(taken_starts, start)
+        if index > 0 and taken_ends[index - 1] > start:
             continue
-        taken.append((start, end))
+        if index < len(taken_starts) and taken_starts[index] < end:
+            continue
+        taken_starts.insert(index, start)
+        taken_ends.insert(index, end)
         chosen.append((start, end, slug))
     sentences = sentence_spans(text)
     starts = [span[0] for span in sentences]

@@ -5,6 +5,11 @@
   `/etc/passwd`, say) is refused, naming the file, and its target is never read.
 - **Size**: a file over `SEED_MAX_FILE_BYTES` (10 MB) is refused before it is read; the curated
   facts files are tens of KB (a 50 MB one took more than 240 s and 3.5 GB before).
+- **Text**: a document holding NUL or another control character (tab, newline and carriage
+  return excepted), and a string in a facts file holding one (YAML's `"\\0"` escape writes it),
+  are refused with the character's offset, line and column (`CONTROL_CHARACTER`): PostgreSQL's
+  `text` refuses NUL (`seed` died with a DBAPIError traceback after `seed --check` passed) and
+  SQLite cuts a string at it, and the API refuses control characters in what clients send.
 - **Depth**: YAML nested deeper than `MAX_NESTING_DEPTH` is refused from the parser's events,
   before any object is built (a 1,000-deep list raised an uncaught RecursionError).
 
@@ -13,6 +18,7 @@ Each refusal is a `SeedError` like any other: file, record, field, message.
 
 from __future__ import annotations
 
+import re
 import stat
 from pathlib import Path
 
@@ -22,6 +28,10 @@ from app.config import get_settings
 
 MAX_NESTING_DEPTH = 20
 """Mappings and lists inside each other; the format's deepest (a citation of a record) is 5."""
+
+CONTROL_CHARACTER = "CONTROL_CHARACTER"
+NOT_UTF8 = "NOT_UTF8"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 _PARSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _OPENING = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
@@ -46,6 +56,25 @@ def unsafe_file(path: Path, root: Path, max_bytes: int | None = None) -> str | N
             "documents or files"
         )
     return None
+
+
+def control_character(text: str, *, unit: str = "offset") -> str | None:
+    """Where `text` holds NUL or another control character (tab, newline and carriage return excepted), or None."""
+    found = _CONTROL.search(text)
+    if found is None:
+        return None
+    offset = found.start()
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    char = found.group()
+    name = "a NUL character (U+0000)" if char == "\x00" else f"the control character U+{ord(char):04X}"
+    more = sum(1 for _ in _CONTROL.finditer(text, offset + 1))
+    after = f", and {more:,} more after it" if more else ""
+    where = f"at {unit} {offset:,}" + (f" (line {line}, column {column})" if "\n" in text else "")
+    return (
+        f"holds {name} {where}{after}; remove it: seed text may not hold control characters (tab, newline and "
+        "carriage return excepted), which PostgreSQL cannot store (NUL) and the API refuses"
+    )
 
 
 def nesting_problem(text: str) -> str | None:

@@ -15,6 +15,7 @@ from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from app.data import models
+from app.data.releases import RecordChange
 from app.dates import PartialDate, single_date
 from app.seeding.coverage import Coverage
 from app.seeding.dataset import Dataset, date_columns, sha256
@@ -46,6 +47,7 @@ class SeedReport:
 
     counts: dict[str, Counter[str]] = field(default_factory=lambda: {name: Counter() for name in REPORT_TYPES})
     data_version: int = 0
+    changes: list[RecordChange] = field(default_factory=list)  # the release's changes (app/data/releases.py)
 
     @property
     def changed(self) -> bool:
@@ -169,9 +171,9 @@ def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
 
 
 def reset_database(conn: Connection) -> None:
-    """Delete every row, dependents first (for `seed --reset`)."""
+    """Delete every row, dependents first (for `seed --reset`); the version and the releases' history stay."""
     for table in reversed(models.Base.metadata.sorted_tables):
-        if table.name != "dataset_state":
+        if table.name not in ("dataset_state", "releases", "changes"):
             conn.execute(delete(table))
 
 

@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.data import models
 from app.data.engine import create_engine
 from app.data.migrations import head_revision
+from app.data.releases import documents_in_database, seeded_at_of, write_release
 from app.dates import DatePrecision, PartialDate
 from app.seeding.dataset import date_columns
 from app.seeding.locate import passages
@@ -189,6 +190,8 @@ def _load(
         conn.exec_driver_sql("ANALYZE")
     report.index_seconds = time.perf_counter() - started
     report.data_version = _bump_version(conn)
+    # A release like any seed's; its changes are not listed (a bulk load for benchmarks, every record new).
+    write_release(conn, report.data_version, seeded_at_of(conn), documents_in_database(conn), [])
 
 
 async def _vacuum(engine: AsyncEngine, report: SyntheticReport, progress: Progress) -> None:
