@@ -6,8 +6,7 @@
 - places and organizations: `search_aliases`, the curator's other names users type ("Ulan Bator"),
   and `search_names`, the same casefolded between bars, which the filters match;
 - events: `sources_until` / `sources_until_year`, the last day of the newest source's date: a
-  recurrence with no end is projected no further; `ongoing`, a one-off event still going on as of
-  its sources, which spans to that date.
+  recurrence with no end is projected no further.
 
 Revision ID: 0012_the_texts_own_time
 Revises: 0011_lookup_indexes
@@ -96,12 +95,10 @@ def upgrade() -> None:
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.add_column(sa.Column("sources_until_year", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("sources_until", sa.Date(), nullable=True))
-        batch_op.add_column(sa.Column("ongoing", sa.Boolean(), server_default=sa.false(), nullable=False))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("events", schema=None) as batch_op:
-        batch_op.drop_column("ongoing")
         batch_op.drop_column("sources_until")
         batch_op.drop_column("sources_until_year")
 
