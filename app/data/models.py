@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     column,
+    false,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -425,6 +426,9 @@ class Event(Base):
     # `until` is projected no further than this (date filters, timeline, aggregates).
     sources_until_year: Mapped[int | None]
     sources_until: Mapped[dt.date | None] = mapped_column(Date)
+    # A one-off event still going on as of its sources ("has been consistently pursuing since the
+    # 1980's"): it spans from `date` to `sources_until` (to any date when that is unknown).
+    ongoing: Mapped[bool] = mapped_column(default=False, server_default=false())
     basis: Mapped[str] = mapped_column(String(8), default="STATED", server_default="STATED")
     basis_note: Mapped[str | None] = mapped_column(Text)
 

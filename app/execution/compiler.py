@@ -33,6 +33,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLBoolean,
     GraphQLFloat,
     GraphQLIncludeDirective,
     GraphQLList,
@@ -404,6 +405,8 @@ class _Walk:
                     value = self.json.json_list(value)
                 elif named is GraphQLFloat:
                     value = self.json.float_value(value)
+                elif named is GraphQLBoolean:  # SQLite keeps 0/1: a JSON true/false on both engines
+                    value = self.json.boolean(value)
                 pairs.append((key, value))
             elif isinstance(spec, PartialDateOf):
                 pairs.append((key, self.partial_date(alias, spec.prefix or field.python_name, columns, nodes)))

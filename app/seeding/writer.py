@@ -314,6 +314,7 @@ def write_dataset(conn: Connection, dataset: Dataset, progress: Progress) -> See
                 **date_columns("end", f.values["end"]),
                 **recurrence_columns(f.values["recurrence"]),
                 **sources_until_columns(f, published),
+                "ongoing": bool(f.values.get("ongoing")),
                 **basis_columns(f),
             }
             for slug, f in facts["events"].items()
