@@ -1,5 +1,5 @@
 """Two databases never share an ETag: each has a random identity (`DatasetState.database_id`), written
-once (migration 0014 or its first seed), read with the data version in the answer's own snapshot and
+once (migration 0015 or its first seed), read with the data version in the answer's own snapshot and
 part of every ETag and result-cache key. Every database counts its seeds from 1, so without it a
 client's copy from one database would be answered 304 by another (a blue/green switch)."""
 

@@ -1,8 +1,8 @@
 """database identity: a random ID of this database beside its data version, written once, so ETags and
 result caches of two databases (every one starts at data version 1) never coincide
 
-Revision ID: 0014_database_identity
-Revises: 0013_releases
+Revision ID: 0015_database_identity
+Revises: 0014_events_ongoing
 Create Date: 2026-12-07 03:50:00
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0014_database_identity"
-down_revision: str | None = "0013_releases"
+revision: str = "0015_database_identity"
+down_revision: str | None = "0014_events_ongoing"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
