@@ -328,7 +328,7 @@ def _serve(args: argparse.Namespace) -> int:
     from app.data.reachability import DatabaseUnreachable, probe
 
     try:
-        asyncio.run(probe(settings.database_url))  # here: one clear line, not workers answering 503 to everyone
+        asyncio.run(probe(settings.serving_database_url))  # here: one clear line, not workers answering 503 to everyone
     except DatabaseUnreachable as problem:
         print(f"serve: {problem}", file=sys.stderr)
         return 1

@@ -20,6 +20,14 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     database_url: str = Field(DEFAULT_DATABASE_URL, description="SQLAlchemy URL of the database")
+    read_database_url: str | None = Field(
+        None,
+        description="the database `serve` reads from, when not DATABASE_URL: a streaming standby (or a pooler over "
+        "standbys); `migrate` and `seed` always write to DATABASE_URL (the primary)",
+    )
+    max_replica_lag_seconds: float = Field(
+        5.0, gt=0, description="/readyz fails on a standby whose replay lags this far behind what it received"
+    )
     host: str = Field("127.0.0.1", description="address `serve` binds to")
     port: int = Field(8000, description="port `serve` listens on")
     workers: int = Field(1, ge=1, description="worker processes for `serve`")
@@ -121,6 +129,11 @@ class Settings(BaseSettings):
     rate_limit_redis_prefix: str = Field("kb:rl:", description="prefix of the rate-limit keys in Redis")
     seed_max_file_bytes: int = Field(10_000_000, ge=1, description="largest seed file `seed` reads (refused past it)")
     seed_dir: Path = Field(SEED_DIR, description="folder of documents and facts `seed` loads")
+
+    @property
+    def serving_database_url(self) -> str:
+        """What `serve` reads from: READ_DATABASE_URL when set, else DATABASE_URL."""
+        return self.read_database_url or self.database_url
 
     @model_validator(mode="after")
     def _production_defaults(self) -> Settings:

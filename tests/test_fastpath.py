@@ -19,6 +19,7 @@ from app.data.session import RequestDatabase
 from app.execution import compiler
 from app.execution.executable import schema
 from app.schema.runtime import Context
+from app.schema.timeline import timeline_facts
 from app.seeding import seed
 from tests.conftest import Api, make_api
 from tests.test_statement_counts import THREE_LEVELS, THREE_LEVELS_STATEMENTS
@@ -93,6 +94,10 @@ async def both_paths(url: str, query: str, variables: dict[str, Any] | None) -> 
     settings = Settings(database_url=url)
     try:
         slow = Context(db=RequestDatabase(engine, reader), settings=settings)
+        if "timeline(" in query:  # a timeline is costed on what the data holds, read as the executor reads it
+            facts_db = RequestDatabase(engine, reader)
+            slow.cost_facts = await timeline_facts(facts_db)
+            await facts_db.close()
         result = await schema.execute(query, variable_values=variables, context_value=slow)
         await slow.db.close()
         assert result.errors is None, result.errors

@@ -72,6 +72,8 @@ def overlaps(
     if first is None:
         return False
     last = fact.values[end] or first
+    if fact.values.get("ongoing") and fact.values[end] is None:  # to its sources' date, if dated
+        last = bound or PartialDate.of_year(9999)
     return (since is None or last.latest >= since.earliest) and (until is None or first.earliest <= until.latest)
 
 

@@ -74,13 +74,14 @@ def test_the_higher_priority_decides(overlap_seed: Path) -> None:
 
 
 def test_the_more_recent_publication_decides_at_equal_priority(overlap_seed: Path) -> None:
-    meta(overlap_seed, SEED_DOCUMENT, "published: 2020")
+    # The seed's document says it was published in 2020 (its metadata, inferred from its text).
+    assert "\npublished: 2020\n" in (overlap_seed / "documents" / f"{SEED_DOCUMENT}.yaml").read_text(encoding="utf-8")
     meta(overlap_seed, "overlap", "published: March 2021")
     assert kept_and_listed(overlap_seed)[0] == "2012"
     edit(overlap_seed / "documents" / "overlap.yaml", "published: March 2021", "published: 2019")
     assert kept_and_listed(overlap_seed)[0] == "2011"
     # A dated document goes before an undated one.
-    edit(overlap_seed / "documents" / f"{SEED_DOCUMENT}.yaml", "published: 2020", "")
+    edit(overlap_seed / "documents" / f"{SEED_DOCUMENT}.yaml", "\npublished: 2020\n", "\n")
     assert kept_and_listed(overlap_seed)[0] == "2012"
 
 

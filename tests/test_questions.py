@@ -72,6 +72,7 @@ async def test_what_happened_in_2016(api: Api) -> None:
         "ga-resolution-mongolia-nwfz-status",  # every two years since 1998: 2016 is one of them
         "un-major-conferences-since-2000",  # "took place since 2000"
         "cd-ministerial-conferences-since-2000",  # Mongolia "has participated" since 2000
+        "northeast-asia-dialogue-policy-1980s",  # "consistently pursuing" since the 1980s: ongoing
     }
     assert found["ulaanbaatar-dialogue-conferences"]["recurrence"] == {
         "frequency": "ANNUAL",
@@ -212,7 +213,8 @@ async def test_counts_by_year_count_each_happening_once(api: Api) -> None:
                items(first: 10) { ... on Event { slug } } } }
              events(filter: {from: "2006", to: "2006", hasOccasion: true}) { nodes { slug occasion { slug } } } }"""
     )
-    [bucket] = data["timeline"]["buckets"]
+    # The year's bucket; the policy pursued since the 1980s (ongoing) is in its own decade's.
+    [bucket] = [bucket for bucket in data["timeline"]["buckets"] if bucket["key"] != "198X"]
     assert bucket["key"] == "2006"
     counted = {item["slug"] for item in bucket["items"]}
     # The Helsinki summit with Mongolia's accession at it; the Havana summit with the Think Tank proposal.
@@ -231,6 +233,7 @@ async def test_timeline_sees_a_recurring_event_in_every_year(api: Api) -> None:
                items(first: 20) { ... on Event { slug } } } } }"""
     )
     by_year = {b["key"]: {item["slug"] for item in b["items"]} for b in data["timeline"]["buckets"]}
+    assert by_year.pop("198X") == {"northeast-asia-dialogue-policy-1980s"}  # ongoing: counted at its date
     assert sorted(by_year) == ["2014", "2015", "2016", "2017", "2018", "2019"]
     assert all("ulaanbaatar-dialogue-conferences" in found for found in by_year.values())
     biennial = [year for year, found in by_year.items() if "ga-resolution-mongolia-nwfz-status" in found]
@@ -502,3 +505,19 @@ async def test_location_is_always_the_places_name(api: Api) -> None:
         assert node["location"] == (node["place"]["name"] if node["place"] else None)
     [location] = [field for field in data["__type"]["fields"] if field["name"] == "location"]
     assert location["isDeprecated"] and "place { name }" in location["deprecationReason"]
+
+
+async def test_a_policy_pursued_since_the_1980s_is_seen_in_later_decades(api: Api) -> None:
+    """Row 20: "Since the 1980's Mongolia has been consistently pursuing the policy": ongoing, as of the text."""
+    data = await api.data(
+        """{ nineties: events(filter: {from: "1990", to: "1999"}, first: 100) { nodes { slug ongoing date { edtf } } }
+             later: events(filter: {from: "2021"}, first: 100) { nodes { slug } }
+             timeline(groupBy: YEAR, of: [EVENT], filter: {from: "2000", to: "2009"}) { buckets { key
+               items(first: 50) { ... on Event { slug } } } } }"""
+    )
+    policy = {node["slug"]: node for node in data["nineties"]["nodes"]}["northeast-asia-dialogue-policy-1980s"]
+    assert policy == {"slug": "northeast-asia-dialogue-policy-1980s", "ongoing": True, "date": {"edtf": "198X"}}
+    assert all(not node["ongoing"] for node in data["nineties"]["nodes"] if node["slug"] != policy["slug"])
+    assert "northeast-asia-dialogue-policy-1980s" not in slugs(data["later"])  # not after its source
+    by_key = {bucket["key"]: [item["slug"] for item in bucket["items"]] for bucket in data["timeline"]["buckets"]}
+    assert by_key["198X"] == ["northeast-asia-dialogue-policy-1980s"]  # in its own decade, seen from the 2000s

@@ -193,6 +193,8 @@ async def test_download_revalidates_and_follows_the_release(migrated_db: str, sm
         first = await api.client.get(EXPORT_PATH)
         assert first.status_code == 200
         etag = first.headers["etag"]
+        database = tagged.headers["etag"].strip('"').split("-")[1]  # "v<version>-<database>-<digest>"
+        assert etag == f'"kb-export-{database}-{version}"'  # the database's own identity, as /graphql names it
         assert f"knowledge-base-v{version}.jsonl.gz" in first.headers["content-disposition"]
         assert "content-encoding" not in first.headers  # a gzip file, sent as it is
         for sent in (etag, f"W/{etag}", f'"other", {etag}'):

@@ -72,6 +72,11 @@ BROKEN = {
         "    date: April, 2013\n    basis: inferred\n",
         f"{RECORD}: basis: inferred needs a basis_note saying what was inferred and why",
     ),
+    "ongoing with an end": (
+        "    date: April, 2013\n",
+        "    date: April, 2013\n    end_date: 2014\n    ongoing: true\n",
+        f"{RECORD}: ongoing: true needs a `date` (its start) and no `end_date` or `recurrence`",
+    ),
     "unknown basis": (
         "    date: April, 2013\n",
         "    date: April, 2013\n    basis: guessed\n",

@@ -81,6 +81,8 @@ def fixture_items(seed_dir: Path) -> list[Item]:
             recurrence = raw.get("recurrence")
             if recurrence is None:
                 start, end = _span(raw.get("date"), raw.get("end_date"))
+                if raw.get("ongoing"):  # spans to its sources' date (open when one is undated)
+                    end = PartialDate.of_year(published[raw["slug"]] or 9999)
                 add(Item("EVENT", raw["slug"], raw["kind"], org, start, end, countries))
                 continue
             first = parse_date(str(recurrence["since"])).year

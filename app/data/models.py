@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import secrets
 
 from sqlalchemy import (
     JSON,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     column,
+    false,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -424,6 +426,9 @@ class Event(Base):
     # `until` is projected no further than this (date filters, timeline, aggregates).
     sources_until_year: Mapped[int | None]
     sources_until: Mapped[dt.date | None] = mapped_column(Date)
+    # A one-off event still going on as of its sources ("has been consistently pursuing since the
+    # 1980's"): it spans from `date` to `sources_until` (to any date when that is unknown).
+    ongoing: Mapped[bool] = mapped_column(default=False, server_default=false())
     basis: Mapped[str] = mapped_column(String(8), default="STATED", server_default="STATED")
     basis_note: Mapped[str | None] = mapped_column(Text)
 
@@ -610,8 +615,17 @@ class ConflictValue(Base):
     quote: Mapped[str] = mapped_column(Text)
 
 
+def new_database_id() -> str:
+    """A random identity for a database (12 hex digits), written once: two databases never share ETags."""
+    return secrets.token_hex(6)
+
+
 class DatasetState(Base):
-    """One row: the data version, bumped by every seed that writes; result caches key on it."""
+    """One row: the data version, bumped by every seed that writes; result caches key on it.
+
+    `database_id` is this database's identity, random, written once (migration 0014 or the first
+    seed): ETags and result caches carry it with the version, since every database starts at 1.
+    """
 
     __tablename__ = "dataset_state"
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
@@ -619,6 +633,7 @@ class DatasetState(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(Integer, default=0)
     seeded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    database_id: Mapped[str | None] = mapped_column(String(32), default=new_database_id)
 
 
 class Release(Base):

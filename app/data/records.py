@@ -269,6 +269,7 @@ def _record(type_name: str, m: Any, names: _Names, links: dict[str, Any]) -> dic
             location=m["location"],
             place=_ref(names.places, m["place_id"]),
             recurrence=recurrence,
+            ongoing=bool(m["ongoing"]),
             occasion=m["occasion_slug"],
             basis=m["basis"],
             basisNote=m["basis_note"],

@@ -37,9 +37,8 @@ from sqlalchemy.sql.elements import TextClause
 from app.data.models import DatasetState
 from app.lru import LRU
 
-VERSION_SELECT = select(DatasetState.version).where(DatasetState.id == 1)
-VERSION = VERSION_SELECT.scalar_subquery()
-"""The data version, as a scalar subquery a statement can select beside its data."""
+VERSION_SELECT = select(DatasetState.version, DatasetState.database_id).where(DatasetState.id == 1)
+"""The data version and the database's identity (`DatasetState.database_id`), read together."""
 
 _VARIANTS: weakref.WeakKeyDictionary[AsyncEngine, tuple[AsyncEngine, AsyncEngine]] = weakref.WeakKeyDictionary()
 
@@ -111,6 +110,7 @@ class RequestDatabase:
         self.statement_pool = statement_pool  # PostgreSQL: asyncpg's pool, for single statements
         self.single_statement = False  # set before the first read: one statement, in autocommit
         self.statement_version: int | None = None  # the version a single statement selected beside its data
+        self.database: str | None = None  # the database's identity, read with the version (`version()`)
         self._conn: AsyncConnection | None = None
         self._sync_conn: Connection | None = None
         self._lock = asyncio.Lock()
@@ -237,18 +237,24 @@ class RequestDatabase:
         """The data version in this request's snapshot: None when nothing was read (no snapshot to speak of).
 
         Read in the same transaction as the answer's statements, so it is the version the answer
-        was read at; not counted among the request's statements.
+        was read at; not counted among the request's statements. The database's identity is read
+        with it (`database`; a single statement selects both beside its data).
         """
         if self.single_statement:
             return self.statement_version
         if not self.read_anything or self._broken:
             return None
         if self._sync_conn is not None:
-            return int(self._sync_conn.execute(VERSION_SELECT).scalar() or 0)
-        async with self._lock:
-            if self._conn is None:
-                return None
-            return int((await self._conn.execute(VERSION_SELECT)).scalar() or 0)
+            row = self._sync_conn.execute(VERSION_SELECT).first()
+        else:
+            async with self._lock:
+                if self._conn is None:
+                    return None
+                row = (await self._conn.execute(VERSION_SELECT)).first()
+        if row is None:
+            return 0
+        self.database = row[1] or ""
+        return int(row[0] or 0)
 
     async def close(self) -> None:
         if self._sync_conn is not None:

@@ -33,6 +33,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLBoolean,
     GraphQLFloat,
     GraphQLIncludeDirective,
     GraphQLList,
@@ -404,6 +405,8 @@ class _Walk:
                     value = self.json.json_list(value)
                 elif named is GraphQLFloat:
                     value = self.json.float_value(value)
+                elif named is GraphQLBoolean:  # SQLite keeps 0/1: a JSON true/false on both engines
+                    value = self.json.boolean(value)
                 pairs.append((key, value))
             elif isinstance(spec, PartialDateOf):
                 pairs.append((key, self.partial_date(alias, spec.prefix or field.python_name, columns, nodes)))
@@ -845,7 +848,12 @@ def prepare(
         constant = "{" + ",".join(f'{orjson_string(key)}:"Query"' for key in selected) + "}"
         return Prepared(None, {}, operation, constant=constant)
     # The data version beside the data, read in the statement's own snapshot (app.data.session).
-    sql = "SELECT " + walk.root(operation) + " AS data, (SELECT version FROM dataset_state WHERE id = 1) AS version"
+    sql = (
+        "SELECT "
+        + walk.root(operation)
+        + " AS data, (SELECT version FROM dataset_state WHERE id = 1) AS version,"
+        + " (SELECT database_id FROM dataset_state WHERE id = 1) AS database_id"
+    )
     statement = statements.get(sql, lambda: (text(sql), {}))[0]
     return Prepared(statement=statement, params=walk.params, operation=operation)
 
@@ -870,6 +878,7 @@ async def execute(prepared: Prepared, ctx: Context) -> str:
     row: Any = rows[0]  # SQLAlchemy's Row, or asyncpg's Record (app.data.session): both index by position
     data, version = row[0], row[1]
     ctx.db.statement_version = None if version is None else int(version)
+    ctx.db.database = row[2] or ""
     return str(data)
 
 

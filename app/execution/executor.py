@@ -10,7 +10,7 @@
   leaves to Strawberry, a document that does not parse or validate, a refused limit or argument)
   goes to Strawberry, which reports errors its way. A statement timeout is TIMEOUT, any other
   fault an internal error: a failed compiled answer is never run a second time by Strawberry.
-- **Results** are cached per worker by (query, operation, variables, data version), each under
+- **Results** are cached per worker by (query, operation, variables, database, data version), each under
   the version read in its own snapshot (`RequestDatabase.version`), never another; identical
   requests in flight are answered once (coalescing). The version a request looks up is the
   worker's (`DataVersion`), which every answer read moves forward, never back.
@@ -88,6 +88,7 @@ class Answer:
     cacheable: bool = True
     status: int | None = None  # an HTTP status the answer demands (an APQ refusal's)
     cache_control: str | None = None  # and its Cache-Control
+    database: str | None = None  # the identity of the database it was read from (with `version`)
 
     @property
     def is_request_error(self) -> bool:
@@ -111,6 +112,7 @@ class _Cached:
     cost: int
     actual: int | None
     version: int | None
+    database: str | None
 
 
 def count_objects(data: Any) -> int:
@@ -166,7 +168,7 @@ class Executor:
         self.results = LRU(settings.result_cache_size, settings.result_cache_bytes)
         self.inflight: dict[Hashable, asyncio.Future[Answer]] = {}
         self.facts: TimelineFacts | None = None  # what the data holds, for costs that read it
-        self.facts_version: int | None = None  # the data version they were read at
+        self.facts_version: tuple[str, int] | None = None  # the (database, data version) they were read at
         self._facts_lock = asyncio.Lock()
 
     # -- plans ---------------------------------------------------------------------------------
@@ -241,7 +243,8 @@ class Executor:
         if not plan.costed_on_data or self.engine is None:
             return
         try:
-            version = await self.version.current(self.engine, self.sqlite_reader)
+            number = await self.version.current(self.engine, self.sqlite_reader)
+            version = (self.version.database, number)  # versions of one database only compare
             if self.facts is not None and self.facts_version == version:
                 return
             async with self._facts_lock:
@@ -292,7 +295,8 @@ class Executor:
             return await self._answer(plan, operation, request_key, record, method)
         assert self.engine is not None
         believed = await self.version.current(self.engine, self.sqlite_reader)
-        return await self._coalesced((request_key, believed), plan, operation, request_key, record, method)
+        key = (request_key, (self.version.database, believed))
+        return await self._coalesced(key, plan, operation, request_key, record, method)
 
     async def _coalesced(
         self,
@@ -317,7 +321,14 @@ class Executor:
                 record.operation = cached.operation
                 record.cost += cached.cost
                 record.data_version = cached.version
-                return Answer(orjson.Fragment(cached.data), None, cached.version, cached.cost, cached.actual)
+                return Answer(
+                    orjson.Fragment(cached.data),
+                    None,
+                    cached.version,
+                    cached.cost,
+                    cached.actual,
+                    database=cached.database,
+                )
             pending = self.inflight.get(result_key)
             if pending is None:
                 break
@@ -355,9 +366,12 @@ class Executor:
                 answer.data if isinstance(answer.data, orjson.Fragment) else orjson.Fragment(orjson.dumps(answer.data))
             )
             text = orjson.dumps(data)
-            version = answer.version if answer.version is not None else result_key[1]  # type: ignore[index]
-            entry = _Cached(text, record.operation, answer.cost, answer.actual, version)
-            self.results.put((request_key, version), entry, len(text) + _weight(request_key))  # the key too
+            # Under the version (and database) it was read at; an answer that read nothing, the one looked up.
+            database, version = result_key[1]  # type: ignore[index]
+            if answer.version is not None:
+                database, version = answer.database, answer.version
+            entry = _Cached(text, record.operation, answer.cost, answer.actual, version, database)
+            self.results.put((request_key, (database, version)), entry, len(text) + _weight(request_key))  # the key too
         owned.set_result(answer)
         return answer
 
@@ -376,7 +390,8 @@ class Executor:
                 answer = await self._strawberry(plan, operation, request_key, context, method)
             answer.cacheable = plan.cacheable
             if answer.version is not None:
-                self.version.observe(answer.version)
+                answer.database = database.database
+                self.version.observe(answer.version, answer.database)
                 record.data_version = answer.version
             return answer
         finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
@@ -18,6 +19,7 @@ from app.config import Settings, get_settings
 from app.data.engine import create_engine, create_sqlite_reader, create_statement_pool
 from app.data.migrations import head_revision
 from app.data.reachability import problem
+from app.data.replica import standby_state
 from app.data.versions import VersionWatch
 from app.execution.executable import schema
 from app.execution.executor import Executor
@@ -32,6 +34,8 @@ from app.http.pipeline import GraphQLEndpoint
 from app.http.shared_store import SharedQueries
 from app.http.trusted_documents import TrustedDocuments
 from app.version import version
+
+METRICS_DATABASE_SECONDS = 1.0  # /metrics waits this long at most for a standby's replication state
 
 
 class Application(Starlette):
@@ -67,21 +71,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         # Each resource is closed however the others' closing went (an AsyncExitStack runs every callback).
         async with contextlib.AsyncExitStack() as closing:
+            url = settings.serving_database_url  # READ_DATABASE_URL (a standby) when set
             engine = create_engine(
-                settings.database_url,
+                url,
                 statement_timeout_ms=settings.statement_timeout_ms,
                 pool_size=settings.db_pool_size,
             )
             executor.engine = engine
             closing.push_async_callback(engine.dispose)
             closing.callback(export.close)
-            executor.sqlite_reader = create_sqlite_reader(
-                settings.database_url, statement_timeout_ms=settings.statement_timeout_ms
-            )
+            executor.sqlite_reader = create_sqlite_reader(url, statement_timeout_ms=settings.statement_timeout_ms)
             if executor.sqlite_reader is not None:
                 closing.callback(executor.sqlite_reader.dispose)
             executor.statement_pool = await create_statement_pool(
-                settings.database_url, statement_timeout_ms=settings.statement_timeout_ms, size=settings.db_pool_size
+                url, statement_timeout_ms=settings.statement_timeout_ms, size=settings.db_pool_size
             )
             if executor.statement_pool is not None:
                 closing.push_async_callback(executor.statement_pool.close)
@@ -103,7 +106,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 current = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
         except Exception as error:  # noqa: BLE001 - any failure means not ready; the reason says which
             # What failed, naming the database's address with its password hidden (app.data.reachability).
-            unreachable = problem(settings.database_url, error)
+            unreachable = problem(settings.serving_database_url, error)
             reason = str(unreachable).splitlines()[0] if unreachable is not None else type(error).__name__
             return JSONResponse({"status": "unavailable", "reason": reason}, status_code=503)
         head = head_revision()
@@ -112,9 +115,24 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 {"status": "unavailable", "reason": f"database at migration {current}, expected {head}"},
                 status_code=503,
             )
-        return JSONResponse({"status": "ready", "migration": current})
+        try:
+            standby = await standby_state(executor.engine)
+        except Exception as error:  # noqa: BLE001 - as above
+            return JSONResponse({"status": "unavailable", "reason": type(error).__name__}, status_code=503)
+        if standby is None:
+            return JSONResponse({"status": "ready", "migration": current})
+        metrics.set_replica_lag(standby.lag_seconds)
+        answer = {"migration": current, "standby": True, "replayLagSeconds": round(standby.lag_seconds, 3)}
+        behind = standby.problem(settings.max_replica_lag_seconds)
+        if behind is not None:
+            return JSONResponse({"status": "unavailable", "reason": behind, **answer}, status_code=503)
+        return JSONResponse({"status": "ready", **answer})
 
     async def metrics_page(_request: Request) -> Response:
+        if executor.engine is not None:
+            with contextlib.suppress(Exception):  # the page is served whatever the database says, at once
+                standby = await asyncio.wait_for(standby_state(executor.engine), METRICS_DATABASE_SECONDS)
+                metrics.set_replica_lag(None if standby is None else standby.lag_seconds)
         body, content_type = metrics.exposition(executor.version.current_value)
         return Response(body, headers={"Content-Type": content_type})
 

@@ -60,12 +60,18 @@ class Export:
     def __init__(self, settings: Settings, executor: Any) -> None:
         self.settings = settings
         self.executor = executor
-        self.identity = database_identity(str(settings.database_url))
+        self._url_identity = database_identity(settings.serving_database_url)
         self._built: Built | None = None
         self._previous: Built | None = None  # kept one release longer: a response may still be sending it
         self._lock = asyncio.Lock()
         self._folder: Path | None = None
         self.builds = 0  # how many times this worker built it (tests: once per release)
+
+    @property
+    def identity(self) -> str:
+        """The database's own identity (migration 0015, read with the version), as /graphql's ETags name it;
+        before the worker has read it, a hash of the database's address."""
+        return str(getattr(self.executor.version, "database", "") or self._url_identity)
 
     async def current_version(self) -> int:
         return int(await self.executor.version.current(self.executor.engine, self.executor.sqlite_reader))
@@ -78,7 +84,7 @@ class Export:
                 if self._folder is None:
                     self._folder = Path(tempfile.mkdtemp(prefix="kb-export-"))
                 path = self._folder / f"build-{self.builds + 1}.jsonl.gz"
-                read_at = await asyncio.to_thread(gzipped_jsonl, str(self.settings.database_url), path)
+                read_at = await asyncio.to_thread(gzipped_jsonl, self.settings.serving_database_url, path)
                 if self._previous is not None and self._previous.path is not None:
                     self._previous.path.unlink(missing_ok=True)
                 self._previous, found = found, Built(read_at, path)

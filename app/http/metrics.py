@@ -52,6 +52,11 @@ HEAVY_WAIT = Histogram(
     buckets=(0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 DATA_VERSION = Gauge("kb_data_version", "The data version the workers answer from", multiprocess_mode="max")
+REPLICA_LAG = Gauge(
+    "kb_replica_lag_seconds",
+    "On a standby: replay lag (now - last replayed commit, while received WAL awaits replay; else 0)",
+    multiprocess_mode="livemostrecent",
+)
 
 _operations: set[str] = set()  # the trusted documents' operation names: the only ones that are labels
 
@@ -161,6 +166,11 @@ def exposition(data_version: int | None) -> tuple[bytes, str]:
         _multiprocess.MultiProcessCollector(registry)
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(), CONTENT_TYPE_LATEST
+
+
+def set_replica_lag(seconds: float | None) -> None:
+    """The standby's replay lag as just measured (None: not a standby, the gauge is 0)."""
+    REPLICA_LAG.set(seconds or 0.0)
 
 
 def worker_exited(pid: int) -> None:

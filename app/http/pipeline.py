@@ -292,14 +292,15 @@ class GraphQLEndpoint:
         if key is None:
             return None
         assert self.executor.engine is not None
-        version = await self.executor.version.current(self.executor.engine, self.executor.sqlite_reader)
-        newest = etags.newest_version(head.if_none_match)
+        known = self.executor.version
+        version = await known.current(self.executor.engine, self.executor.sqlite_reader)
+        newest = etags.newest_version(head.if_none_match, known.database)
         if newest is not None and newest > version:
-            self.executor.version.expire()
-            version = await self.executor.version.current(self.executor.engine, self.executor.sqlite_reader)
+            known.expire()
+            version = await known.current(self.executor.engine, self.executor.sqlite_reader)
             if newest > version:
                 raise _behind(newest, version)
-        tag = etags.etag(version, *key, media_type=media_types.choose(head.accept))
+        tag = etags.etag(version, *key, media_type=media_types.choose(head.accept), database=known.database)
         matched = etags.matching(head.if_none_match, tag, answered=False)
         return None if matched is None else self._not_modified(matched)
 
@@ -377,16 +378,19 @@ class GraphQLEndpoint:
             return reply
         operation = record.operations[0]
         key = self._etag_key(operation)
-        version = answer.version if answer.version is not None else self.executor.version.current_value
+        known = self.executor.version
+        version, database = answer.version, answer.database
+        if version is None or database is None:  # it read no data: the worker's version
+            version, database = known.current_value, known.database
         if head.if_none_match:
-            newest = etags.newest_version(head.if_none_match)
+            newest = etags.newest_version(head.if_none_match, database)
             if newest is not None and newest > version:
                 raise _behind(newest, version)  # a lagging snapshot: never answer older data than the client has
         if self.public is not None:
             reply.headers.append((b"cache-control", self.public))
         if key is None:
             return reply
-        tag = etags.etag(version, *key, media_type=reply.media_type)
+        tag = etags.etag(version, *key, media_type=reply.media_type, database=database)
         if head.if_none_match:
             # What the early check could not decide (`*`, or a tag of another version): answered, then compared.
             matched = etags.matching(head.if_none_match, tag, answered=True)

@@ -151,15 +151,22 @@ def event_dates(since: PartialDate | None, until: PartialDate | None) -> Conditi
     """Events whose dates overlap [since, until]: a one-off event's span, or a recurring event's occurrences."""
     if since is None and until is None:
         return []
-    once = and_(events.c.recurrence.is_(None), *span_overlaps(events, "date", "end", since, until))
+    once = and_(events.c.recurrence.is_(None), *span_overlaps(events, "date", "end", since, until, open_end=True))
     return [or_(once, and_(*recurrence_overlaps(since, until)))]
 
 
-def span_overlaps(table: Any, start: str, end: str, since: PartialDate | None, until: PartialDate | None) -> Conditions:
-    """Rows whose span [start, end] shares a day with [since, until]; an open end is open-ended."""
+def span_overlaps(
+    table: Any, start: str, end: str, since: PartialDate | None, until: PartialDate | None, *, open_end: bool = False
+) -> Conditions:
+    """Rows whose span [start, end] shares a day with [since, until]; an open end is open-ended.
+    With `open_end` (events), an `ongoing` row with no end spans to its sources' date (`sources_until`)."""
     conditions: Conditions = []
     start_earliest = table.c[f"{start}_earliest"]
-    end_latest = func.coalesce(table.c[f"{end}_latest"], table.c[f"{start}_latest"])
+    own_end: Any = table.c[f"{start}_latest"]
+    if open_end:
+        reach = func.coalesce(table.c.sources_until, literal(FAR_FUTURE, Date))
+        own_end = case((table.c.ongoing, reach), else_=own_end)
+    end_latest = func.coalesce(table.c[f"{end}_latest"], own_end)
     if since is not None:
         conditions.append(end_latest >= since.earliest)
     if until is not None:

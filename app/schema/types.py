@@ -300,6 +300,11 @@ class Event(Node):
     end_date: PartialDate | None = partial_date(
         "end", description='Its last day, for multi-day events: "27-28 May 2019".'
     )
+    ongoing: bool = column(
+        description='Still going on as of its sources ("has been consistently pursuing since the 1980\'s"): it '
+        "spans from `date` to its newest source's `Document.published`, where the date filters find it, and no "
+        "further. false: a happening of its `date` (and `endDate`)."
+    )
     location: str | None = column(
         description='Where it took place: the name of its `place` ("Ulaanbaatar"), always equal to `place { name }`.',
         deprecation_reason="Use `place { name }` (and `place { country }`, `place { basis }`); `location` is the "

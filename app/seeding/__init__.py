@@ -65,14 +65,11 @@ async def seed(
     try:
         async with engine.begin() as conn:
             report = await conn.run_sync(_write, dataset, reset, progress)
-            if report.changed:
-                await announce_in_transaction(conn, report.data_version)
+            announcement = await announce_in_transaction(conn, report.data_version) if report.changed else None
     finally:
         await engine.dispose()
-    if report.changed:
-        await announce_after_commit(
-            redis_url if redis_url is not None else get_settings().redis_url, report.data_version
-        )
+    if announcement is not None:
+        await announce_after_commit(redis_url if redis_url is not None else get_settings().redis_url, announcement)
     return SeedOutcome(dataset, report, time.perf_counter() - started, dataset.conflicts)
 
 

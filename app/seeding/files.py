@@ -248,10 +248,19 @@ class EventRecord(Cited, Based):
     place: Text | None = None
     occasion: Slug | None = None
     recurrence: Recurrence | None = None
+    # Still going on, as of the sources ("Since the 1980's Mongolia has been consistently pursuing
+    # the policy"): the event spans from its `date` to its newest source's `published` date.
+    ongoing: bool = False
     organization: str | None = None
     chairmanship: Slug | None = None
     participants: list[Participant] = []
     partner_organizations: list[Text] = []
+
+    @model_validator(mode="after")
+    def _ongoing_has_a_start_and_no_end(self) -> EventRecord:
+        if self.ongoing and (self.date is None or self.end_date is not None or self.recurrence is not None):
+            raise ValueError("ongoing: true needs a `date` (its start) and no `end_date` or `recurrence`")
+        return self
 
     @field_validator("kind")
     @classmethod

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from app.data import models
@@ -559,5 +559,11 @@ def _bump_version(conn: Connection, changed: bool) -> int:
         return 1
     if not changed:
         return int(row)
-    conn.execute(update(state).values(version=row + 1, seeded_at=dt.datetime.now(dt.UTC)))
+    conn.execute(
+        update(state).values(
+            version=row + 1,
+            seeded_at=dt.datetime.now(dt.UTC),
+            database_id=func.coalesce(state.c.database_id, models.new_database_id()),
+        )
+    )
     return int(row) + 1
