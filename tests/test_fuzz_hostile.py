@@ -88,25 +88,10 @@ QUERIES: dict[str, tuple[str, Any]] = {
 @functools.cache
 def examples() -> list[tuple[str, Any, bool]]:
     """(query name, value, as a literal?) triples, the same ones on every run."""
-    found: list[tuple[str, Any, bool]] = []
     strategy = st.sampled_from(sorted(QUERIES)).flatmap(
         lambda name: st.tuples(st.just(name), QUERIES[name][1], st.booleans())
     )
-
-    @settings(
-        max_examples=EXAMPLES,
-        derandomize=True,
-        deadline=None,
-        database=None,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(strategy)
-    def collect(example: tuple[str, Any, bool]) -> None:
-        found.append(example)
-
-    collect()
-    return found
+    return _collect(strategy, EXAMPLES)
 
 
 def _literal(query: str, value: Any) -> str:
