@@ -12,7 +12,7 @@ import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 import pytest
@@ -187,12 +187,12 @@ async def test_in_production_the_landing_page_links_no_explorer(tmp_path: Path) 
 class _Server:
     """uvicorn serving the app on 127.0.0.1 in a thread of its own (its own event loop)."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, **settings: Any) -> None:
         self.socket = socket.socket()
         self.socket.bind(("127.0.0.1", 0))
         self.port = self.socket.getsockname()[1]
         config = uvicorn.Config(
-            create_app(Settings(database_url=database_url)),
+            create_app(Settings(database_url=database_url, **settings)),
             log_level="warning",
             ws="none",
             lifespan="on",

@@ -8,8 +8,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from app.config import PROJECT_ROOT
+from app.data.engine import is_sqlite
 from tests.conftest import Api, make_api
 
 
@@ -212,3 +214,33 @@ async def test_the_new_connections_cost_the_same_at_any_page_size(
     data = await api.data(query, {"n": size})
     assert api.last_statements == expected
     assert data
+
+
+async def test_a_compiled_answer_is_one_round_trip_on_postgresql(seeded_db: str) -> None:
+    """On PostgreSQL the compiled statement runs on asyncpg's pool, and the pool takes its connection back
+    without a session reset of its own (asyncpg's default sends `... RESET ALL;` after every statement, a
+    second round trip): the last thing each of its idle connections ran is an answer's statement."""
+    if is_sqlite(seeded_db):
+        pytest.skip("asyncpg's pool serves PostgreSQL only")
+    import asyncpg
+
+    async for api in make_api(seeded_db, execution="compiled", result_cache_size=0):
+        for _ in range(3):
+            await api.data('{ organization(slug: "escap") { name events(first: 2) { nodes { title } } } }')
+        dsn = make_url(seeded_db).set(drivername="postgresql").render_as_string(hide_password=False)
+        watcher = await asyncpg.connect(dsn)
+        try:
+            database = await watcher.fetchval("SELECT current_database()")
+            last = [
+                row["query"]
+                for row in await watcher.fetch(
+                    "SELECT query FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() "
+                    "AND state = 'idle'",
+                    database,
+                )
+            ]
+        finally:
+            await watcher.close()
+    answered = [query for query in last if "json_build_object" in query]
+    assert answered, last
+    assert not [query for query in last if "RESET ALL" in query], last

@@ -163,3 +163,36 @@ def test_the_chart_has_a_count_axis_and_readable_labels(chart_server: str, scree
     assert chart["frameScrolls"] == (width < 640), chart
     if chart["frameScrolls"]:
         assert chart["frameScrolledToEnd"], chart
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("seeded_db", ["sqlite"], indirect=True)
+def test_the_chart_asks_for_fewer_items_when_its_query_costs_too_much(seeded_db: str) -> None:
+    """On a large knowledge base the chart's 100 items a year can cost more than MAX_QUERY_COST: the page asks
+    again for fewer a year (the refusal names the cost and the limit) and says how many it shows. Here the
+    limit is set below what the chart costs on the seed."""
+    _require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    items = [item for item in fixture_items(SEED_DIR) if selected(item, {"country": "MNG"})]
+    answers: list[dict[str, object]] = []
+    with _Server(seeded_db, max_query_cost=1_000) as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 900})
+            page.on(
+                "response",
+                lambda r: r.url.endswith("/graphql") and r.request.method == "POST" and answers.append(r.json()),
+            )
+            page.goto(base + "/")
+            chart = page.locator("#timeline-chart")
+            page.locator('#timeline-chart[data-state="drawn"]').wait_for(timeout=30_000)
+            shown = chart.locator("svg a.timeline-mark").count()
+            caption = chart.locator("figcaption").inner_text()
+        finally:
+            browser.close()
+    codes = [answer["errors"][0]["extensions"]["code"] for answer in answers if "errors" in answer]  # type: ignore[index]
+    assert codes and set(codes) == {"QUERY_TOO_COMPLEX"}, answers
+    assert "data" in answers[-1] and "errors" not in answers[-1]
+    assert 0 < shown < len(items)
+    assert caption.startswith(f"{len(items)} engagements") and f"({shown} shown)" in caption

@@ -200,8 +200,24 @@ async def create_statement_pool(url: str | URL, *, statement_timeout_ms: int | N
     dsn = target.set(drivername="postgresql").render_as_string(hide_password=False)
     settings = {"statement_timeout": str(statement_timeout_ms)} if statement_timeout_ms else {}
     return await asyncpg.create_pool(
-        dsn, min_size=0, max_size=size, server_settings=settings, max_inactive_connection_lifetime=60
+        dsn,
+        min_size=0,
+        max_size=size,
+        server_settings=settings,
+        max_inactive_connection_lifetime=60,
+        reset=_nothing_to_reset,
     )
+
+
+async def _nothing_to_reset(_connection: Any) -> None:
+    """What the statement pool sends a connection it takes back: nothing.
+
+    asyncpg's default resets the session with a round trip of its own on every release
+    (`SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL;`), as much server CPU as
+    the answer's statement. The compiler's statements are single read-only SELECTs in autocommit:
+    they leave no lock, cursor, listener or setting behind. asyncpg still clears its own side of the
+    connection, and waits out a cancelled statement, before it calls this.
+    """
 
 
 def create_sqlite_reader(url: str | URL, *, statement_timeout_ms: int | None = None) -> Engine | None:

@@ -24,6 +24,7 @@ page, GraphiQL's files, `/healthz` and the SDL never do.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import logging
@@ -299,6 +300,12 @@ def _client_of(address: ipaddress.IPv4Address | ipaddress.IPv6Address | None) ->
     return f"ip:{address}"
 
 
+@functools.lru_cache(maxsize=4096)
+def _peer_client(text: str) -> str:
+    """`_client_of(_address(text))`, remembered: a connection's peer is parsed once, not per request."""
+    return _client_of(_address(text))
+
+
 class ClientIdentity:
     """Who a request comes from: an API key, or an address (through trusted proxies).
 
@@ -318,9 +325,9 @@ class ClientIdentity:
 
     def of(self, scope: Scope) -> str:
         client = scope.get("client")
-        peer = _address(str(client[0])) if client else None
         if not self.keys and not self.proxies:  # the common case: the peer's address, no header read
-            return _client_of(peer)
+            return _peer_client(str(client[0]) if client else "")
+        peer = _address(str(client[0])) if client else None
         headers = Headers(scope=scope)
         key = headers.get("x-api-key")
         if key and self.keys:

@@ -249,12 +249,32 @@
 
   var figure = document.getElementById("timeline-chart");
   if (!figure) return;
-  fetch("/graphql", {
-    method: "POST",
-    headers: { "Content-Type": "application/json", Accept: "application/json" },
-    body: JSON.stringify({ query: figure.getAttribute("data-query"), operationName: "MongoliaEngagements" }),
-  })
-    .then(function (response) { return response.json(); })
+  // The query asks for up to 100 items a year. On a large knowledge base that can cost more than the
+  // server allows (QUERY_TOO_COMPLEX, with the cost and the limit in its extensions): ask again for
+  // fewer items a year, in proportion, until it fits; the caption then says how many are shown.
+  function load(first) {
+    return fetch("/graphql", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify({
+        query: figure.getAttribute("data-query"),
+        operationName: "MongoliaEngagements",
+        variables: { first: first },
+      }),
+    })
+      .then(function (response) { return response.json(); })
+      .then(function (body) {
+        var error = body.errors && body.errors[0];
+        var extensions = (error && error.extensions) || {};
+        if (error && extensions.code === "QUERY_TOO_COMPLEX" && extensions.cost > 0 && first > 1) {
+          var fewer = Math.max(1, Math.min(first - 1, Math.floor((first * extensions.limit) / extensions.cost * 0.9)));
+          return load(fewer);
+        }
+        return body;
+      });
+  }
+
+  load(100)
     .then(function (body) {
       if (body.errors) throw new Error(body.errors[0].message);
       draw(figure, body.data.timeline);
