@@ -25,6 +25,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from app.config import Settings
 from app.data.export import gzipped_jsonl
 from app.execution.outages import RETRY_AFTER_SECONDS, is_outage, unavailable
+from app.http.etags import matching
 
 EXPORT_PATH = "/export/knowledge-base.jsonl.gz"
 
@@ -44,16 +45,6 @@ class Built:
         return f'"kb-export-{identity}-{self.version}"'
 
 
-def _matches(if_none_match: str, etag: str) -> bool:
-    """RFC 9110's weak comparison: W/"x" matches "x"; * matches anything."""
-    wanted = etag.removeprefix("W/")
-    for candidate in if_none_match.split(","):
-        candidate = candidate.strip()
-        if candidate == "*" or candidate.removeprefix("W/") == wanted:
-            return True
-    return False
-
-
 class Export:
     """The endpoint, with this worker's built export (the newest release it has built)."""
 
@@ -71,7 +62,7 @@ class Export:
     def identity(self) -> str:
         """The database's own identity (migration 0015, read with the version), as /graphql's ETags name it;
         before the worker has read it, a hash of the database's address."""
-        return str(getattr(self.executor.version, "database", "") or self._url_identity)
+        return str(self.executor.version.database or self._url_identity)
 
     async def current_version(self) -> int:
         return int(await self.executor.version.current(self.executor.engine, self.executor.sqlite_reader))
@@ -112,7 +103,7 @@ class Export:
             version = await self.current_version()
             tag = Built(version).etag(self.identity)
             if_none_match = request.headers.get("if-none-match")
-            if if_none_match and _matches(if_none_match, tag):
+            if if_none_match and matching(if_none_match, tag, answered=True):
                 return Response(status_code=304, headers={"ETag": tag, "Cache-Control": "no-cache"})
             built = await self.built(version)
         except Exception as error:
@@ -125,7 +116,7 @@ class Export:
                 status_code=503,
                 headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             )
-        if if_none_match and _matches(if_none_match, built.etag(self.identity)):
+        if if_none_match and matching(if_none_match, built.etag(self.identity), answered=True):
             return Response(status_code=304, headers={"ETag": built.etag(self.identity), "Cache-Control": "no-cache"})
         assert built.path is not None
         return FileResponse(built.path, media_type="application/gzip", headers=self._headers(built))
