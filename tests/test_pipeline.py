@@ -45,10 +45,10 @@ def _events(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
     return [record.event for record in caplog.records if record.name == "app.access"]  # type: ignore[attr-defined]
 
 
-async def test_the_first_request_is_compiled_like_its_repeats(
-    compiled: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    calls = []
+@pytest.fixture
+def strawberry_calls(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The calls of Strawberry's `schema.execute` (it still runs as before), one entry each."""
+    calls: list[Any] = []
     real = schema.execute
 
     async def spy(*args: Any, **kwargs: Any) -> Any:
@@ -56,28 +56,24 @@ async def test_the_first_request_is_compiled_like_its_repeats(
         return await real(*args, **kwargs)
 
     monkeypatch.setattr(schema, "execute", spy)
+    return calls
+
+
+async def test_the_first_request_is_compiled_like_its_repeats(
+    compiled: Api, strawberry_calls: list[Any], caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.INFO, logger="app.access"):
         answers = [(await compiled.client.post("/graphql", json={"query": QUERY})).json() for _ in range(3)]
-    assert calls == []  # Strawberry never ran: not for the first request either
+    assert strawberry_calls == []  # Strawberry never ran: not for the first request either
     assert answers[0] == answers[1] == answers[2]
     assert answers[0]["extensions"]["cost"] == {"requested": 5, "actual": 5}
     assert [event["servedBy"] for event in _events(caplog)] == ["executor"] * 3
 
 
-async def test_what_the_compiler_leaves_to_strawberry_still_runs(
-    compiled: Api, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    calls = []
-    real = schema.execute
-
-    async def spy(*args: Any, **kwargs: Any) -> Any:
-        calls.append(args)
-        return await real(*args, **kwargs)
-
-    monkeypatch.setattr(schema, "execute", spy)
+async def test_what_the_compiler_leaves_to_strawberry_still_runs(compiled: Api, strawberry_calls: list[Any]) -> None:
     data = await compiled.data("{ __schema { queryType { name } } }")
     assert data == {"__schema": {"queryType": {"name": "Query"}}}
-    assert len(calls) == 1
+    assert len(strawberry_calls) == 1
 
 
 async def test_the_body_is_decoded_once(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
