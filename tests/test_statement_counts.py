@@ -8,10 +8,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy.engine import make_url
 
 from app.config import PROJECT_ROOT
-from app.data.engine import is_sqlite
+from app.data.engine import is_sqlite, libpq_url
 from tests.conftest import Api, make_api
 
 
@@ -227,8 +226,7 @@ async def test_a_compiled_answer_is_one_round_trip_on_postgresql(seeded_db: str)
     async for api in make_api(seeded_db, execution="compiled", result_cache_size=0):
         for _ in range(3):
             await api.data('{ organization(slug: "escap") { name events(first: 2) { nodes { title } } } }')
-        dsn = make_url(seeded_db).set(drivername="postgresql").render_as_string(hide_password=False)
-        watcher = await asyncpg.connect(dsn)
+        watcher = await asyncpg.connect(libpq_url(seeded_db))
         try:
             database = await watcher.fetchval("SELECT current_database()")
             last = [

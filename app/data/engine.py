@@ -34,6 +34,11 @@ def async_url(url: str | URL) -> URL:
     return parsed.set(drivername=ASYNC_DRIVERS[backend])
 
 
+def libpq_url(url: str | URL) -> str:
+    """The database URL as libpq, node-postgres and asyncpg read it (no SQLAlchemy driver name)."""
+    return async_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 def is_sqlite(url: str | URL) -> bool:
     return async_url(url).get_backend_name() == "sqlite"
 
@@ -197,7 +202,7 @@ async def create_statement_pool(url: str | URL, *, statement_timeout_ms: int | N
         return None
     import asyncpg
 
-    dsn = target.set(drivername="postgresql").render_as_string(hide_password=False)
+    dsn = libpq_url(target)
     settings = {"statement_timeout": str(statement_timeout_ms)} if statement_timeout_ms else {}
     return await asyncpg.create_pool(
         dsn,

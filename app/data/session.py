@@ -148,7 +148,7 @@ class RequestDatabase:
         for attempt in (1, 2):
             try:
                 async with self.statement_pool.acquire() as conn:
-                    rows = list(await conn.fetch(sql, *values))
+                    rows = await conn.fetch(sql, *values)
                 break
             except Exception as error:
                 if type(error).__name__ not in _DROPPED:

@@ -30,10 +30,10 @@ import time
 from typing import Any
 
 from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.config import Settings
+from app.data.engine import async_url, libpq_url
 from app.data.session import VERSION_SELECT
 
 logger = logging.getLogger("app.announce")
@@ -96,9 +96,9 @@ class VersionWatch:
         self.standby = False  # the database was in recovery when last checked
 
     def start(self) -> None:
-        url = make_url(self.settings.serving_database_url.replace("postgres://", "postgresql://", 1))
+        url = async_url(self.settings.serving_database_url)
         if url.get_backend_name() == "postgresql":
-            dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+            dsn = libpq_url(url)
             self._sources.append("postgresql")
             self._tasks.append(asyncio.create_task(self._keep("postgresql", self._postgres, dsn)))
         if self.settings.redis_url:

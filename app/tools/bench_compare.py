@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.data.engine import async_url
+from app.data.engine import async_url, libpq_url
 from app.progress import Progress
 from app.tools.backend_cpu import BackendMonitor
 from app.tools.bench import (
@@ -176,11 +176,6 @@ def install_postgraphile(cache: Path, say: Callable[[str], None]) -> Installed:
 
 
 # -- the servers ---------------------------------------------------------------------------------
-
-
-def libpq_url(database_url: str) -> str:
-    """The database URL as libpq, node-postgres and asyncpg read it (no SQLAlchemy driver name)."""
-    return async_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 class PostGraphileServer:
